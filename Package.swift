@@ -1,0 +1,72 @@
+// swift-tools-version: 6.1
+// SignalMesh: a peer-to-peer node for traders. See README.md and Specs/.
+
+import PackageDescription
+
+/// Strict settings shared by every Swift target: Swift 6 language mode is the package default;
+/// these add the upcoming-feature checks the house style relies on.
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "SignalMesh",
+    products: [
+        .executable(name: "signalmesh", targets: ["signalmesh"]),
+        .library(name: "MeshCore", targets: ["MeshCore"]),
+        .library(name: "MeshWire", targets: ["MeshWire"]),
+        .library(name: "MeshCrypto", targets: ["MeshCrypto"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+    ],
+    targets: [
+        // Native libraries from Debian's -dev packages (Tools/install-deps.sh), found through pkg-config.
+        .systemLibrary(
+            name: "CSodium", pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]),
+        .systemLibrary(
+            name: "CLibUV", pkgConfig: "libuv",
+            providers: [.apt(["libuv1-dev"])]),
+        .systemLibrary(
+            name: "CSQLite", pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(
+            name: "COpenSSL", pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]),
+
+        .target(name: "MeshCore", swiftSettings: swiftSettings),
+        .target(name: "MeshWire", dependencies: ["MeshCore"], swiftSettings: swiftSettings),
+        .target(
+            name: "MeshCrypto", dependencies: ["MeshCore", "CSodium", "COpenSSL"],
+            swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "signalmesh",
+            dependencies: [
+                "MeshCore", "MeshWire", "MeshCrypto",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: swiftSettings),
+
+        .testTarget(
+            name: "MeshCoreTests",
+            dependencies: ["MeshCore", .product(name: "PropertyBased", package: "swift-property-based")],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MeshWireTests",
+            dependencies: [
+                "MeshWire", "MeshCore", .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MeshCryptoTests",
+            dependencies: ["MeshCrypto", "MeshCore", .product(name: "PropertyBased", package: "swift-property-based")],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SignalMeshCLITests",
+            dependencies: ["signalmesh", "MeshCore", "MeshCrypto"],
+            swiftSettings: swiftSettings),
+    ]
+)

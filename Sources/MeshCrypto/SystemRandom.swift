@@ -1,0 +1,23 @@
+internal import CSodium
+public import MeshCore
+
+/// The operating system's cryptographically secure random generator, through libsodium's `randombytes_buf`.
+///
+/// The runtime's source of every secret (keys, nonces, cookie secrets). Usable as a `RandomBytesSource` and as a
+/// Swift `RandomNumberGenerator`.
+public struct SystemRandom: RandomBytesSource, RandomNumberGenerator, Sendable {
+    public init() {
+        ensureSodium()
+    }
+
+    public mutating func fill(_ buffer: UnsafeMutableRawBufferPointer) {
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return }
+        randombytes_buf(base, buffer.count)
+    }
+
+    public mutating func next() -> UInt64 {
+        var value: UInt64 = 0
+        withUnsafeMutableBytes(of: &value) { fill($0) }
+        return value
+    }
+}
