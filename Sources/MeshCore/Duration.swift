@@ -14,10 +14,18 @@ public struct Duration: Hashable, Comparable, Sendable, Codable {
 
     public static let zero = Duration(nanoseconds: 0)
 
-    public static func nanoseconds(_ value: Int64) -> Duration { Duration(nanoseconds: value) }
-    public static func microseconds(_ value: Int64) -> Duration { Duration(nanoseconds: value * 1_000) }
-    public static func milliseconds(_ value: Int64) -> Duration { Duration(nanoseconds: value * 1_000_000) }
-    public static func seconds(_ value: Int64) -> Duration { Duration(nanoseconds: value * 1_000_000_000) }
+    // Generic over BinaryInteger, like Swift.Duration's, so that `.seconds(2)` picks the exact integer form and
+    // `.seconds(0.25)` the fractional one without ambiguity.
+    public static func nanoseconds<T: BinaryInteger>(_ value: T) -> Duration { Duration(nanoseconds: Int64(value)) }
+    public static func microseconds<T: BinaryInteger>(_ value: T) -> Duration {
+        Duration(nanoseconds: Int64(value) * 1_000)
+    }
+    public static func milliseconds<T: BinaryInteger>(_ value: T) -> Duration {
+        Duration(nanoseconds: Int64(value) * 1_000_000)
+    }
+    public static func seconds<T: BinaryInteger>(_ value: T) -> Duration {
+        Duration(nanoseconds: Int64(value) * 1_000_000_000)
+    }
     /// A duration of fractional seconds, rounded to the nearest nanosecond.
     public static func seconds(_ value: Double) -> Duration {
         Duration(nanoseconds: Int64((value * 1e9).rounded()))

@@ -1,9 +1,9 @@
 /// A node's identity: its Ed25519 public key.
 ///
 /// The text form people copy is Bech32m (BIP 350) with the prefix `sm`, for example
-/// `sm1qqqsyqcyq5rqwzqfpg9scrgwpugpzysn3yfzv9u7jhw2yqmnlqfcgkvqvkcal`: 61 characters, no look-alike letters,
-/// and a checksum that refuses any typo of up to four characters instead of naming another key
-/// (`Specs/wire.md`, "Node ids").
+/// `sm16adfsqvzky9t042tlmfujeq88g8wzuhnm2nzxfd0qgdx3ac82ydq7hej07` (the RFC 8032 test key 1): 61 characters,
+/// no look-alike letters, and a checksum that refuses any typo of up to four characters instead of naming another
+/// key (`Specs/wire.md`, "Node ids").
 public struct NodeID: Hashable, Sendable {
     /// The prefix of the text form.
     public static let textPrefix = "sm"

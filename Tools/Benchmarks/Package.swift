@@ -1,0 +1,43 @@
+// swift-tools-version: 6.1
+// Crypto micro-benchmarks for SignalMesh: each MeshCrypto wrapper next to the same operation called directly on
+// the C library, so the wrapper's overhead shows as a ratio. A separate package so that the parent package (and its
+// CI) never resolves or builds ordo-one/benchmark. Run through Tools/bench-crypto.sh.
+
+import PackageDescription
+
+let package = Package(
+    name: "SignalMeshBenchmarks",
+    dependencies: [
+        .package(path: "../.."),
+        // Naming the traits replaces benchmark's default set (MallocInterposer + RuntimeInterposer). With
+        // RuntimeInterposer off, SwiftPM prunes ordo-one/swift-runtime-interposer (which benchmark 1.38.1 adds on
+        // Linux with Swift 6.3 and which is not available here) from resolution; ARC counters are not measured.
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        // The reference calls need libsodium and libcrypto directly, but the parent's CSodium and COpenSSL are
+        // system-library *targets*, not products, so another package cannot depend on them. These two are
+        // the benchmark's own copies: module maps over the same pkg-config libraries, with prefixed shims for
+        // the few macros Swift cannot import. Nothing outside this package sees them.
+        .systemLibrary(
+            name: "CBenchSodium", pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]),
+        .systemLibrary(
+            name: "CBenchOpenSSL", pkgConfig: "libcrypto",
+            providers: [.apt(["libssl-dev"])]),
+
+        // ordo-one/benchmark looks for benchmark executables under Benchmarks/<target name>.
+        .executableTarget(
+            name: "CryptoBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "MeshCrypto", package: "SignalMesh"),
+                .product(name: "MeshCore", package: "SignalMesh"),
+                "CBenchSodium",
+                "CBenchOpenSSL",
+            ],
+            path: "Benchmarks/CryptoBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+    ]
+)
