@@ -59,9 +59,10 @@ public enum NodeKeyFile {
     /// Parses the file contents into the key they hold.
     public static func decode(_ contents: [UInt8]) throws(ParseError) -> Ed25519PrivateKey {
         guard contents.count <= maxSize else { throw .tooLarge(contents.count) }
-        guard let text = String(validating: contents, as: UTF8.self) else { throw .notAKeyFile }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
-            line.hasSuffix("\r") ? line.dropLast() : line
+        guard String(validating: contents, as: UTF8.self) != nil else { throw .notAKeyFile }
+        // Split on the newline byte rather than on Characters: Swift treats "\r\n" as one Character.
+        var lines = contents.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { line in
+            Substring(decoding: line.last == UInt8(ascii: "\r") ? line.dropLast() : line, as: UTF8.self)
         }
         if lines.last?.isEmpty == true { lines.removeLast() }
         guard let first = lines.first else { throw .notAKeyFile }

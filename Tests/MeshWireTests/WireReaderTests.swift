@@ -46,6 +46,14 @@ import Testing
         #expect(reader.isAtEnd)
     }
 
+    /// The example in Specs/wire.md, section 4.
+    @Test func lengthPrefixedSpecExample() {
+        var writer = WireWriter()
+        writer.writeLengthPrefixed([1, 2, 3])
+        writer.writeString("héllo")
+        #expect(Hex.encode(writer.bytes) == "03010203" + "0668c3a96c6c6f")
+    }
+
     @Test func hostileLengthIsRefusedBeforeAnyAllocation() {
         // A 4-byte varint announcing 1 GiB with only 2 bytes behind it.
         var reader = WireReader([0xc0, 0, 0, 0, 0x40, 0, 0, 0, 1, 2])
