@@ -35,8 +35,9 @@ public enum Bech32m {
     /// Encodes `bytes` under the lowercase prefix `hrp`.
     public static func encode(hrp: String, bytes: some Collection<UInt8>) -> String {
         let prefix = Array(hrp.utf8)
-        precondition(!prefix.isEmpty && prefix.allSatisfy { $0 >= 33 && $0 <= 126 && !(65...90).contains($0) },
-                     "Bech32m prefix must be lowercase printable ASCII")
+        precondition(
+            !prefix.isEmpty && prefix.allSatisfy { $0 >= 33 && $0 <= 126 && !(65...90).contains($0) },
+            "Bech32m prefix must be lowercase printable ASCII")
         let data = regroup(Array(bytes), from: 8, to: 5, pad: true)!
         let checksum = makeChecksum(prefix: prefix, data: data)
         var text = prefix

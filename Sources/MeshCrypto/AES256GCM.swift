@@ -55,15 +55,19 @@ public final class AES256GCM {
         var written: Int32 = 0
         var ok = nonce.withUnsafeBytes { EVP_EncryptInit_ex(context, nil, nil, nil, $0) } == 1
         if associatedData.count > 0 {
-            ok = ok && EVP_EncryptUpdate(
-                context, nil, &written, associatedData.baseAddress!.assumingMemoryBound(to: UInt8.self),
-                Int32(associatedData.count)) == 1
+            ok =
+                ok
+                && EVP_EncryptUpdate(
+                    context, nil, &written, associatedData.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                    Int32(associatedData.count)) == 1
         }
         var length = 0
         if plaintext.count > 0 {
-            ok = ok && EVP_EncryptUpdate(
-                context, out, &written, plaintext.baseAddress!.assumingMemoryBound(to: UInt8.self),
-                Int32(plaintext.count)) == 1
+            ok =
+                ok
+                && EVP_EncryptUpdate(
+                    context, out, &written, plaintext.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                    Int32(plaintext.count)) == 1
             length = Int(written)
         }
         ok = ok && EVP_EncryptFinal_ex(context, out + length, &written) == 1
@@ -94,9 +98,11 @@ public final class AES256GCM {
         var written: Int32 = 0
         var ok = nonce.withUnsafeBytes { EVP_DecryptInit_ex(context, nil, nil, nil, $0) } == 1
         if associatedData.count > 0 {
-            ok = ok && EVP_DecryptUpdate(
-                context, nil, &written, associatedData.baseAddress!.assumingMemoryBound(to: UInt8.self),
-                Int32(associatedData.count)) == 1
+            ok =
+                ok
+                && EVP_DecryptUpdate(
+                    context, nil, &written, associatedData.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                    Int32(associatedData.count)) == 1
         }
         var length = 0
         if ciphertextLength > 0 {
@@ -126,7 +132,9 @@ public final class AES256GCM {
 
     /// Verifies and decrypts `sealed`; returns the plaintext.
     /// - Throws: `ciphertextTooShort` or `authenticationFailed`.
-    public func open(_ sealed: [UInt8], nonce: AESGCMNonce, authenticating associatedData: [UInt8] = []) throws(CryptoError)
+    public func open(
+        _ sealed: [UInt8], nonce: AESGCMNonce, authenticating associatedData: [UInt8] = []
+    ) throws(CryptoError)
         -> [UInt8]
     {
         guard sealed.count >= Self.tagLength else { throw .ciphertextTooShort(sealed.count) }

@@ -17,7 +17,8 @@ public enum HKDF {
         inputKeyMaterial: UnsafeRawBufferPointer, salt: UnsafeRawBufferPointer, info: UnsafeRawBufferPointer,
         into output: UnsafeMutableRawBufferPointer
     ) {
-        precondition(output.count > 0 && output.count <= maxOutputLength, "HKDF output length outside 1...\(maxOutputLength)")
+        precondition(
+            output.count > 0 && output.count <= maxOutputLength, "HKDF output length outside 1...\(maxOutputLength)")
         let ok = copenssl_hkdf_sha256(
             hkdfAlgorithm, salt.baseAddress, salt.count, inputKeyMaterial.baseAddress, inputKeyMaterial.count,
             info.baseAddress, info.count, output.baseAddress!.assumingMemoryBound(to: UInt8.self), output.count)

@@ -23,8 +23,9 @@ public enum HMACSHA256 {
         defer { EVP_MAC_CTX_free(context) }
         return Bytes32.filling { out in
             for part in parts where part.count > 0 {
-                precondition(EVP_MAC_update(context, part.baseAddress!.assumingMemoryBound(to: UInt8.self), part.count) == 1,
-                             "EVP_MAC_update failed")
+                precondition(
+                    EVP_MAC_update(context, part.baseAddress!.assumingMemoryBound(to: UInt8.self), part.count) == 1,
+                    "EVP_MAC_update failed")
             }
             var written = 0
             precondition(

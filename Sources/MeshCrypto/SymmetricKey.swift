@@ -12,7 +12,9 @@ public struct SymmetricKey: Sendable, Equatable {
     /// - Throws: `invalidKeyLength` for any other length.
     public init(bytes: some Collection<UInt8>) throws(CryptoError) {
         guard bytes.count == Self.length else { throw .invalidKeyLength(expected: Self.length, actual: bytes.count) }
-        secret = SecretStorage(count: Self.length) { raw in for (index, byte) in bytes.enumerated() { raw[index] = byte } }
+        secret = SecretStorage(count: Self.length) { raw in
+            for (index, byte) in bytes.enumerated() { raw[index] = byte }
+        }
     }
 
     /// A fresh random key from `random`.

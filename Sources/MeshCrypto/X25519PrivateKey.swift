@@ -46,10 +46,11 @@ public struct X25519PrivateKey: Sendable {
         let key = secret.withUnsafeBytes { scalar in
             peer.rawValue.withUnsafeBytes { point in
                 SymmetricKey(filling: { out in
-                    failed = crypto_scalarmult(
-                        out.baseAddress!.assumingMemoryBound(to: UInt8.self),
-                        scalar.baseAddress!.assumingMemoryBound(to: UInt8.self),
-                        point.baseAddress!.assumingMemoryBound(to: UInt8.self)) != 0
+                    failed =
+                        crypto_scalarmult(
+                            out.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                            scalar.baseAddress!.assumingMemoryBound(to: UInt8.self),
+                            point.baseAddress!.assumingMemoryBound(to: UInt8.self)) != 0
                 })
             }
         }
@@ -64,7 +65,9 @@ public struct X25519PrivateKey: Sendable {
 }
 
 extension X25519PrivateKey: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
-    public var description: String { "X25519PrivateKey(public \(publicKey.rawValue.description.prefix(16))…, secret redacted)" }
+    public var description: String {
+        "X25519PrivateKey(public \(publicKey.rawValue.description.prefix(16))…, secret redacted)"
+    }
     public var debugDescription: String { description }
     public var customMirror: Mirror { Mirror(self, children: ["publicKey": publicKey]) }
 }

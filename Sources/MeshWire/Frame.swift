@@ -46,7 +46,9 @@ public struct Frame: Hashable, Sendable {
             }
             let header = try FrameHeader.decode(from: &reader, maxPayload: maxPayload)
             if isKnownType(header.type) {
-                frames.append(Frame(type: header.type, payload: try reader.readBytes("frame payload", count: header.payloadLength)))
+                frames.append(
+                    Frame(
+                        type: header.type, payload: try reader.readBytes("frame payload", count: header.payloadLength)))
             } else if header.isSkippable {
                 try reader.skip("frame payload", count: header.payloadLength)
             } else {

@@ -21,8 +21,9 @@ public struct FrameHeader: Hashable, Sendable {
 
     /// A header for `type` with `payloadLength` bytes, in the current version.
     public init(type: UInt64, payloadLength: Int, version: UInt8 = FrameHeader.currentVersion) {
-        precondition(payloadLength >= 0 && payloadLength <= Limits.maxFramePayloadSize,
-                     "frame payload of \(payloadLength) bytes is outside 0...\(Limits.maxFramePayloadSize)")
+        precondition(
+            payloadLength >= 0 && payloadLength <= Limits.maxFramePayloadSize,
+            "frame payload of \(payloadLength) bytes is outside 0...\(Limits.maxFramePayloadSize)")
         self.version = version
         self.type = type
         self.payloadLength = payloadLength

@@ -138,7 +138,9 @@ public struct WireReader: Sendable {
     }
 
     /// Reads a length-prefixed UTF-8 string of at most `maxLength` bytes.
-    public mutating func readString(_ field: StaticString, maxLength: Int = Limits.maxTextSize) throws(WireError) -> String {
+    public mutating func readString(
+        _ field: StaticString, maxLength: Int = Limits.maxTextSize
+    ) throws(WireError) -> String {
         let utf8 = try readLengthPrefixed(field, maxLength: maxLength)
         guard let text = String(validating: utf8, as: UTF8.self) else { throw .invalidUTF8(field: "\(field)") }
         return text

@@ -25,7 +25,8 @@ enum KeyStore {
         if mode & 0o077 != 0 {
             throw .permission(
                 "key file \(path) can be read by group or others (mode \(String(mode, radix: 8))); "
-                    + "the node refuses such a key. If it may have leaked, make a new one; otherwise: chmod 600 \(path)")
+                    + "the node refuses such a key. If it may have leaked, make a new one; otherwise: chmod 600 \(path)"
+            )
         }
         if info.st_uid != geteuid() && geteuid() != 0 {
             throw .permission("key file \(path) belongs to user \(info.st_uid), not to you (\(geteuid()))")
@@ -86,7 +87,8 @@ enum KeyStore {
                 }
             } else if link(temporary, path) != 0 {
                 // link(2) refuses to replace an existing name, so two racing keygens cannot overwrite each other.
-                failure = errno == EEXIST
+                failure =
+                    errno == EEXIST
                     ? .usage("\(path) already exists; pass --force to replace it (the old identity is lost)")
                     : .ioError("cannot create \(path): \(String(cString: strerror(errno)))")
             }

@@ -7,8 +7,10 @@ import Testing
 @Suite struct NodeIDTests {
     static let examples: [(String, String)] = [
         // RFC 8032 section 7.1, TEST 1 public key.
-        ("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
-         "sm16adfsqvzky9t042tlmfujeq88g8wzuhnm2nzxfd0qgdx3ac82ydq7hej07"),
+        (
+            "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
+            "sm16adfsqvzky9t042tlmfujeq88g8wzuhnm2nzxfd0qgdx3ac82ydq7hej07"
+        ),
         (String(repeating: "00", count: 32), "sm1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq8w2hv7"),
         (String(repeating: "ff", count: 32), "sm1llllllllllllllllllllllllllllllllllllllllllllllllllls9sfx9f"),
     ]

@@ -8,29 +8,33 @@ import Testing
     @Test func splitMix64OutputForSeedIsFixed() {
         var generator = SplitMix64(seed: 1_234_567)
         let outputs = (0..<5).map { _ in generator.next() }
-        #expect(outputs == [
-            6_457_827_717_110_365_317, 3_203_168_211_198_807_973, 9_817_491_932_198_370_423,
-            4_593_380_528_125_082_431, 16_408_922_859_458_223_821,
-        ])
+        #expect(
+            outputs == [
+                6_457_827_717_110_365_317, 3_203_168_211_198_807_973, 9_817_491_932_198_370_423,
+                4_593_380_528_125_082_431, 16_408_922_859_458_223_821,
+            ])
     }
 
     @Test func splitMix64FromZeroSeed() {
         var generator = SplitMix64(seed: 0)
-        #expect((0..<3).map { _ in generator.next() } == [
-            16_294_208_416_658_607_535, 7_960_286_522_194_355_700, 487_617_019_471_545_679,
-        ])
+        #expect(
+            (0..<3).map { _ in generator.next() } == [
+                16_294_208_416_658_607_535, 7_960_286_522_194_355_700, 487_617_019_471_545_679,
+            ])
     }
 
     @Test func xoshiro256StarStarOutputForSeedIsFixed() {
         var generator = Xoshiro256StarStar(seed: 42)
-        #expect((0..<5).map { _ in generator.next() } == [
-            1_546_998_764_402_558_742, 6_990_951_692_964_543_102, 12_544_586_762_248_559_009,
-            17_057_574_109_182_124_193, 18_295_552_978_065_317_476,
-        ])
+        #expect(
+            (0..<5).map { _ in generator.next() } == [
+                1_546_998_764_402_558_742, 6_990_951_692_964_543_102, 12_544_586_762_248_559_009,
+                17_057_574_109_182_124_193, 18_295_552_978_065_317_476,
+            ])
         var zero = Xoshiro256StarStar(seed: 0)
-        #expect((0..<3).map { _ in zero.next() } == [
-            11_091_344_671_253_066_420, 13_793_997_310_169_335_082, 1_900_383_378_846_508_768,
-        ])
+        #expect(
+            (0..<3).map { _ in zero.next() } == [
+                11_091_344_671_253_066_420, 13_793_997_310_169_335_082, 1_900_383_378_846_508_768,
+            ])
     }
 
     @Test func derivedStreamsDifferFromEachOtherAndRepeatForTheSameParent() {

@@ -24,7 +24,8 @@ import Testing
     }
 
     @Test(arguments: [
-        (UInt64(0), 1), (UInt64(63), 1), (UInt64(64), 2), (UInt64(16383), 2), (UInt64(16384), 4), (UInt64((1 << 30) - 1), 4), (UInt64(1 << 30), 8),
+        (UInt64(0), 1), (UInt64(63), 1), (UInt64(64), 2), (UInt64(16383), 2), (UInt64(16384), 4),
+        (UInt64((1 << 30) - 1), 4), (UInt64(1 << 30), 8),
         (Varint.max, 8),
     ])
     func lengthBoundaries(value: UInt64, length: Int) throws {

@@ -103,8 +103,9 @@ import Testing
     }
 
     @Test func errorsDescribeThemselves() {
-        #expect(WireError.truncated(field: "x", needed: 4, available: 1).description
-            == "truncated input: x needs 4 bytes but only 1 remain")
+        #expect(
+            WireError.truncated(field: "x", needed: 4, available: 1).description
+                == "truncated input: x needs 4 bytes but only 1 remain")
         #expect(WireError.unsupportedVersion(9, supported: 1).description.contains("version 9"))
     }
 
