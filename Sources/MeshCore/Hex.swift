@@ -32,7 +32,13 @@ public enum Hex {
 
     /// The bytes that `text` spells; accepts upper- and lowercase digits, nothing else (no spaces, no `0x`).
     public static func decode(_ text: String) throws(DecodeError) -> [UInt8] {
-        let utf8 = Array(text.utf8)
+        try decode(utf8: Array(text.utf8))
+    }
+
+    /// The bytes that the UTF-8 hexadecimal digits in `utf8` spell. Works on bytes so that secret material read
+    /// from a file need not pass through a `String`, which cannot be wiped.
+    public static func decode(utf8: some RandomAccessCollection<UInt8>) throws(DecodeError) -> [UInt8] {
+        let utf8 = Array(utf8)
         guard utf8.count % 2 == 0 else { throw .oddLength(utf8.count) }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(utf8.count / 2)

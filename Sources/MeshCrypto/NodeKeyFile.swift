@@ -52,48 +52,68 @@ public enum NodeKeyFile {
 
     /// The file contents for `key`.
     public static func encode(_ key: Ed25519PrivateKey) -> [UInt8] {
-        let seed = key.withUnsafeSeed { Hex.encode($0) }
-        return Array("\(header)\ned25519-seed \(seed)\nnode-id \(key.nodeID.text)\n".utf8)
+        let digits = Array("0123456789abcdef".utf8)
+        var bytes: [UInt8] = []
+        // Reserved up front so the buffer holding the seed's hex never reallocates and leaves an unwiped copy;
+        // the caller wipes the returned bytes after writing them.
+        bytes.reserveCapacity(maxSize)
+        bytes.append(contentsOf: "\(header)\n\(seedField) ".utf8)
+        key.withUnsafeSeed { seed in
+            for byte in seed {
+                bytes.append(digits[Int(byte >> 4)])
+                bytes.append(digits[Int(byte & 0x0f)])
+            }
+        }
+        bytes.append(contentsOf: "\n\(idField) \(key.nodeID.text)\n".utf8)
+        return bytes
     }
 
     /// Parses the file contents into the key they hold.
+    ///
+    /// Works on bytes throughout, so the seed never passes through a `String` (which cannot be wiped); the one
+    /// temporary copy of the seed is wiped before returning.
     public static func decode(_ contents: [UInt8]) throws(ParseError) -> Ed25519PrivateKey {
         guard contents.count <= maxSize else { throw .tooLarge(contents.count) }
         guard String(validating: contents, as: UTF8.self) != nil else { throw .notAKeyFile }
-        // Split on the newline byte rather than on Characters: Swift treats "\r\n" as one Character.
+        // Lines end in "\n" or "\r\n"; a final newline is optional.
         var lines = contents.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).map { line in
-            Substring(decoding: line.last == UInt8(ascii: "\r") ? line.dropLast() : line, as: UTF8.self)
+            line.last == UInt8(ascii: "\r") ? line.dropLast() : line
         }
         if lines.last?.isEmpty == true { lines.removeLast() }
         guard let first = lines.first else { throw .notAKeyFile }
-        let headerWords = first.split(separator: " ")
-        guard headerWords.count == 2, headerWords[0] == "signalmesh-node-key" else { throw .notAKeyFile }
-        guard first == header else { throw .unsupportedVersion(String(headerWords[1])) }
-        var seedText: Substring?
-        var idText: Substring?
+        let headerWords = first.split(separator: UInt8(ascii: " "))
+        guard headerWords.count == 2, headerWords[0].elementsEqual("signalmesh-node-key".utf8) else {
+            throw .notAKeyFile
+        }
+        guard first.elementsEqual(header.utf8) else {
+            throw .unsupportedVersion(String(decoding: headerWords[1], as: UTF8.self))
+        }
+        var seedHex: ArraySlice<UInt8>?
+        var idText: ArraySlice<UInt8>?
         for (index, line) in lines.enumerated().dropFirst() {
-            if let value = field(line, "ed25519-seed"), seedText == nil {
-                seedText = value
-            } else if let value = field(line, "node-id"), idText == nil {
+            if let value = field(line, seedField), seedHex == nil {
+                seedHex = value
+            } else if let value = field(line, idField), idText == nil {
                 idText = value
             } else {
                 throw .unexpectedLine(number: index + 1)
             }
         }
-        guard let seedText else { throw .missingField("ed25519-seed") }
-        guard let idText else { throw .missingField("node-id") }
-        let seed: [UInt8]
+        guard let seedHex else { throw .missingField(seedField) }
+        guard let idText else { throw .missingField(idField) }
+        var seed: [UInt8]
         do {
-            seed = try Hex.decode(String(seedText))
+            seed = try Hex.decode(utf8: seedHex)
         } catch {
             throw .invalidSeed(error.description)
         }
+        defer { seed.withUnsafeMutableBytes { _ = $0.initializeMemory(as: UInt8.self, repeating: 0) } }
         guard seed.count == Ed25519PrivateKey.seedLength else {
             throw .invalidSeed("it has \(seed.count) bytes; a seed has \(Ed25519PrivateKey.seedLength)")
         }
         let storedID: NodeID
         do {
-            storedID = try NodeID(text: String(idText))
+            storedID = try NodeID(text: String(decoding: idText, as: UTF8.self))
         } catch {
             throw .invalidNodeID(error.description)
         }
@@ -109,8 +129,12 @@ public enum NodeKeyFile {
         return key
     }
 
-    private static func field(_ line: Substring, _ name: String) -> Substring? {
-        guard line.hasPrefix(name + " ") else { return nil }
-        return line.dropFirst(name.count + 1)
+    private static let seedField = "ed25519-seed"
+    private static let idField = "node-id"
+
+    private static func field(_ line: ArraySlice<UInt8>, _ name: String) -> ArraySlice<UInt8>? {
+        let prefix = Array((name + " ").utf8)
+        guard line.starts(with: prefix) else { return nil }
+        return line.dropFirst(prefix.count)
     }
 }

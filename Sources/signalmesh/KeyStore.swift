@@ -44,7 +44,9 @@ enum KeyStore {
         }
         defer { contents.withUnsafeMutableBytes { _ = $0.initializeMemory(as: UInt8.self, repeating: 0) } }
         do {
-            return try NodeKeyFile.decode(Array(contents[..<total]))
+            // Shrink in place (no copy of the secret is made); the defer above wipes the buffer.
+            contents.removeLast(contents.count - total)
+            return try NodeKeyFile.decode(contents)
         } catch {
             throw .corruptData("\(path): \(error.description)")
         }
