@@ -8,7 +8,8 @@ import PackageDescription
 let package = Package(
     name: "SignalMeshBenchmarks",
     dependencies: [
-        .package(path: "../.."),
+        // Named, because a path dependency's identity is otherwise its folder's name, which depends on the clone.
+        .package(name: "SignalMesh", path: "../.."),
         // Naming the traits replaces benchmark's default set (MallocInterposer + RuntimeInterposer). With
         // RuntimeInterposer off, SwiftPM prunes ordo-one/swift-runtime-interposer (which benchmark 1.38.1 adds on
         // Linux with Swift 6.3 and which is not available here) from resolution; ARC counters are not measured.

@@ -1,0 +1,87 @@
+import Benchmark
+import Glibc
+
+// Each operation runs twice: through MeshCrypto (`[wrapper]`) and as the same calls made directly on libcrypto or
+// libsodium from this module (`[C]`). The ratio of the two is the wrapper's overhead; the wrapper should stay within
+// 1.1x of the C call and allocate nothing. Tools/bench-crypto.sh runs this and prints the table.
+//
+// One sample is `scalingFactor` (1000) operations: a single operation (100 ns to 50 µs) is too short to time on
+// its own without the clock reads dominating. The exported raw values are therefore per 1000 operations.
+
+/// CPU time of this thread, in nanoseconds. The benchmark framework's own CPU metrics read /proc in scheduler ticks
+/// (10 ms), far coarser than one sample; this clock also leaves out time the thread spent descheduled, which on a
+/// shared machine is most of the noise in wall-clock time.
+let threadCPUTime = BenchmarkMetric.custom("Thread CPU time (ns)", polarity: .prefersSmaller, useScalingFactor: true)
+
+let benchmarks: @Sendable () -> Void = {
+    let configuration = Benchmark.Configuration(
+        // .throughput is not read by the script but JMH export refuses a benchmark without it.
+        metrics: [.throughput, .wallClock, threadCPUTime, .mallocCountTotal],
+        timeUnits: .nanoseconds,
+        warmupIterations: 5,
+        scalingFactor: .kilo,
+        maxDuration: .seconds(2),
+        maxIterations: 100_000
+    )
+
+    let packet = AESGCMPacketFixture()
+    Benchmark("AES-256-GCM seal+open 1200 B [wrapper]", configuration: configuration) { benchmark in
+        measuringThreadCPUTime(of: benchmark) {
+            for _ in benchmark.scaledIterations { packet.sealAndOpenWithWrapper() }
+        }
+    }
+    Benchmark("AES-256-GCM seal+open 1200 B [C]", configuration: configuration) { benchmark in
+        measuringThreadCPUTime(of: benchmark) {
+            for _ in benchmark.scaledIterations { packet.sealAndOpenWithOpenSSL() }
+        }
+    }
+
+    let ed25519 = Ed25519Fixture()
+    Benchmark("Ed25519 sign 200 B [wrapper]", configuration: configuration) { benchmark in
+        measuringThreadCPUTime(of: benchmark) {
+            for _ in benchmark.scaledIterations { blackHole(ed25519.signWithWrapper()) }
+        }
+    }
+    Benchmark("Ed25519 sign 200 B [C]", configuration: configuration) { benchmark in
+        measuringThreadCPUTime(of: benchmark) {
+            for _ in benchmark.scaledIterations { blackHole(ed25519.signWithSodium()) }
+        }
+    }
+    Benchmark("Ed25519 verify 200 B [wrapper]", configuration: configuration) { benchmark in
+        measuringThreadCPUTime(of: benchmark) {
+            for _ in benchmark.scaledIterations { blackHole(ed25519.verifyWithWrapper()) }
+        }
+    }
+    Benchmark("Ed25519 verify 200 B [C]", configuration: configuration) { benchmark in
+        measuringThreadCPUTime(of: benchmark) {
+            for _ in benchmark.scaledIterations { blackHole(ed25519.verifyWithSodium()) }
+        }
+    }
+
+    let sha256 = SHA256Fixture()
+    Benchmark("SHA-256 64 B [wrapper]", configuration: configuration) { benchmark in
+        measuringThreadCPUTime(of: benchmark) {
+            for _ in benchmark.scaledIterations { blackHole(sha256.hashWithWrapper()) }
+        }
+    }
+    Benchmark("SHA-256 64 B [C]", configuration: configuration) { benchmark in
+        measuringThreadCPUTime(of: benchmark) {
+            for _ in benchmark.scaledIterations { blackHole(sha256.hashWithOpenSSL()) }
+        }
+    }
+}
+
+/// Runs `body` (one sample) and records the thread CPU time it took as `threadCPUTime`.
+@inline(__always)
+func measuringThreadCPUTime(of benchmark: Benchmark, _ body: () -> Void) {
+    let start = threadCPUNanoseconds()
+    body()
+    benchmark.measurement(threadCPUTime, threadCPUNanoseconds() - start)
+}
+
+@inline(__always)
+func threadCPUNanoseconds() -> Int {
+    var now = timespec()
+    precondition(clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now) == 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed")
+    return now.tv_sec * 1_000_000_000 + now.tv_nsec
+}
