@@ -18,8 +18,8 @@ let package = Package(
     targets: [
         // The reference calls need libsodium and libcrypto directly, but the parent's CSodium and COpenSSL are
         // system-library *targets*, not products, so another package cannot depend on them. These two are
-        // the benchmark's own copies: module maps over the same pkg-config libraries, with prefixed shims for
-        // the few macros Swift cannot import. Nothing outside this package sees them.
+        // module maps of the benchmark's own over the same pkg-config libraries and the parent's own shim.h files
+        // (named by relative path), so both sides of each comparison use the same C wrappers.
         .systemLibrary(
             name: "CBenchSodium", pkgConfig: "libsodium",
             providers: [.apt(["libsodium-dev"])]),

@@ -32,10 +32,10 @@ final class AESGCMPacketFixture {
         openContext = open
         keyBytes.withUnsafeBufferPointer { key in
             precondition(EVP_EncryptInit_ex(seal, EVP_aes_256_gcm(), nil, nil, nil) == 1)
-            precondition(cbench_gcm_set_ivlen(seal, 12) == 1)
+            precondition(copenssl_gcm_set_ivlen(seal, 12) == 1)
             precondition(EVP_EncryptInit_ex(seal, nil, nil, key.baseAddress, nil) == 1)
             precondition(EVP_DecryptInit_ex(open, EVP_aes_256_gcm(), nil, nil, nil) == 1)
-            precondition(cbench_gcm_set_ivlen(open, 12) == 1)
+            precondition(copenssl_gcm_set_ivlen(open, 12) == 1)
             precondition(EVP_DecryptInit_ex(open, nil, nil, key.baseAddress, nil) == 1)
         }
         plaintext = .allocate(byteCount: Self.packetLength, alignment: 16)
@@ -88,7 +88,7 @@ final class AESGCMPacketFixture {
         var length = Int(written)
         ok = ok && EVP_EncryptFinal_ex(sealContext, out + length, &written) == 1
         length += Int(written)
-        ok = ok && cbench_gcm_get_tag(sealContext, Int32(Self.tagLength), out + length) == 1
+        ok = ok && copenssl_gcm_get_tag(sealContext, Int32(Self.tagLength), out + length) == 1
         precondition(ok && length == Self.packetLength, "EVP seal failed")
     }
 
@@ -103,7 +103,7 @@ final class AESGCMPacketFixture {
         ok = ok && EVP_DecryptUpdate(openContext, nil, &written, aad, Int32(Self.associatedDataLength)) == 1
         ok = ok && EVP_DecryptUpdate(openContext, out, &written, input, Int32(Self.packetLength)) == 1
         let length = Int(written)
-        ok = ok && cbench_gcm_set_tag(openContext, Int32(Self.tagLength), input + Self.packetLength) == 1
+        ok = ok && copenssl_gcm_set_tag(openContext, Int32(Self.tagLength), input + Self.packetLength) == 1
         precondition(ok, "EVP open failed before the tag check")
         return EVP_DecryptFinal_ex(openContext, out + length, &written) > 0
             && length + Int(written) == Self.packetLength
