@@ -2,7 +2,8 @@ public import MeshCore
 
 /// A bounds-checked cursor over bytes received from outside.
 ///
-/// Every read checks the remaining length first and throws `WireError` instead of trapping. Lengths announced by
+/// Every read checks the remaining length first and throws `WireError` instead of trapping; a read that throws
+/// leaves the reader where it was. Lengths announced by
 /// the input are checked against a limit and against the bytes actually present before anything is allocated, so a
 /// hostile length prefix cannot make the node allocate more than it received.
 public struct WireReader: Sendable {
@@ -73,9 +74,14 @@ public struct WireReader: Sendable {
 
     /// Reads a boolean encoded as one byte, 0 or 1; any other byte is `invalidValue`.
     public mutating func readBool(_ field: StaticString) throws(WireError) -> Bool {
-        switch try readUInt8(field) {
-        case 0: return false
-        case 1: return true
+        try need(1, field)
+        switch bytes[offset] {
+        case 0:
+            offset += 1
+            return false
+        case 1:
+            offset += 1
+            return true
         case let other: throw .invalidValue(field: "\(field)", reason: "a boolean is 0 or 1, not \(other)")
         }
     }
@@ -141,13 +147,18 @@ public struct WireReader: Sendable {
     public mutating func readString(
         _ field: StaticString, maxLength: Int = Limits.maxTextSize
     ) throws(WireError) -> String {
+        let start = offset
         let utf8 = try readLengthPrefixed(field, maxLength: maxLength)
-        guard let text = String(validating: utf8, as: UTF8.self) else { throw .invalidUTF8(field: "\(field)") }
+        guard let text = String(validating: utf8, as: UTF8.self) else {
+            offset = start
+            throw .invalidUTF8(field: "\(field)")
+        }
         return text
     }
 
     /// Skips `count` bytes.
     public mutating func skip(_ field: StaticString, count: Int) throws(WireError) {
+        precondition(count >= 0, "negative skip count")
         try need(count, field)
         offset += count
     }

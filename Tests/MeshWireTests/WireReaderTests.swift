@@ -79,6 +79,18 @@ import Testing
         #expect(throws: WireError.invalidUTF8(field: "name")) { try reader.readString("name") }
     }
 
+    @Test func failedReadsLeaveTheReaderWhereItWas() {
+        var badBool = WireReader([0x02])
+        #expect(throws: WireError.self) { try badBool.readBool("flag") }
+        #expect(badBool.offset == 0)
+        var badText = WireReader([0x02, 0xc3, 0x28])
+        #expect(throws: WireError.self) { try badText.readString("name") }
+        #expect(badText.offset == 0)
+        var nonMinimal = WireReader([0x40, 0x25])
+        #expect(throws: WireError.self) { try nonMinimal.readVarint("count") }
+        #expect(nonMinimal.offset == 0)
+    }
+
     @Test func fixedSizeFields() throws {
         var writer = WireWriter()
         let key = Bytes32(Array(0..<32))!

@@ -5,7 +5,8 @@
 //
 // Checks beyond "does not trap": every successful read advances the reader by exactly the bytes its value takes
 // and returns what an independent big-endian reading of those bytes gives; length-prefixed reads respect their
-// limit; expectEnd succeeds only at the end.
+// limit; every read that throws has consumed nothing (Specs/wire.md, section 4); expectEnd succeeds only at the
+// end.
 
 import MeshCore
 import MeshWire
@@ -16,6 +17,17 @@ private let limits: [Int] = [
     0, 1, 2, 31, 32, 63, 64, 255, 16_383, 16_384, (1 << 30) - 1, Limits.maxTextSize, Limits.maxFieldSize,
     Limits.maxFramePayloadSize, Int(Varint.max), Int.max,
 ]
+
+/// Counts for readBytes and skip: small sizes, the bytes left and one more, and sizes that would overflow an offset.
+private func byteCount(_ index: Int, remaining: Int) -> Int {
+    switch index {
+    case 12: remaining
+    case 13: remaining + 1
+    case 14: Int.max / 2
+    case 15: Int.max
+    default: [0, 1, 2, 3, 7, 8, 31, 32, 33, 64, 255, 256][index]
+    }
+}
 
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
@@ -43,10 +55,7 @@ private func bigEndian(_ bytes: ArraySlice<UInt8>) -> UInt64 {
 private func step(_ reader: inout WireReader, _ bytes: [UInt8]) throws(WireError) {
     let op = try reader.readUInt8("op")
     let limit = limits[Int(op >> 4)]
-    let counts = [
-        0, 1, 2, 3, 7, 8, 31, 32, 33, 64, 255, 256, reader.remaining, reader.remaining + 1, Int.max / 2, Int.max,
-    ]
-    let count = counts[Int(op >> 4)]
+    let count = byteCount(Int(op >> 4), remaining: reader.remaining)
     let start = reader.offset
 
     /// Traps unless the last read consumed `length` bytes and gave `value`, their big-endian reading.
@@ -57,6 +66,15 @@ private func step(_ reader: inout WireReader, _ bytes: [UInt8]) throws(WireError
         if let value, let got, value != got {
             fatalError("\(name) at offset \(start) read \(got) from \(bytes[start..<reader.offset]), expected \(value)")
         }
+    }
+
+    /// Rethrows `error` after checking Specs/wire.md, section 4: every read that throws leaves the reader where it
+    /// was.
+    func refused(_ name: String, _ error: WireError) throws(WireError) -> Never {
+        guard reader.offset == start else {
+            fatalError("\(name) at offset \(start) threw \(error) but moved the reader to \(reader.offset)")
+        }
+        throw error
     }
 
     switch op & 0x0f {
@@ -87,13 +105,23 @@ private func step(_ reader: inout WireReader, _ bytes: [UInt8]) throws(WireError
         guard got >= 0, got <= limit else { fatalError("readCount gave \(got) outside 0...\(limit)") }
         expect("readCount", length: Varint.encodedLength(of: UInt64(got)))
     case 8:
-        let got = try reader.readLengthPrefixed("field", maxLength: limit)
+        let got: [UInt8]
+        do {
+            got = try reader.readLengthPrefixed("field", maxLength: limit)
+        } catch {
+            try refused("readLengthPrefixed", error)
+        }
         guard got.count <= limit else { fatalError("readLengthPrefixed gave \(got.count) bytes, limit \(limit)") }
         let prefix = Varint.encodedLength(of: UInt64(got.count))
         expect("readLengthPrefixed", length: prefix + got.count)
         guard got[...] == bytes[(start + prefix)..<reader.offset] else { fatalError("readLengthPrefixed bytes differ") }
     case 9:
-        let got = try reader.readString("text", maxLength: limit)
+        let got: String
+        do {
+            got = try reader.readString("text", maxLength: limit)
+        } catch {
+            try refused("readString", error)
+        }
         let utf8 = Array(got.utf8)
         guard utf8.count <= limit else { fatalError("readString gave \(utf8.count) bytes, limit \(limit)") }
         let prefix = Varint.encodedLength(of: UInt64(utf8.count))
@@ -118,9 +146,16 @@ private func step(_ reader: inout WireReader, _ bytes: [UInt8]) throws(WireError
         expect("skip(count: \(count))", length: count)
     case 14:
         try reader.expectEnd("fuzz input")
-        guard reader.isAtEnd, reader.remaining == 0 else { fatalError("expectEnd passed with \(reader.remaining) left") }
+        guard reader.isAtEnd, reader.remaining == 0 else {
+            fatalError("expectEnd passed with \(reader.remaining) left")
+        }
     default:
-        let got = try reader.readLengthPrefixed("field")
+        let got: [UInt8]
+        do {
+            got = try reader.readLengthPrefixed("field")
+        } catch {
+            try refused("readLengthPrefixed", error)
+        }
         guard got.count <= Limits.maxFieldSize else { fatalError("readLengthPrefixed exceeded maxFieldSize") }
         expect("readLengthPrefixed(default)", length: Varint.encodedLength(of: UInt64(got.count)) + got.count)
     }

@@ -46,8 +46,9 @@ private func checkDecodeAll(_ bytes: [UInt8], maxPayload: Int, maxFrames: Int, i
         return
     }
     for frame in frames where !isKnown(frame.type) || frame.payload.count > maxPayload {
-        fatalError("decodeAll returned frame type \(frame.type) with \(frame.payload.count) payload bytes "
-            + "(maxPayload \(maxPayload)), which the caller did not accept")
+        fatalError(
+            "decodeAll returned frame type \(frame.type) with \(frame.payload.count) payload bytes "
+                + "(maxPayload \(maxPayload)), which the caller did not accept")
     }
     let reencoded = encodeAll(frames)
     let again: [Frame]
@@ -62,7 +63,9 @@ private func checkDecodeAll(_ bytes: [UInt8], maxPayload: Int, maxFrames: Int, i
 }
 
 private func checkCanonical(_ bytes: [UInt8], maxPayload: Int, maxFrames: Int) {
-    guard let frames = try? Frame.decodeAll(bytes, maxPayload: maxPayload, maxFrames: maxFrames, isKnownType: { _ in true })
+    guard
+        let frames = try? Frame.decodeAll(
+            bytes, maxPayload: maxPayload, maxFrames: maxFrames, isKnownType: { _ in true })
     else { return }
     let reencoded = encodeAll(frames)
     guard reencoded == bytes else {
@@ -80,8 +83,9 @@ private func checkHeader(_ bytes: [UInt8], maxPayload: Int) {
         return
     }
     guard header.payloadLength <= maxPayload, header.payloadLength <= reader.remaining else {
-        fatalError("FrameHeader.decode(\(bytes), maxPayload: \(maxPayload)) accepted \(header) "
-            + "with \(reader.remaining) bytes remaining")
+        fatalError(
+            "FrameHeader.decode(\(bytes), maxPayload: \(maxPayload)) accepted \(header) "
+                + "with \(reader.remaining) bytes remaining")
     }
     var writer = WireWriter()
     header.encode(into: &writer)

@@ -1,7 +1,8 @@
 // libFuzzer target `keyfile`: NodeKeyFile.decode on the raw input.
 //
-// Checks beyond "does not trap": a key file that decodes re-encodes to a file that decodes to the same node id;
-// every refusal's message can be formatted.
+// Checks beyond "does not trap": a key file that decodes re-encodes to a file that decodes to the same node id, and
+// so does that file with "\r\n" line ends or without its final newline (Specs/wire.md, section 9); every refusal's
+// message can be formatted.
 
 import MeshCore
 import MeshCrypto
@@ -17,13 +18,22 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
         return 0
     }
     let reencoded = NodeKeyFile.encode(key)
-    do {
-        let again = try NodeKeyFile.decode(reencoded)
-        guard again.nodeID == key.nodeID else {
-            fatalError("key file for \(key.nodeID) re-encodes to one for \(again.nodeID)")
+    var crlf: [UInt8] = []
+    for byte in reencoded {
+        if byte == UInt8(ascii: "\n") { crlf.append(UInt8(ascii: "\r")) }
+        crlf.append(byte)
+    }
+    for (form, file) in [("re-encoded", reencoded), ("CRLF", crlf), ("no final newline", Array(reencoded.dropLast()))] {
+        let again: Ed25519PrivateKey
+        do {
+            again = try NodeKeyFile.decode(file)
+        } catch {
+            let text = String(decoding: file, as: UTF8.self)
+            fatalError("key file for \(key.nodeID), \(form) as \(text.debugDescription), throws \(error)")
         }
-    } catch {
-        fatalError("key file for \(key.nodeID) re-encodes to \(String(decoding: reencoded, as: UTF8.self).debugDescription), which throws \(error)")
+        guard again.nodeID == key.nodeID else {
+            fatalError("key file for \(key.nodeID), \(form), decodes to \(again.nodeID)")
+        }
     }
     return 0
 }
