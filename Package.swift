@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "MeshCore", targets: ["MeshCore"]),
         .library(name: "MeshWire", targets: ["MeshWire"]),
         .library(name: "MeshCrypto", targets: ["MeshCrypto"]),
+        .library(name: "MeshTransport", targets: ["MeshTransport"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -42,6 +43,9 @@ let package = Package(
         .target(
             name: "MeshCrypto", dependencies: ["MeshCore", "CSodium", "COpenSSL"],
             swiftSettings: swiftSettings),
+        .target(
+            name: "MeshTransport", dependencies: ["MeshCore", "MeshWire", "MeshCrypto"],
+            swiftSettings: swiftSettings),
         .executableTarget(
             name: "signalmesh",
             dependencies: [
@@ -63,6 +67,13 @@ let package = Package(
         .testTarget(
             name: "MeshCryptoTests",
             dependencies: ["MeshCrypto", "MeshCore", .product(name: "PropertyBased", package: "swift-property-based")],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MeshTransportTests",
+            dependencies: [
+                "MeshTransport", "MeshCrypto", "MeshWire", "MeshCore",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "SignalMeshCLITests",
