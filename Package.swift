@@ -46,6 +46,9 @@ let package = Package(
         .target(
             name: "MeshTransport", dependencies: ["MeshCore", "MeshWire", "MeshCrypto"],
             swiftSettings: swiftSettings),
+        .target(
+            name: "MeshRuntime", dependencies: ["MeshCore", "MeshWire", "MeshCrypto", "MeshTransport", "CLibUV"],
+            swiftSettings: swiftSettings),
         .executableTarget(
             name: "signalmesh",
             dependencies: [
@@ -74,6 +77,10 @@ let package = Package(
                 "MeshTransport", "MeshCrypto", "MeshWire", "MeshCore",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MeshRuntimeTests",
+            dependencies: ["MeshRuntime", "MeshTransport", "MeshCore"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "SignalMeshCLITests",
