@@ -150,7 +150,8 @@ extension SocketAddress: CustomStringConvertible {
             let hex = groups.map { String($0, radix: 16) }
             let text: String
             if best.length >= 2 {
-                text = hex[..<best.start].joined(separator: ":") + "::"
+                text =
+                    hex[..<best.start].joined(separator: ":") + "::"
                     + hex[(best.start + best.length)...].joined(separator: ":")
             } else {
                 text = hex.joined(separator: ":")

@@ -94,7 +94,8 @@ import Testing
         for (index, message) in vector.messages.enumerated().dropFirst(2) {
             let fromInitiator = index % 2 == 0
             let nonce = AESGCMNonce(counter: fromInitiator ? nonces.initiator : nonces.responder)
-            let sealed = (fromInitiator ? initiatorCipher : responderCipher).seal(try bytes(message.payload), nonce: nonce)
+            let sealed = (fromInitiator ? initiatorCipher : responderCipher).seal(
+                try bytes(message.payload), nonce: nonce)
             #expect(Hex.encode(sealed) == message.ciphertext, "transport message \(index)")
             if fromInitiator { nonces.initiator += 1 } else { nonces.responder += 1 }
         }

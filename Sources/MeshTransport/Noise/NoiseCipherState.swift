@@ -28,7 +28,8 @@ struct NoiseCipherState {
     mutating func decrypt(_ ciphertext: [UInt8], associatedData: [UInt8]) throws(NoiseError) -> [UInt8] {
         guard let cipher else { return ciphertext }
         do {
-            let plaintext = try cipher.open(ciphertext, nonce: AESGCMNonce(counter: nonce), authenticating: associatedData)
+            let plaintext = try cipher.open(
+                ciphertext, nonce: AESGCMNonce(counter: nonce), authenticating: associatedData)
             nonce += 1
             return plaintext
         } catch {

@@ -62,7 +62,9 @@ public struct NoiseIKInitiator {
 
     /// Reads `<- e, ee, se` and the response payload; returns the payload and the transport keys.
     /// - Throws: `malformedMessage`, `decryptionFailed` or `invalidPeerKey`. After a throw the handshake is dead.
-    public mutating func readResponse(_ message: [UInt8]) throws(NoiseError) -> (
+    public mutating func readResponse(
+        _ message: [UInt8]
+    ) throws(NoiseError) -> (
         payload: [UInt8], keys: NoiseTransportKeys
     ) {
         guard case .awaitingResponse = step else { preconditionFailure("readResponse called in step \(step)") }

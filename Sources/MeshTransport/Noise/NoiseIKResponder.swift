@@ -29,7 +29,9 @@ public struct NoiseIKResponder {
 
     /// Reads `-> e, es, s, ss` and the payload; returns the payload and the initiator's static key.
     /// - Throws: `malformedMessage`, `decryptionFailed` or `invalidPeerKey`. After a throw the handshake is dead.
-    public mutating func readInitiation(_ message: [UInt8]) throws(NoiseError) -> (
+    public mutating func readInitiation(
+        _ message: [UInt8]
+    ) throws(NoiseError) -> (
         payload: [UInt8], remoteStatic: X25519PublicKey
     ) {
         guard case .awaitingInitiation = step else { preconditionFailure("readInitiation called in step \(step)") }
@@ -49,7 +51,9 @@ public struct NoiseIKResponder {
 
     /// Writes `<- e, ee, se` and the encrypted `payload`; returns the message and the transport keys.
     /// - Parameter ephemeral: a fresh key from a secure source (tests pass the vectors' keys).
-    public mutating func writeResponse(payload: [UInt8], ephemeral: X25519PrivateKey) throws(NoiseError) -> (
+    public mutating func writeResponse(
+        payload: [UInt8], ephemeral: X25519PrivateKey
+    ) throws(NoiseError) -> (
         message: [UInt8], keys: NoiseTransportKeys
     ) {
         guard case .initiationRead(let remoteStatic, let remoteEphemeral) = step else {

@@ -64,7 +64,8 @@ struct NoiseSymmetricState {
     }
 
     /// HKDF(ck, ikm, 2) of the Noise spec (section 4.3), which is RFC 5869 HKDF with salt `ck` and empty info.
-    private static func hkdf2(chainingKey: SymmetricKey, inputKeyMaterial: SymmetricKey) -> (SymmetricKey, SymmetricKey) {
+    private static func hkdf2(chainingKey: SymmetricKey, inputKeyMaterial: SymmetricKey) -> (SymmetricKey, SymmetricKey)
+    {
         var output = [UInt8](repeating: 0, count: 64)
         defer { output.withUnsafeMutableBytes { _ = $0.initializeMemory(as: UInt8.self, repeating: 0) } }
         chainingKey.withUnsafeBytes { ck in

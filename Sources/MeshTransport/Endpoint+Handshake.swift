@@ -1,0 +1,166 @@
+import MeshCore
+import MeshCrypto
+import MeshWire
+
+extension Endpoint {
+    /// Sends a new initiation to the peer's address, replacing any pending one (its index is retired).
+    mutating func startHandshake(_ state: inout Peer, now: Instant, effects: inout [EndpointEffect]) {
+        guard let address = state.address else { return }
+        let attempts = (state.handshake?.attempts ?? 0) + 1
+        if let old = state.handshake { indices[old.localIndex] = nil }
+        state.handshake = nil
+        let index = newIndex()
+        var noise = NoiseIKInitiator(
+            prologue: prologue, localStatic: staticKey, remoteStatic: state.staticKey,
+            ephemeral: X25519PrivateKey(using: &random))
+        let payload = TAI64N(now).bytes + nodeID.publicKey.bytes
+        // Only a low-order static key fails here, and `Peer` refuses node ids that do not convert to X25519.
+        guard let message = try? noise.writeInitiation(payload: payload) else { return }
+        var packet = TransportPacket.initiation(.init(senderIndex: index, noiseMessage: message)).encoded
+        PacketMAC.seal(&packet, mac1Key: state.mac1Key, cookie: state.validCookie(now: now, settings: settings))
+        let mac1 = Bytes16(packet[(packet.count - 32)..<(packet.count - 16)])!
+        let jitter = Duration.nanoseconds(
+            Int64(generator.next() % UInt64(max(settings.handshakeJitter.nanoseconds, 1))))
+        state.handshake = PendingHandshake(
+            noise: noise, localIndex: index, mac1: mac1, retryAt: now + settings.handshakeTimeout + jitter,
+            attempts: attempts)
+        indices[index] = state.id
+        effects.append(.send(datagram: packet, to: address))
+    }
+
+    /// Counts a valid initiation towards the load estimate; true while the node is under load.
+    mutating func noteInitiationAndCheckLoad(now: Instant) -> Bool {
+        if now - loadWindow.start >= .seconds(1) {
+            let elapsedWindows = (now - loadWindow.start).nanoseconds / 1_000_000_000
+            loadWindow = (loadWindow.start + .seconds(elapsedWindows), 0, elapsedWindows == 1 ? loadWindow.count : 0)
+        }
+        loadWindow.count += 1
+        return max(loadWindow.count, loadWindow.previous) > settings.underLoadInitiationsPerSecond
+    }
+
+    mutating func handleInitiation(
+        _ initiation: TransportPacket.Initiation, bytes: [UInt8], from source: SocketAddress, now: Instant,
+        effects: inout [EndpointEffect]
+    ) {
+        // 1. mac1 before anything that costs a Diffie-Hellman.
+        guard PacketMAC.verify(initiation.mac1, key: ourMAC1Key, over: bytes[..<(bytes.count - 32)]) else {
+            count(.badMAC1)
+            return
+        }
+        // 2. Under load, only initiations that carry a cookie for their source address go on.
+        if noteInitiationAndCheckLoad(now: now) && !cookies.verifyMAC2(bytes, from: source) {
+            count(.cookieRequired)
+            let reply = cookies.reply(
+                to: source, senderIndex: initiation.senderIndex, mac1: initiation.mac1, random: &random)
+            effects.append(.send(datagram: TransportPacket.cookieReply(reply).encoded, to: source))
+            return
+        }
+        // 3. Per-source rate limit.
+        guard rateLimiter.allow(source, now: now) else {
+            count(.rateLimited)
+            return
+        }
+        // 4. The Noise message, its payload and the identity it claims.
+        var responder = NoiseIKResponder(prologue: prologue, localStatic: staticKey)
+        guard let (payload, remoteStatic) = try? responder.readInitiation(initiation.noiseMessage),
+            payload.count == TAI64N.length + Bytes32.count,
+            let timestamp = TAI64N(bytes: Array(payload[0..<TAI64N.length]))
+        else {
+            count(.handshakeFailed)
+            return
+        }
+        let peerID = NodeID(publicKey: Bytes32(payload[TAI64N.length...])!)
+        guard let claimed = try? Ed25519PublicKey(peerID).x25519PublicKey(), claimed == remoteStatic else {
+            count(.identityMismatch)
+            return
+        }
+        guard var state = try? takePeer(peerID) else {
+            count(.peerTableFull)
+            return
+        }
+        // 5. A timestamp not newer than the last accepted one is a replay (or a stale retransmission).
+        if let last = state.lastTimestamp, !(last < timestamp) {
+            count(.replayedInitiation)
+            return
+        }
+        guard
+            let (message, keys) = try? responder.writeResponse(payload: [], ephemeral: X25519PrivateKey(using: &random))
+        else {
+            count(.handshakeFailed)
+            return
+        }
+        state.lastTimestamp = timestamp
+        let index = newIndex()
+        var packet = TransportPacket.response(
+            .init(senderIndex: index, receiverIndex: initiation.senderIndex, noiseMessage: message)
+        ).encoded
+        PacketMAC.seal(&packet, mac1Key: state.mac1Key, cookie: state.validCookie(now: now, settings: settings))
+        if let replaced = state.next { indices[replaced.localIndex] = nil }
+        state.next = Session(
+            localIndex: index, remoteIndex: initiation.senderIndex, keys: keys, isInitiator: false, now: now)
+        indices[index] = peerID
+        state.address = source
+        peers[peerID] = state
+        effects.append(.send(datagram: packet, to: source))
+    }
+
+    mutating func handleResponse(
+        _ response: TransportPacket.Response, bytes: [UInt8], from source: SocketAddress, now: Instant,
+        effects: inout [EndpointEffect]
+    ) {
+        guard let peerID = indices[response.receiverIndex], var state = peers[peerID],
+            let handshake = state.handshake, handshake.localIndex == response.receiverIndex
+        else {
+            count(.unexpected)
+            return
+        }
+        guard PacketMAC.verify(response.mac1, key: ourMAC1Key, over: bytes[..<(bytes.count - 32)]) else {
+            count(.badMAC1)
+            return
+        }
+        // Work on a copy: a forged response must not destroy the real handshake still in flight.
+        var attempt = handshake.noise
+        guard let (_, keys) = try? attempt.readResponse(response.noiseMessage) else {
+            count(.handshakeFailed)
+            return
+        }
+        state.handshake = nil
+        let session = Session(
+            localIndex: handshake.localIndex, remoteIndex: response.senderIndex, keys: keys, isInitiator: true,
+            now: now)
+        let wasUp = state.current != nil
+        install(session, in: &state)
+        state.address = source
+        state.awaitingAnswerSince = nil
+        if !wasUp { effects.append(.sessionUp(peer: peerID, address: source)) }
+        // Confirm the session to the responder with the queued messages, or a keepalive if there are none.
+        let queued = state.queue
+        state.queue.removeAll()
+        if queued.isEmpty {
+            sendFrames([], to: &state, now: now, effects: &effects)
+        } else {
+            for message in queued { sendFrames([.datagram(message)], to: &state, now: now, effects: &effects) }
+        }
+        peers[peerID] = state
+    }
+
+    mutating func handleCookieReply(_ reply: TransportPacket.CookieReply, now: Instant) {
+        guard let peerID = indices[reply.receiverIndex], var state = peers[peerID],
+            let handshake = state.handshake, handshake.localIndex == reply.receiverIndex,
+            let cookie = CookieMaker.openReply(reply, senderStatic: state.staticKey, mac1: handshake.mac1)
+        else {
+            count(.unexpected)
+            return
+        }
+        // The retry timer resends the initiation, now with mac2 (WireGuard waits the same way).
+        state.cookie = (cookie, now)
+        peers[peerID] = state
+    }
+
+    /// Makes `session` current; the old current becomes previous, whose own index is retired.
+    mutating func install(_ session: Session, in state: inout Peer) {
+        if let retired = state.previous { indices[retired.localIndex] = nil }
+        state.previous = state.current
+        state.current = session
+    }
+}

@@ -1,0 +1,232 @@
+public import MeshCore
+public import MeshCrypto
+import MeshWire
+
+/// The transport's sans-IO core: Noise IK handshakes with WireGuard's hygiene, and encrypted sessions that carry
+/// datagrams, for one node (`Specs/transport.md`).
+///
+/// Inputs are a datagram with its source address, a send request, or a timer firing, each with `now`; outputs are
+/// `EndpointEffect`s the shell carries out in order. The endpoint never reads a clock, touches a socket or draws
+/// from a global generator: secrets (ephemeral keys, cookie secrets) come from the injected `RandomBytesSource`,
+/// protocol choices (indices, jitter) from its own seeded generator, so the simulator replays it exactly.
+public struct Endpoint {
+    /// Why a send request was refused.
+    public enum SendError: Error, Equatable, CustomStringConvertible {
+        /// The message does not fit one datagram frame (`maxDatagramMessage` bytes).
+        case messageTooLarge(Int, limit: Int)
+        /// No session and no known address to start a handshake to.
+        case unknownAddress(NodeID)
+        /// The node id is not a valid Ed25519 key, so no handshake to it can succeed.
+        case invalidPeerKey(NodeID)
+        /// The peer table is full.
+        case tooManyPeers
+
+        public var description: String {
+            switch self {
+            case .messageTooLarge(let size, let limit):
+                "a message of \(size) bytes does not fit one datagram (at most \(limit))"
+            case .unknownAddress(let peer): "no address is known for \(peer.shortText)…; connect to it first"
+            case .invalidPeerKey(let peer): "\(peer.shortText)… is not a valid Ed25519 public key"
+            case .tooManyPeers: "the peer table is full"
+            }
+        }
+    }
+
+    /// The largest message one datagram carries.
+    public static let maxDatagramMessage = Session.maxPlaintext - SessionFrame.datagramOverhead
+
+    public let settings: EndpointSettings
+    /// This node's identity.
+    public let nodeID: NodeID
+
+    let identity: Ed25519PrivateKey
+    let staticKey: X25519PrivateKey
+    let prologue: [UInt8]
+    /// mac1 key of packets addressed to us.
+    let ourMAC1Key: [UInt8]
+    var random: any RandomBytesSource
+    var generator: Xoshiro256StarStar
+    var cookies: CookieMaker
+    var rateLimiter: SourceRateLimiter
+    var peers: [NodeID: Peer] = [:]
+    /// Our indices: which peer each belongs to. Pending handshakes and sessions both have one.
+    var indices: [UInt32: NodeID] = [:]
+    var loadWindow: (start: Instant, count: Int, previous: Int)
+    var reportedDeadline: Instant?
+    /// Datagrams dropped, by reason.
+    public internal(set) var drops: [DropReason: Int] = [:]
+
+    /// An endpoint for `identity`.
+    /// - Parameters:
+    ///   - random: the source of secrets (the runtime passes `SystemRandom`, the simulator a seeded source).
+    ///   - seed: seeds the generator for protocol choices (indices, jitter).
+    public init(
+        identity: Ed25519PrivateKey, settings: EndpointSettings = EndpointSettings(),
+        random: some RandomBytesSource, seed: UInt64, now: Instant
+    ) {
+        self.identity = identity
+        self.settings = settings
+        nodeID = identity.nodeID
+        staticKey = identity.x25519PrivateKey()
+        prologue = TransportPrologue.bytes(network: settings.network)
+        ourMAC1Key = PacketMAC.mac1Key(receiverStatic: staticKey.publicKey)
+        var source = random
+        cookies = CookieMaker(localStatic: staticKey.publicKey, random: &source, now: now)
+        self.random = source
+        generator = Xoshiro256StarStar(seed: seed)
+        rateLimiter = SourceRateLimiter(settings: settings.rateLimiter)
+        loadWindow = (now, 0, 0)
+    }
+
+    // MARK: Public inputs
+
+    /// Records `address` for `peer` and starts a handshake unless a session is up or one is under way.
+    public mutating func connect(
+        to peer: NodeID, at address: SocketAddress, now: Instant
+    ) throws(SendError)
+        -> [EndpointEffect]
+    {
+        var effects: [EndpointEffect] = []
+        var state = try takePeer(peer)
+        state.address = address
+        if state.current == nil && state.handshake == nil {
+            startHandshake(&state, now: now, effects: &effects)
+        }
+        peers[peer] = state
+        finish(now: now, effects: &effects)
+        return effects
+    }
+
+    /// Sends `message` to `peer` as one datagram: now if a session is up, after the handshake otherwise (queued,
+    /// bounded by `maxQueuedMessagesPerPeer`).
+    public mutating func send(_ message: [UInt8], to peer: NodeID, now: Instant) throws(SendError) -> [EndpointEffect] {
+        guard message.count <= Self.maxDatagramMessage else {
+            throw .messageTooLarge(message.count, limit: Self.maxDatagramMessage)
+        }
+        guard var state = peers[peer], state.address != nil else { throw .unknownAddress(peer) }
+        var effects: [EndpointEffect] = []
+        sendFrames([.datagram(message)], to: &state, now: now, effects: &effects)
+        peers[peer] = state
+        finish(now: now, effects: &effects)
+        return effects
+    }
+
+    /// Closes every session with `peer` (telling it with CLOSE) and forgets its queue.
+    public mutating func close(_ peer: NodeID, now: Instant) -> [EndpointEffect] {
+        var effects: [EndpointEffect] = []
+        guard var state = peers[peer] else { return effects }
+        if var session = state.current, session.canSend(now: now, settings: settings), let address = state.address {
+            effects.append(.send(datagram: session.seal(encode([.close(code: 0, reason: "closed")])), to: address))
+            state.current = session
+        }
+        let wasUp = state.current != nil
+        dropSessions(&state)
+        state.handshake.map { indices[$0.localIndex] = nil }
+        state.handshake = nil
+        state.queue.removeAll()
+        peers[peer] = state
+        if wasUp { effects.append(.sessionDown(peer: peer, reason: .closedLocally)) }
+        finish(now: now, effects: &effects)
+        return effects
+    }
+
+    /// Handles one datagram received from `source`.
+    public mutating func receive(_ datagram: [UInt8], from source: SocketAddress, now: Instant) -> [EndpointEffect] {
+        var effects: [EndpointEffect] = []
+        let packet: TransportPacket
+        do {
+            packet = try TransportPacket.decode(datagram)
+        } catch {
+            count(.malformed)
+            return effects
+        }
+        switch packet {
+        case .initiation(let initiation):
+            handleInitiation(initiation, bytes: datagram, from: source, now: now, effects: &effects)
+        case .response(let response):
+            handleResponse(response, bytes: datagram, from: source, now: now, effects: &effects)
+        case .cookieReply(let reply):
+            handleCookieReply(reply, now: now)
+        case .data(let data):
+            handleData(data, bytes: datagram, from: source, now: now, effects: &effects)
+        }
+        finish(now: now, effects: &effects)
+        return effects
+    }
+
+    /// Runs every timer that is due at `now`.
+    public mutating func timerFired(now: Instant) -> [EndpointEffect] {
+        var effects: [EndpointEffect] = []
+        cookies.rotateIfDue(now: now, random: &random)
+        for peer in peers.keys.sorted() {
+            guard var state = peers[peer] else { continue }
+            runTimers(&state, now: now, effects: &effects)
+            peers[peer] = state
+        }
+        finish(now: now, effects: &effects)
+        return effects
+    }
+
+    /// The earliest instant at which `timerFired` has work, if any.
+    public var nextDeadline: Instant? {
+        var earliest: Instant?
+        for state in peers.values {
+            if let deadline = state.nextDeadline(settings: settings), earliest.map({ deadline < $0 }) ?? true {
+                earliest = deadline
+            }
+        }
+        return earliest
+    }
+
+    /// Whether a session with `peer` is up.
+    public func isConnected(to peer: NodeID) -> Bool { peers[peer]?.current != nil }
+
+    /// The address of `peer` as last authenticated (or as given to `connect`).
+    public func address(of peer: NodeID) -> SocketAddress? { peers[peer]?.address }
+
+    // MARK: Shared steps
+
+    mutating func count(_ reason: DropReason) {
+        drops[reason, default: 0] += 1
+    }
+
+    /// The state of `peer`, created if needed (and not yet stored: the caller stores it back).
+    mutating func takePeer(_ peer: NodeID) throws(SendError) -> Peer {
+        if let existing = peers[peer] { return existing }
+        guard peers.count < settings.maxPeers else { throw .tooManyPeers }
+        guard let created = Peer(id: peer) else { throw .invalidPeerKey(peer) }
+        return created
+    }
+
+    /// Appends a `wake` effect when the earliest deadline changed.
+    mutating func finish(now: Instant, effects: inout [EndpointEffect]) {
+        let deadline = nextDeadline
+        if deadline != reportedDeadline, let deadline {
+            effects.append(.wake(at: deadline))
+        }
+        reportedDeadline = deadline
+    }
+
+    /// A fresh index not in use.
+    mutating func newIndex() -> UInt32 {
+        while true {
+            let candidate = UInt32(truncatingIfNeeded: generator.next())
+            if candidate != 0 && indices[candidate] == nil { return candidate }
+        }
+    }
+
+    func encode(_ frames: [SessionFrame]) -> [UInt8] {
+        var writer = WireWriter(capacity: 64)
+        for frame in frames { frame.encode(into: &writer) }
+        return writer.bytes
+    }
+
+    mutating func dropSessions(_ state: inout Peer) {
+        for session in [state.current, state.previous, state.next].compactMap({ $0 }) {
+            indices[session.localIndex] = nil
+        }
+        state.current = nil
+        state.previous = nil
+        state.next = nil
+    }
+}

@@ -1,0 +1,27 @@
+public import MeshCore
+
+/// What the shell must do after the endpoint handled an input, in order.
+public enum EndpointEffect: Equatable, Sendable {
+    /// Send `datagram` to `address` over UDP.
+    case send(datagram: [UInt8], to: SocketAddress)
+    /// Call `timerFired(now:)` at `at` (replaces any earlier request: the endpoint keeps one deadline).
+    case wake(at: Instant)
+    /// A message arrived from `peer`.
+    case deliver(message: [UInt8], from: NodeID)
+    /// A session with `peer` is established (the first one since the peer was down).
+    case sessionUp(peer: NodeID, address: SocketAddress)
+    /// The last session with `peer` ended.
+    case sessionDown(peer: NodeID, reason: SessionDownReason)
+}
+
+/// Why a peer's session ended.
+public enum SessionDownReason: Equatable, Sendable {
+    /// No handshake completed within `handshakeAttempts` tries.
+    case handshakeFailed
+    /// The session aged out without a new handshake.
+    case expired
+    /// The peer sent CLOSE.
+    case closedByPeer(code: UInt64, reason: String)
+    /// We closed it.
+    case closedLocally
+}

@@ -1,0 +1,201 @@
+public import MeshCore
+public import MeshWire
+
+/// The four packet kinds that travel in UDP datagrams between SignalMesh nodes (`Specs/transport.md`,
+/// "Packets"), WireGuard's layout with SignalMesh's suite.
+///
+/// Every packet starts with a type byte and three zero bytes. Handshake packets have fixed sizes, so a decoder
+/// checks the exact length before reading anything; a response (92 bytes) and a cookie reply (52 bytes) are always
+/// smaller than the 180-byte initiation that provokes them, so a node never sends an unvalidated address more bytes
+/// than it received.
+public enum TransportPacket: Equatable, Sendable {
+    /// Handshake message 1: `-> e, es, s, ss` with a TAI64N timestamp and the initiator's Ed25519 key as payload.
+    case initiation(Initiation)
+    /// Handshake message 2: `<- e, ee, se` with an empty payload.
+    case response(Response)
+    /// An encrypted cookie, sent instead of a response while the responder is under load.
+    case cookieReply(CookieReply)
+    /// An encrypted packet of a session, carrying frames.
+    case data(DataPacket)
+
+    /// Type bytes.
+    public enum Kind: UInt8, Sendable {
+        case initiation = 1
+        case response = 2
+        case cookieReply = 3
+        case data = 4
+    }
+
+    /// An initiation: header (4), sender index (4), Noise message (32 + 48 + 44 + 16), MACs (32).
+    public static let initiationLength = 180
+    public static let responseLength = 92
+    public static let cookieReplyLength = 52
+    /// Header of a data packet: type and reserved (4), receiver index (4), counter (8).
+    public static let dataHeaderLength = 16
+    /// The smallest data packet: header and the AEAD tag of an empty payload.
+    public static let minimumDataLength = dataHeaderLength + 16
+    /// Bytes of each MAC field.
+    public static let macLength = 16
+
+    /// The initiation packet.
+    public struct Initiation: Equatable, Sendable {
+        public var senderIndex: UInt32
+        /// The Noise message: e (32), encrypted s (48), encrypted payload (timestamp 12, Ed25519 key 32, tag 16).
+        public var noiseMessage: [UInt8]
+        public var mac1: Bytes16
+        public var mac2: Bytes16
+
+        public static let noiseLength = 140
+
+        public init(senderIndex: UInt32, noiseMessage: [UInt8], mac1: Bytes16 = .zero, mac2: Bytes16 = .zero) {
+            precondition(noiseMessage.count == Self.noiseLength, "initiation Noise message must be 140 bytes")
+            self.senderIndex = senderIndex
+            self.noiseMessage = noiseMessage
+            self.mac1 = mac1
+            self.mac2 = mac2
+        }
+    }
+
+    /// The response packet.
+    public struct Response: Equatable, Sendable {
+        public var senderIndex: UInt32
+        public var receiverIndex: UInt32
+        /// The Noise message: e (32) and the tag of the empty payload (16).
+        public var noiseMessage: [UInt8]
+        public var mac1: Bytes16
+        public var mac2: Bytes16
+
+        public static let noiseLength = 48
+
+        public init(
+            senderIndex: UInt32, receiverIndex: UInt32, noiseMessage: [UInt8], mac1: Bytes16 = .zero,
+            mac2: Bytes16 = .zero
+        ) {
+            precondition(noiseMessage.count == Self.noiseLength, "response Noise message must be 48 bytes")
+            self.senderIndex = senderIndex
+            self.receiverIndex = receiverIndex
+            self.noiseMessage = noiseMessage
+            self.mac1 = mac1
+            self.mac2 = mac2
+        }
+    }
+
+    /// The cookie reply packet.
+    public struct CookieReply: Equatable, Sendable {
+        /// The sender index of the handshake message this answers.
+        public var receiverIndex: UInt32
+        public var nonce: [UInt8]
+        /// The 16-byte cookie sealed with AES-256-GCM (32 bytes with the tag).
+        public var sealedCookie: [UInt8]
+
+        public init(receiverIndex: UInt32, nonce: [UInt8], sealedCookie: [UInt8]) {
+            precondition(nonce.count == 12 && sealedCookie.count == 32, "cookie reply field sizes")
+            self.receiverIndex = receiverIndex
+            self.nonce = nonce
+            self.sealedCookie = sealedCookie
+        }
+    }
+
+    /// A session packet.
+    public struct DataPacket: Equatable, Sendable {
+        public var receiverIndex: UInt32
+        /// The packet number, which is also the AEAD nonce.
+        public var counter: UInt64
+        /// The encrypted frames and the 16-byte tag.
+        public var ciphertext: [UInt8]
+
+        public init(receiverIndex: UInt32, counter: UInt64, ciphertext: [UInt8]) {
+            self.receiverIndex = receiverIndex
+            self.counter = counter
+            self.ciphertext = ciphertext
+        }
+    }
+
+    /// The packet's bytes.
+    public var encoded: [UInt8] {
+        var writer = WireWriter(capacity: Self.initiationLength)
+        switch self {
+        case .initiation(let packet):
+            Self.writeHeader(.initiation, into: &writer)
+            writer.writeUInt32(packet.senderIndex)
+            writer.writeBytes(packet.noiseMessage)
+            writer.writeBytes(packet.mac1.bytes)
+            writer.writeBytes(packet.mac2.bytes)
+        case .response(let packet):
+            Self.writeHeader(.response, into: &writer)
+            writer.writeUInt32(packet.senderIndex)
+            writer.writeUInt32(packet.receiverIndex)
+            writer.writeBytes(packet.noiseMessage)
+            writer.writeBytes(packet.mac1.bytes)
+            writer.writeBytes(packet.mac2.bytes)
+        case .cookieReply(let packet):
+            Self.writeHeader(.cookieReply, into: &writer)
+            writer.writeUInt32(packet.receiverIndex)
+            writer.writeBytes(packet.nonce)
+            writer.writeBytes(packet.sealedCookie)
+        case .data(let packet):
+            Self.writeHeader(.data, into: &writer)
+            writer.writeUInt32(packet.receiverIndex)
+            writer.writeUInt64(packet.counter)
+            writer.writeBytes(packet.ciphertext)
+        }
+        return writer.bytes
+    }
+
+    private static func writeHeader(_ kind: Kind, into writer: inout WireWriter) {
+        writer.writeUInt8(kind.rawValue)
+        writer.writeBytes([0, 0, 0])
+    }
+
+    /// Decodes a datagram. Every failure is a `WireError`; nothing is allocated beyond the datagram's own size.
+    public static func decode(_ datagram: [UInt8]) throws(WireError) -> TransportPacket {
+        var reader = WireReader(datagram)
+        let typeByte = try reader.readUInt8("packet type")
+        guard let kind = Kind(rawValue: typeByte) else { throw .unknownType(context: "packet", type: UInt64(typeByte)) }
+        let reserved = try reader.readBytes("reserved", count: 3)
+        guard reserved == [0, 0, 0] else { throw .invalidValue(field: "reserved", reason: "must be zero") }
+        switch kind {
+        case .initiation:
+            try expectLength(datagram, initiationLength, "initiation")
+            let index = try reader.readUInt32("sender index")
+            let noise = try reader.readBytes("noise message", count: Initiation.noiseLength)
+            let mac1 = Bytes16(try reader.readBytes("mac1", count: macLength))!
+            let mac2 = Bytes16(try reader.readBytes("mac2", count: macLength))!
+            return .initiation(Initiation(senderIndex: index, noiseMessage: noise, mac1: mac1, mac2: mac2))
+        case .response:
+            try expectLength(datagram, responseLength, "response")
+            let sender = try reader.readUInt32("sender index")
+            let receiver = try reader.readUInt32("receiver index")
+            let noise = try reader.readBytes("noise message", count: Response.noiseLength)
+            let mac1 = Bytes16(try reader.readBytes("mac1", count: macLength))!
+            let mac2 = Bytes16(try reader.readBytes("mac2", count: macLength))!
+            return .response(
+                Response(senderIndex: sender, receiverIndex: receiver, noiseMessage: noise, mac1: mac1, mac2: mac2))
+        case .cookieReply:
+            try expectLength(datagram, cookieReplyLength, "cookie reply")
+            let receiver = try reader.readUInt32("receiver index")
+            let nonce = try reader.readBytes("nonce", count: 12)
+            let sealed = try reader.readBytes("sealed cookie", count: 32)
+            return .cookieReply(CookieReply(receiverIndex: receiver, nonce: nonce, sealedCookie: sealed))
+        case .data:
+            guard datagram.count >= minimumDataLength else {
+                throw .truncated(field: "data packet", needed: minimumDataLength, available: datagram.count)
+            }
+            guard datagram.count <= Limits.maxDatagramSize else {
+                throw .oversized(
+                    field: "data packet", length: UInt64(datagram.count), limit: UInt64(Limits.maxDatagramSize))
+            }
+            let receiver = try reader.readUInt32("receiver index")
+            let counter = try reader.readUInt64("counter")
+            let ciphertext = try reader.readBytes("ciphertext", count: reader.remaining)
+            return .data(DataPacket(receiverIndex: receiver, counter: counter, ciphertext: ciphertext))
+        }
+    }
+
+    private static func expectLength(_ datagram: [UInt8], _ length: Int, _ name: StaticString) throws(WireError) {
+        if datagram.count < length {
+            throw .truncated(field: "\(name)", needed: length, available: datagram.count)
+        }
+        if datagram.count > length { throw .trailingBytes(context: "\(name)", count: datagram.count - length) }
+    }
+}

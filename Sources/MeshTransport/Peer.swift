@@ -1,0 +1,67 @@
+import MeshCore
+import MeshCrypto
+
+/// What the endpoint knows about one peer.
+struct Peer {
+    let id: NodeID
+    /// The peer's static X25519 key, derived from its node id.
+    let staticKey: X25519PublicKey
+    /// mac1 key of packets we send to it.
+    let mac1Key: [UInt8]
+    var address: SocketAddress?
+    var handshake: PendingHandshake?
+    /// The session we send with.
+    var current: Session?
+    /// The session before the last handshake, kept for packets in flight.
+    var previous: Session?
+    /// A session we created as responder; it becomes `current` when the first packet arrives on it.
+    var next: Session?
+    /// The newest initiation timestamp accepted from this peer.
+    var lastTimestamp: TAI64N?
+    /// A cookie the peer gave us, and when.
+    var cookie: (value: Bytes16, receivedAt: Instant)?
+    /// Messages waiting for a session.
+    var queue: [[UInt8]] = []
+    /// When a packet with frames arrived that we have not answered with any packet yet (passive keepalive).
+    var unansweredSince: Instant?
+    /// When we sent a packet with frames without receiving anything since (the peer may be gone).
+    var awaitingAnswerSince: Instant?
+
+    /// A peer whose id is a valid Ed25519 key; nil otherwise.
+    init?(id: NodeID) {
+        guard let key = try? Ed25519PublicKey(id).x25519PublicKey() else { return nil }
+        self.id = id
+        staticKey = key
+        mac1Key = PacketMAC.mac1Key(receiverStatic: key)
+    }
+
+    /// The cookie to put in mac2, if one is fresh.
+    func validCookie(now: Instant, settings: EndpointSettings) -> Bytes16? {
+        guard let cookie, now - cookie.receivedAt < settings.cookieLifetime else { return nil }
+        return cookie.value
+    }
+
+    /// The earliest instant a timer of this peer is due.
+    func nextDeadline(settings: EndpointSettings) -> Instant? {
+        var candidates: [Instant] = []
+        if let handshake { candidates.append(handshake.retryAt) }
+        if let current {
+            candidates.append(current.createdAt + settings.rejectAfterTime)
+            if let unansweredSince { candidates.append(unansweredSince + settings.keepaliveTimeout) }
+            if let awaitingAnswerSince { candidates.append(awaitingAnswerSince + settings.unresponsiveTimeout) }
+        }
+        if let previous { candidates.append(previous.createdAt + settings.rejectAfterTime) }
+        if let next { candidates.append(next.createdAt + settings.rejectAfterTime) }
+        return candidates.min()
+    }
+}
+
+/// A handshake we initiated and are waiting to complete.
+struct PendingHandshake {
+    var noise: NoiseIKInitiator
+    let localIndex: UInt32
+    /// mac1 of the initiation sent, to open a cookie reply about it.
+    var mac1: Bytes16
+    var retryAt: Instant
+    var attempts: Int
+}
