@@ -10,6 +10,7 @@ extension Endpoint {
         if var session = state.current, session.canSend(now: now, settings: settings), let address = state.address {
             effects.append(.send(datagram: session.seal(encode(frames)), to: address))
             state.current = session
+            state.lastActivity = now
             state.unansweredSince = nil
             if !frames.isEmpty && state.awaitingAnswerSince == nil { state.awaitingAnswerSince = now }
             if session.wantsRekey(now: now, settings: settings) && state.handshake == nil {
@@ -77,6 +78,7 @@ extension Endpoint {
         // Roaming: follow the peer to a new address, but only on a packet newer than any before.
         if priorHighest.map({ data.counter > $0 }) ?? true { state.address = source }
         state.awaitingAnswerSince = nil
+        state.lastActivity = now
         let frames: [SessionFrame]
         do {
             frames = try SessionFrame.decodeAll(plaintext)

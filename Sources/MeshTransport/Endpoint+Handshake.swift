@@ -100,6 +100,7 @@ extension Endpoint {
             localIndex: index, remoteIndex: initiation.senderIndex, keys: keys, isInitiator: false, now: now)
         indices[index] = peerID
         state.address = source
+        state.lastActivity = now
         peers[peerID] = state
         effects.append(.send(datagram: packet, to: source))
     }
@@ -131,6 +132,7 @@ extension Endpoint {
         let wasUp = state.current != nil
         install(session, in: &state)
         state.address = source
+        state.lastActivity = now
         state.awaitingAnswerSince = nil
         if !wasUp { effects.append(.sessionUp(peer: peerID, address: source)) }
         // Confirm the session to the responder with the queued messages, or a keepalive if there are none.

@@ -29,8 +29,9 @@ extension Endpoint {
             state.awaitingAnswerSince = nil
             effects.append(.sessionDown(peer: state.id, reason: .expired))
         }
-        if let since = state.unansweredSince, now >= since + settings.keepaliveTimeout, state.current != nil {
-            sendFrames([], to: &state, now: now, effects: &effects)
+        if let since = state.unansweredSince, now >= since + settings.keepaliveTimeout {
+            if state.current != nil { sendFrames([], to: &state, now: now, effects: &effects) }
+            state.unansweredSince = nil
         }
         if let since = state.awaitingAnswerSince, now >= since + settings.unresponsiveTimeout {
             state.awaitingAnswerSince = nil

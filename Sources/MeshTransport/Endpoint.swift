@@ -89,6 +89,7 @@ public struct Endpoint {
         var effects: [EndpointEffect] = []
         var state = try takePeer(peer)
         state.address = address
+        state.lastActivity = now
         if state.current == nil && state.handshake == nil {
             startHandshake(&state, now: now, effects: &effects)
         }
@@ -191,10 +192,17 @@ public struct Endpoint {
     }
 
     /// The state of `peer`, created if needed (and not yet stored: the caller stores it back).
+    ///
+    /// A full table makes room by forgetting the peer idle longest among those with no session, handshake or queued
+    /// message; if every peer is busy, the new one is refused.
     mutating func takePeer(_ peer: NodeID) throws(SendError) -> Peer {
         if let existing = peers[peer] { return existing }
-        guard peers.count < settings.maxPeers else { throw .tooManyPeers }
         guard let created = Peer(id: peer) else { throw .invalidPeerKey(peer) }
+        if peers.count >= settings.maxPeers {
+            let idle = peers.values.filter(\.isIdle).min { ($0.lastActivity, $0.id) < ($1.lastActivity, $1.id) }
+            guard let idle else { throw .tooManyPeers }
+            peers[idle.id] = nil
+        }
         return created
     }
 

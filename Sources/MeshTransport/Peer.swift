@@ -22,6 +22,8 @@ struct Peer {
     var cookie: (value: Bytes16, receivedAt: Instant)?
     /// Messages waiting for a session.
     var queue: [[UInt8]] = []
+    /// When the peer last sent us an authenticated packet or we last sent it one (for evicting idle peers).
+    var lastActivity = Instant.epoch
     /// When a packet with frames arrived that we have not answered with any packet yet (passive keepalive).
     var unansweredSince: Instant?
     /// When we sent a packet with frames without receiving anything since (the peer may be gone).
@@ -34,6 +36,9 @@ struct Peer {
         staticKey = key
         mac1Key = PacketMAC.mac1Key(receiverStatic: key)
     }
+
+    /// Whether nothing is going on with this peer: no session, no handshake, nothing queued.
+    var isIdle: Bool { current == nil && previous == nil && next == nil && handshake == nil && queue.isEmpty }
 
     /// The cookie to put in mac2, if one is fresh.
     func validCookie(now: Instant, settings: EndpointSettings) -> Bytes16? {

@@ -63,4 +63,25 @@ import Testing
         try network.send([6], from: b, to: a)
         #expect(network.nodes[b].sent.last?.to == moved)
     }
+
+    @Test func fullPeerTableForgetsTheIdlestIdlePeer() throws {
+        var network = TestNetwork(seed: 33)
+        var small = EndpointSettings()
+        small.maxPeers = 2
+        small.rejectAfterTime = .seconds(3)
+        small.rekeyAfterTime = .seconds(2)
+        let a = network.addNode(settings: small)
+        let peers = (0..<3).map { _ in network.addNode() }
+        try network.connect(a, to: peers[0])
+        try network.connect(a, to: peers[1])
+        network.run(for: .seconds(1))
+        // Both peers are busy (sessions up): a third is refused.
+        #expect(throws: Endpoint.SendError.tooManyPeers) { try network.connect(a, to: peers[2]) }
+        // After the sessions expire, the peers are idle and the oldest makes room.
+        network.run(for: .seconds(5))
+        try network.connect(a, to: peers[2])
+        network.run(for: .seconds(1))
+        #expect(network.nodes[a].endpoint.isConnected(to: network.id(peers[2])))
+        #expect(network.nodes[a].endpoint.address(of: network.id(peers[0])) == nil)
+    }
 }

@@ -1,5 +1,6 @@
 import MeshCore
 import MeshCrypto
+import Testing
 
 @testable import MeshTransport
 
@@ -130,6 +131,9 @@ struct TestNetwork {
                 nodes[node].wake = nil
                 let effects = nodes[node].endpoint.timerFired(now: now)
                 apply(effects, at: node)
+                // Progress: after the timers ran, nothing may still be due (a stuck deadline stalls the shell).
+                let next = nodes[node].endpoint.nextDeadline
+                #expect(next.map { $0 > now } ?? true, "node \(node) left a deadline \(String(describing: next)) due at \(now)")
             }
         }
         now = deadline
