@@ -52,7 +52,7 @@ let package = Package(
         .executableTarget(
             name: "signalmesh",
             dependencies: [
-                "MeshCore", "MeshWire", "MeshCrypto",
+                "MeshCore", "MeshWire", "MeshCrypto", "MeshTransport", "MeshRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),

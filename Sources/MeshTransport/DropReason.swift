@@ -30,6 +30,13 @@ public enum DropReason: String, CaseIterable, Hashable, Sendable, Comparable {
     case peerTableFull
     /// A message queued for a peer whose queue was full, or whose handshake failed.
     case queueOverflow
+    /// A reliable stream's unacknowledged messages, abandoned because the peer went down (counted once per stream).
+    case streamAborted
+    /// An out-of-order stream chunk refused because the node's reassembly memory is full (the sender resends it).
+    case reassemblyFull
+    /// A peer broke the protocol inside an authenticated packet (an ACK for a packet never sent, stream data past
+    /// the granted limit, an oversized stream message); the session is closed.
+    case protocolViolation
 
     public static func < (lhs: DropReason, rhs: DropReason) -> Bool { lhs.rawValue < rhs.rawValue }
 }

@@ -3,21 +3,48 @@ import MeshCrypto
 import MeshWire
 
 extension Endpoint {
-    /// Sends `frames` in one packet on the current session, or queues the datagrams and starts a handshake.
+    /// Sends one packet with `frames` (plus any ACK we owe) on the current session and records it for loss
+    /// detection and congestion control. Returns false when no session can send.
+    @discardableResult
+    mutating func transmit(
+        _ frames: [SessionFrame], record: PacketRecord = PacketRecord(), to state: inout Peer, now: Instant,
+        effects: inout [EndpointEffect]
+    ) -> Bool {
+        guard var session = state.current, session.canSend(now: now, settings: settings), let address = state.address
+        else { return false }
+        var frames = frames
+        var record = record
+        // Piggyback the ACK owed on the current session; ACKs owed on older sessions go in their own packets.
+        if record.ack == nil, session.received.ackDeadline != nil, let ack = session.received.makeAckFrame(now: now) {
+            frames.insert(.ack(sessionIndex: session.remoteIndex, ack), at: 0)
+            record.ack = (session.localIndex, ack)
+        }
+        let ackEliciting = frames.contains(where: \.isAckEliciting)
+        let (packet, number) = session.seal(encode(frames))
+        session.sent.onPacketSent(
+            number, size: packet.count, ackEliciting: ackEliciting, inFlight: ackEliciting, payload: record, now: now)
+        if ackEliciting {
+            state.congestion.onPacketSent(bytes: packet.count)
+            state.pacer.onPacketSent(
+                now: now, bytes: packet.count, congestionWindow: state.congestion.congestionWindow,
+                smoothedRTT: session.sent.rtt.smoothedRTT)
+        }
+        state.current = session
+        state.lastActivity = now
+        state.unansweredSince = nil
+        effects.append(.send(datagram: packet, to: address))
+        if ackEliciting && state.awaitingAnswerSince == nil { state.awaitingAnswerSince = now }
+        if session.wantsRekey(now: now, settings: settings) && state.handshake == nil {
+            startHandshake(&state, now: now, effects: &effects)
+        }
+        return true
+    }
+
+    /// Sends datagram frames now, or queues the datagrams and starts a handshake.
     mutating func sendFrames(
         _ frames: [SessionFrame], to state: inout Peer, now: Instant, effects: inout [EndpointEffect]
     ) {
-        if var session = state.current, session.canSend(now: now, settings: settings), let address = state.address {
-            effects.append(.send(datagram: session.seal(encode(frames)), to: address))
-            state.current = session
-            state.lastActivity = now
-            state.unansweredSince = nil
-            if !frames.isEmpty && state.awaitingAnswerSince == nil { state.awaitingAnswerSince = now }
-            if session.wantsRekey(now: now, settings: settings) && state.handshake == nil {
-                startHandshake(&state, now: now, effects: &effects)
-            }
-            return
-        }
+        if transmit(frames, to: &state, now: now, effects: &effects) { return }
         for case .datagram(let message) in frames {
             if state.queue.count >= settings.maxQueuedMessagesPerPeer {
                 state.queue.removeFirst()
@@ -26,6 +53,57 @@ extension Endpoint {
             state.queue.append(message)
         }
         if state.handshake == nil { startHandshake(&state, now: now, effects: &effects) }
+    }
+
+    /// Sends what the peer is owed and what the stream has, as congestion control and pacing allow: ACKs due on
+    /// any session, a MAX_DATA grant, and stream chunks.
+    mutating func flush(_ state: inout Peer, now: Instant, effects: inout [EndpointEffect]) {
+        guard state.current?.canSend(now: now, settings: settings) == true, state.address != nil else { return }
+        // ACKs owed on sessions other than the current one (the current one's ride along below).
+        for slot in [\Peer.previous, \Peer.next] {
+            guard var session = state[keyPath: slot], let deadline = session.received.ackDeadline, deadline <= now,
+                let ack = session.received.makeAckFrame(now: now)
+            else { continue }
+            state[keyPath: slot] = session
+            var record = PacketRecord()
+            record.ack = (session.localIndex, ack)
+            session = state[keyPath: slot]!
+            transmit(
+                [.ack(sessionIndex: session.remoteIndex, ack)], record: record, to: &state, now: now, effects: &effects)
+        }
+        state.pacedUntil = nil
+        for _ in 0..<settings.maxPacketsPerFlush {
+            var frames: [SessionFrame] = []
+            var record = PacketRecord()
+            if state.announceMaxData, let receiver = state.streamIn {
+                frames.append(.maxData(streamID: receiver.id, limit: receiver.currentLimit))
+                record.maxData = receiver.id
+                state.announceMaxData = false
+            }
+            if var sender = state.streamOut, sender.hasSendableData, let session = state.current {
+                let size = Limits.maxDatagramSize
+                let sendAt = state.pacer.nextSendTime(
+                    now: now, bytes: size, congestionWindow: state.congestion.congestionWindow,
+                    smoothedRTT: session.sent.rtt.smoothedRTT)
+                if !state.congestion.canSend(bytes: size) || !session.sent.canTrackMore {
+                    // Blocked until an acknowledgment or a loss frees room.
+                } else if sendAt > now {
+                    state.pacedUntil = sendAt
+                } else {
+                    let budget = Session.maxPlaintext - SessionFrame.streamOverhead - 64
+                    if let chunk = sender.nextChunk(maxBytes: budget) {
+                        frames.append(.stream(streamID: sender.id, offset: chunk.offset, bytes: chunk.bytes))
+                        let end = chunk.offset + UInt64(chunk.bytes.count)
+                        record.stream = (sender.id, chunk.offset..<end)
+                    }
+                    state.streamOut = sender
+                }
+            }
+            let ackDue = state.current?.received.ackDeadline.map { $0 <= now } ?? false
+            guard !frames.isEmpty || ackDue else { break }
+            transmit(frames, record: record, to: &state, now: now, effects: &effects)
+            if frames.isEmpty { break }
+        }
     }
 
     private enum Slot {
@@ -65,6 +143,10 @@ extension Endpoint {
             count(.decryptFailed)
             return
         }
+        let frames = try? SessionFrame.decodeAll(plaintext)
+        let ackEliciting = frames?.contains(where: \.isAckEliciting) ?? false
+        // A counter above 2^62 - 1 cannot be acknowledged; such a session is near its end anyway.
+        try? session.received.onPacketReceived(data.counter, ackEliciting: ackEliciting, now: now)
         switch slot {
         case .current: state.current = session
         case .previous: state.previous = session
@@ -79,15 +161,12 @@ extension Endpoint {
         if priorHighest.map({ data.counter > $0 }) ?? true { state.address = source }
         state.awaitingAnswerSince = nil
         state.lastActivity = now
-        let frames: [SessionFrame]
-        do {
-            frames = try SessionFrame.decodeAll(plaintext)
-        } catch {
+        guard let frames else {
             count(.badFrames)
             peers[peerID] = state
             return
         }
-        if !plaintext.isEmpty && state.unansweredSince == nil { state.unansweredSince = now }
+        if ackEliciting && state.unansweredSince == nil { state.unansweredSince = now }
         var answerNow = false
         for frame in frames {
             switch frame {
@@ -98,15 +177,152 @@ extension Endpoint {
             case .datagram(let message):
                 effects.append(.deliver(message: message, from: peerID))
             case .close(let code, let reason):
-                dropSessions(&state)
-                state.unansweredSince = nil
+                endConnection(&state, reason: .closedByPeer(code: code, reason: reason), effects: &effects)
                 peers[peerID] = state
-                effects.append(.sessionDown(peer: peerID, reason: .closedByPeer(code: code, reason: reason)))
                 return
+            case .ack(let index, let ack):
+                guard handleAck(ack, sessionIndex: index, state: &state, now: now, effects: &effects) else {
+                    violation(&state, effects: &effects)
+                    peers[peerID] = state
+                    return
+                }
+            case .stream(let id, let offset, let chunk):
+                guard receiveStream(id: id, offset: offset, bytes: chunk, state: &state, effects: &effects) else {
+                    violation(&state, effects: &effects)
+                    peers[peerID] = state
+                    return
+                }
+            case .maxData(let id, let limit):
+                if var sender = state.streamOut, sender.id == id, limit > sender.limit {
+                    sender.limit = limit
+                    state.streamOut = sender
+                }
             }
         }
-        if answerNow { sendFrames([], to: &state, now: now, effects: &effects) }
+        if answerNow, var current = state.current, let ack = current.received.makeAckFrame(now: now) {
+            // A PING is answered at once, so that the sender's RTT sample has no acknowledgment delay in it.
+            state.current = current
+            var record = PacketRecord()
+            record.ack = (current.localIndex, ack)
+            current = state.current!
+            transmit(
+                [.ack(sessionIndex: current.remoteIndex, ack)], record: record, to: &state, now: now, effects: &effects)
+        }
+        flush(&state, now: now, effects: &effects)
         peers[peerID] = state
+    }
+
+    /// Applies an ACK frame to the session it names; false on a protocol violation.
+    mutating func handleAck(
+        _ ack: AckFrame, sessionIndex: UInt32, state: inout Peer, now: Instant, effects: inout [EndpointEffect]
+    ) -> Bool {
+        for slot in [\Peer.current, \Peer.previous, \Peer.next] {
+            guard var session = state[keyPath: slot], session.localIndex == sessionIndex else { continue }
+            let outcome: AckOutcome<PacketRecord>
+            do {
+                outcome = try session.sent.onAckReceived(ack, now: now)
+            } catch {
+                return false
+            }
+            state[keyPath: slot] = session
+            let applicationLimited = !(state.streamOut?.hasSendableData ?? false)
+            state.congestion.onAckOutcome(outcome, applicationLimited: applicationLimited, now: now)
+            for packet in outcome.acknowledged {
+                acknowledged(packet, state: &state, now: now, effects: &effects)
+            }
+            for packet in outcome.lost { lost(packet.payload, state: &state) }
+            return true
+        }
+        // An ACK for a session already retired: nothing left to learn from it.
+        return true
+    }
+
+    mutating func acknowledged(
+        _ packet: SentPacket<PacketRecord>, state: inout Peer, now: Instant, effects: inout [EndpointEffect]
+    ) {
+        let record = packet.payload
+        if let (id, range) = record.stream, var sender = state.streamOut, sender.id == id {
+            sender.acknowledge(range)
+            state.streamOut = sender
+        }
+        if let (index, frame) = record.ack {
+            for slot in [\Peer.current, \Peer.previous, \Peer.next] {
+                guard var session = state[keyPath: slot], session.localIndex == index else { continue }
+                session.received.onAckFrameAcknowledged(frame)
+                state[keyPath: slot] = session
+            }
+        }
+        if record.isPing { effects.append(.pong(peer: state.id, rtt: now - packet.timeSent)) }
+    }
+
+    /// A packet was lost (or its session retired): what it carried that still matters goes out again.
+    mutating func lost(_ record: PacketRecord, state: inout Peer) {
+        if let (id, range) = record.stream, var sender = state.streamOut, sender.id == id {
+            sender.lose(range)
+            state.streamOut = sender
+        }
+        if let id = record.maxData, state.streamIn?.id == id { state.announceMaxData = true }
+    }
+
+    /// Takes a stream chunk; false on a protocol violation.
+    mutating func receiveStream(
+        id: UInt32, offset: UInt64, bytes: [UInt8], state: inout Peer, effects: inout [EndpointEffect]
+    ) -> Bool {
+        if state.streamIn?.id != id {
+            // A new generation: the sender started over (it lost its connection state); so do we.
+            reassemblyBytes -= state.streamIn?.pendingBytes ?? 0
+            state.streamIn = StreamReceiver(
+                id: id, window: Self.streamWindow, maxMessage: Limits.maxStreamMessageSize)
+        }
+        var receiver = state.streamIn!
+        let pendingBefore = receiver.pendingBytes
+        if offset > receiver.contiguousEnd && reassemblyBytes + bytes.count > settings.maxReassemblyBytes {
+            count(.reassemblyFull)
+            return true
+        }
+        let messages: [[UInt8]]
+        do {
+            messages = try receiver.receive(offset: offset, bytes: bytes)
+        } catch {
+            return false
+        }
+        reassemblyBytes += receiver.pendingBytes - pendingBefore
+        if receiver.limitUpdate() != nil { state.announceMaxData = true }
+        state.streamIn = receiver
+        for message in messages { effects.append(.deliver(message: message, from: state.id)) }
+        return true
+    }
+
+    /// Closes the sessions of a peer that broke the protocol, telling it why.
+    mutating func violation(_ state: inout Peer, effects: inout [EndpointEffect]) {
+        count(.protocolViolation)
+        if var session = state.current, let address = state.address {
+            let (packet, _) = session.seal(encode([.close(code: 1, reason: "protocol violation")]))
+            effects.append(.send(datagram: packet, to: address))
+        }
+        endConnection(&state, reason: .closedLocally, effects: &effects)
+    }
+
+    /// Ends every session with the peer and abandons its streams.
+    mutating func endConnection(_ state: inout Peer, reason: SessionDownReason, effects: inout [EndpointEffect]) {
+        let wasUp = state.current != nil
+        dropSessions(&state)
+        resetStreams(&state)
+        state.unansweredSince = nil
+        state.awaitingAnswerSince = nil
+        if wasUp { effects.append(.sessionDown(peer: state.id, reason: reason)) }
+    }
+
+    /// Forgets the peer's streams; unacknowledged reliable messages are counted as aborted.
+    mutating func resetStreams(_ state: inout Peer) {
+        if let sender = state.streamOut, sender.bufferedBytes > 0 { count(.streamAborted) }
+        state.streamOut = nil
+        reassemblyBytes -= state.streamIn?.pendingBytes ?? 0
+        state.streamIn = nil
+        state.announceMaxData = false
+        state.congestion = CongestionController()
+        state.pacer = Pacer()
+        state.pacedUntil = nil
     }
 }
 

@@ -95,9 +95,10 @@ extension Endpoint {
             .init(senderIndex: index, receiverIndex: initiation.senderIndex, noiseMessage: message)
         ).encoded
         PacketMAC.seal(&packet, mac1Key: state.mac1Key, cookie: state.validCookie(now: now, settings: settings))
-        if let replaced = state.next { indices[replaced.localIndex] = nil }
+        if let replaced = state.next { _ = replaced; retire(\Peer.next, of: &state) }
         state.next = Session(
-            localIndex: index, remoteIndex: initiation.senderIndex, keys: keys, isInitiator: false, now: now)
+            localIndex: index, remoteIndex: initiation.senderIndex, keys: keys, isInitiator: false, now: now,
+            initialRTT: state.current?.sent.rtt.smoothedRTT)
         indices[index] = peerID
         state.address = source
         state.lastActivity = now
@@ -128,21 +129,20 @@ extension Endpoint {
         state.handshake = nil
         let session = Session(
             localIndex: handshake.localIndex, remoteIndex: response.senderIndex, keys: keys, isInitiator: true,
-            now: now)
+            now: now, initialRTT: state.current?.sent.rtt.smoothedRTT)
         let wasUp = state.current != nil
         install(session, in: &state)
         state.address = source
         state.lastActivity = now
         state.awaitingAnswerSince = nil
         if !wasUp { effects.append(.sessionUp(peer: peerID, address: source)) }
-        // Confirm the session to the responder with the queued messages, or a keepalive if there are none.
+        // Confirm the session to the responder with the queued messages and stream data, or a keepalive.
         let queued = state.queue
         state.queue.removeAll()
-        if queued.isEmpty {
-            sendFrames([], to: &state, now: now, effects: &effects)
-        } else {
-            for message in queued { sendFrames([.datagram(message)], to: &state, now: now, effects: &effects) }
-        }
+        for message in queued { sendFrames([.datagram(message)], to: &state, now: now, effects: &effects) }
+        let hadStreamData = state.streamOut?.hasSendableData ?? false
+        flush(&state, now: now, effects: &effects)
+        if queued.isEmpty && !hadStreamData { transmit([], to: &state, now: now, effects: &effects) }
         peers[peerID] = state
     }
 
@@ -161,7 +161,7 @@ extension Endpoint {
 
     /// Makes `session` current; the old current becomes previous, whose own index is retired.
     mutating func install(_ session: Session, in state: inout Peer) {
-        if let retired = state.previous { indices[retired.localIndex] = nil }
+        retire(\Peer.previous, of: &state)
         state.previous = state.current
         state.current = session
     }

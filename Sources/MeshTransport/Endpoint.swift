@@ -20,6 +20,10 @@ public struct Endpoint {
         case invalidPeerKey(NodeID)
         /// The peer table is full.
         case tooManyPeers
+        /// The peer's reliable stream holds `maxStreamSendBuffer` bytes not yet acknowledged: try again later.
+        case sendBufferFull(NodeID)
+        /// No session with the peer is up.
+        case notConnected(NodeID)
 
         public var description: String {
             switch self {
@@ -28,12 +32,19 @@ public struct Endpoint {
             case .unknownAddress(let peer): "no address is known for \(peer.shortText)…; connect to it first"
             case .invalidPeerKey(let peer): "\(peer.shortText)… is not a valid Ed25519 public key"
             case .tooManyPeers: "the peer table is full"
+            case .sendBufferFull(let peer): "the reliable stream to \(peer.shortText)… is full; try again later"
+            case .notConnected(let peer): "no session with \(peer.shortText)… is up"
             }
         }
     }
 
     /// The largest message one datagram carries.
     public static let maxDatagramMessage = Session.maxPlaintext - SessionFrame.datagramOverhead
+    /// The largest message the reliable stream carries, 1 MiB.
+    public static let maxReliableMessage = Limits.maxStreamMessageSize
+    /// Flow-control window of every reliable stream: the initial MAX_DATA, and how far beyond what it delivered a
+    /// receiver lets its sender go (`Specs/transport.md`, "Stream"). A protocol constant: both sides assume it.
+    public static let streamWindow: UInt64 = 2 << 20
 
     public let settings: EndpointSettings
     /// This node's identity.
@@ -53,6 +64,8 @@ public struct Endpoint {
     var indices: [UInt32: NodeID] = [:]
     var loadWindow: (start: Instant, count: Int, previous: Int)
     var reportedDeadline: Instant?
+    /// Out-of-order stream bytes held across all peers (bounded by `settings.maxReassemblyBytes`).
+    var reassemblyBytes = 0
     /// Datagrams dropped, by reason.
     public internal(set) var drops: [DropReason: Int] = [:]
 
@@ -112,21 +125,65 @@ public struct Endpoint {
         return effects
     }
 
-    /// Closes every session with `peer` (telling it with CLOSE) and forgets its queue.
+    /// Sends `message` (up to 1 MiB) on the peer's reliable, ordered stream: delivered exactly once and in order
+    /// while the connection lasts, resent as needed, paced by congestion control. Starts a handshake if no session
+    /// is up.
+    /// - Throws: `messageTooLarge`, `unknownAddress`, or `sendBufferFull` when `maxStreamSendBuffer` bytes wait for
+    ///   acknowledgment (backpressure: try again after some are acknowledged).
+    public mutating func sendReliable(
+        _ message: [UInt8], to peer: NodeID, now: Instant
+    ) throws(SendError)
+        -> [EndpointEffect]
+    {
+        guard message.count <= Self.maxReliableMessage else {
+            throw .messageTooLarge(message.count, limit: Self.maxReliableMessage)
+        }
+        guard var state = peers[peer], state.address != nil else { throw .unknownAddress(peer) }
+        if state.streamOut == nil {
+            state.streamOut = StreamSender(
+                id: newStreamID(), capacity: settings.maxStreamSendBuffer, initialLimit: Self.streamWindow)
+        }
+        guard state.streamOut!.write(message) else { throw .sendBufferFull(peer) }
+        var effects: [EndpointEffect] = []
+        if state.current == nil {
+            if state.handshake == nil { startHandshake(&state, now: now, effects: &effects) }
+        } else {
+            flush(&state, now: now, effects: &effects)
+        }
+        peers[peer] = state
+        finish(now: now, effects: &effects)
+        return effects
+    }
+
+    /// Sends a PING to `peer`; when it is acknowledged, a `.pong` effect reports the round-trip time.
+    /// - Throws: `notConnected` when no session is up.
+    public mutating func ping(_ peer: NodeID, now: Instant) throws(SendError) -> [EndpointEffect] {
+        guard var state = peers[peer], state.current != nil else { throw .notConnected(peer) }
+        var effects: [EndpointEffect] = []
+        var record = PacketRecord()
+        record.isPing = true
+        guard transmit([.ping], record: record, to: &state, now: now, effects: &effects) else {
+            throw .notConnected(peer)
+        }
+        peers[peer] = state
+        finish(now: now, effects: &effects)
+        return effects
+    }
+
+    /// Closes every session with `peer` (telling it with CLOSE) and abandons its streams and queue.
     public mutating func close(_ peer: NodeID, now: Instant) -> [EndpointEffect] {
         var effects: [EndpointEffect] = []
         guard var state = peers[peer] else { return effects }
         if var session = state.current, session.canSend(now: now, settings: settings), let address = state.address {
-            effects.append(.send(datagram: session.seal(encode([.close(code: 0, reason: "closed")])), to: address))
+            let (packet, _) = session.seal(encode([.close(code: 0, reason: "closed")]))
+            effects.append(.send(datagram: packet, to: address))
             state.current = session
         }
-        let wasUp = state.current != nil
-        dropSessions(&state)
+        endConnection(&state, reason: .closedLocally, effects: &effects)
         state.handshake.map { indices[$0.localIndex] = nil }
         state.handshake = nil
         state.queue.removeAll()
         peers[peer] = state
-        if wasUp { effects.append(.sessionDown(peer: peer, reason: .closedLocally)) }
         finish(now: now, effects: &effects)
         return effects
     }
@@ -230,11 +287,25 @@ public struct Endpoint {
     }
 
     mutating func dropSessions(_ state: inout Peer) {
-        for session in [state.current, state.previous, state.next].compactMap({ $0 }) {
-            indices[session.localIndex] = nil
+        for slot in [\Peer.current, \Peer.previous, \Peer.next] { retire(slot, of: &state) }
+    }
+
+    /// Removes the session in `slot`: its index is forgotten, and what its unacknowledged packets carried goes out
+    /// again on the next session.
+    mutating func retire(_ slot: WritableKeyPath<Peer, Session?>, of state: inout Peer) {
+        guard var session = state[keyPath: slot] else { return }
+        indices[session.localIndex] = nil
+        let abandoned = session.sent.abandonAll()
+        state.congestion.onPacketsDiscarded(abandoned)
+        for packet in abandoned { lost(packet.payload, state: &state) }
+        state[keyPath: slot] = nil
+    }
+
+    /// A stream generation id, never zero.
+    mutating func newStreamID() -> UInt32 {
+        while true {
+            let candidate = UInt32(truncatingIfNeeded: generator.next())
+            if candidate != 0 { return candidate }
         }
-        state.current = nil
-        state.previous = nil
-        state.next = nil
     }
 }

@@ -35,6 +35,13 @@ public struct EndpointSettings: Sendable {
     public var maxPeers = 1024
     /// Messages held per peer while its handshake completes; the oldest is dropped beyond it. Default 64.
     public var maxQueuedMessagesPerPeer = 64
+    /// Bytes of reliable messages held per peer until acknowledged; `sendReliable` refuses beyond it. Default 8 MiB.
+    public var maxStreamSendBuffer = 8 << 20
+    /// Out-of-order stream bytes held across all peers; further out-of-order chunks are dropped and resent by
+    /// their sender. Default 64 MiB.
+    public var maxReassemblyBytes = 64 << 20
+    /// Packets one flush may send to one peer before yielding to other inputs. Default 64.
+    public var maxPacketsPerFlush = 64
 
     public init() {}
 

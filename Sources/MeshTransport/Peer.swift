@@ -20,8 +20,18 @@ struct Peer {
     var lastTimestamp: TAI64N?
     /// A cookie the peer gave us, and when.
     var cookie: (value: Bytes16, receivedAt: Instant)?
-    /// Messages waiting for a session.
+    /// Datagrams waiting for a session.
     var queue: [[UInt8]] = []
+    /// The reliable stream we send on (created with the first reliable message; ends when the peer goes down).
+    var streamOut: StreamSender?
+    /// The reliable stream we receive on (replaced when a frame of a new generation arrives).
+    var streamIn: StreamReceiver?
+    /// Whether the next packet should carry our current MAX_DATA grant (the last one was lost or is due).
+    var announceMaxData = false
+    var congestion = CongestionController()
+    var pacer = Pacer()
+    /// When the pacer lets the next stream packet go, if it held one back.
+    var pacedUntil: Instant?
     /// When the peer last sent us an authenticated packet or we last sent it one (for evicting idle peers).
     var lastActivity = Instant.epoch
     /// When a packet with frames arrived that we have not answered with any packet yet (passive keepalive).
@@ -38,7 +48,10 @@ struct Peer {
     }
 
     /// Whether nothing is going on with this peer: no session, no handshake, nothing queued.
-    var isIdle: Bool { current == nil && previous == nil && next == nil && handshake == nil && queue.isEmpty }
+    var isIdle: Bool {
+        current == nil && previous == nil && next == nil && handshake == nil && queue.isEmpty
+            && (streamOut?.bufferedBytes ?? 0) == 0
+    }
 
     /// The cookie to put in mac2, if one is fresh.
     func validCookie(now: Instant, settings: EndpointSettings) -> Bytes16? {
@@ -57,6 +70,11 @@ struct Peer {
         }
         if let previous { candidates.append(previous.createdAt + settings.rejectAfterTime) }
         if let next { candidates.append(next.createdAt + settings.rejectAfterTime) }
+        for session in [current, previous, next].compactMap({ $0 }) {
+            if let deadline = session.received.ackDeadline { candidates.append(deadline) }
+            if let deadline = session.sent.lossDetectionDeadline { candidates.append(deadline) }
+        }
+        if let pacedUntil { candidates.append(pacedUntil) }
         return candidates.min()
     }
 }

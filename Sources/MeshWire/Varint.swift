@@ -34,4 +34,19 @@ public enum Varint {
         try reader.expectEnd("varint")
         return value
     }
+
+    /// Reads the varint at the start of `bytes` without consuming anything: its value and encoded length, or nil
+    /// when `bytes` ends before the varint does (for stream parsers that wait for more input).
+    /// - Throws: `nonMinimalVarint` for a longer encoding than the value needs.
+    public static func peek(_ bytes: ArraySlice<UInt8>) throws(WireError) -> (value: UInt64, length: Int)? {
+        guard let first = bytes.first else { return nil }
+        let length = 1 << Int(first >> 6)
+        guard bytes.count >= length else { return nil }
+        var value = UInt64(first & 0x3f)
+        for byte in bytes.dropFirst().prefix(length - 1) { value = value << 8 | UInt64(byte) }
+        guard length == encodedLength(of: value) else {
+            throw .nonMinimalVarint(field: "varint", value: value, encodedLength: length)
+        }
+        return (value, length)
+    }
 }

@@ -79,6 +79,12 @@ public struct CongestionController: Hashable, Sendable {
         onPacketsAcknowledged(outcome.acknowledged, applicationLimited: applicationLimited)
     }
 
+    /// Packets that will never be acknowledged or declared lost (their session was retired) leave flight without
+    /// any change to the window (RFC 9002, section 6.4, on discarding keys).
+    public mutating func onPacketsDiscarded<Payload>(_ packets: [SentPacket<Payload>]) {
+        for packet in packets where packet.isInFlight { removeFromFlight(packet.size) }
+    }
+
     /// Acknowledged packets leave flight and, outside recovery and unless application limited, grow the window:
     /// by their size in slow start, by one datagram per window acknowledged in congestion avoidance
     /// (RFC 9002, appendix B.5).

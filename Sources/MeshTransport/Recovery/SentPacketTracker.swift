@@ -173,6 +173,18 @@ public struct SentPacketTracker<Payload> {
 
     // MARK: - Internals
 
+    /// Removes and returns every tracked packet, without declaring anything lost: for a session being retired,
+    /// whose payloads the caller sends again on its successor. The RTT estimate is kept.
+    public mutating func abandonAll() -> [SentPacket<Payload>] {
+        let all = packets
+        packets.removeAll()
+        ackElicitingCount = 0
+        forgettableCount = 0
+        lossTime = nil
+        timeOfLastAckElicitingPacket = nil
+        return all
+    }
+
     private static func isForgettable(_ packet: SentPacket<Payload>) -> Bool {
         !packet.isAckEliciting && !packet.isInFlight
     }

@@ -16,14 +16,26 @@ struct Session {
     let createdAt: Instant
     private(set) var sendCounter: UInt64 = 0
     private(set) var replay = ReplayWindow()
+    /// Packets sent on this session that the peer has not acknowledged: loss detection and RTT (packet numbers
+    /// are the counters, which restart with every session).
+    var sent: SentPacketTracker<PacketRecord>
+    /// Packets received on this session, for the ACK frames we owe.
+    var received = ReceivedPacketTracker()
 
-    init(localIndex: UInt32, remoteIndex: UInt32, keys: NoiseTransportKeys, isInitiator: Bool, now: Instant) {
+    /// A session from a completed handshake. `initialRTT` carries the previous session's estimate over a rekey.
+    init(
+        localIndex: UInt32, remoteIndex: UInt32, keys: NoiseTransportKeys, isInitiator: Bool, now: Instant,
+        initialRTT: Duration? = nil
+    ) {
         self.localIndex = localIndex
         self.remoteIndex = remoteIndex
         sender = AES256GCM(key: keys.sending)
         receiver = AES256GCM(key: keys.receiving)
         self.isInitiator = isInitiator
         createdAt = now
+        var settings = LossDetectionSettings()
+        if let initialRTT { settings.initialRTT = initialRTT }
+        sent = SentPacketTracker(settings: settings)
     }
 
     /// The largest plaintext a packet can carry.
@@ -47,8 +59,8 @@ struct Session {
         return age >= threshold || sendCounter >= settings.rekeyAfterMessages
     }
 
-    /// Encrypts `plaintext` into a data packet with the next counter.
-    mutating func seal(_ plaintext: [UInt8]) -> [UInt8] {
+    /// Encrypts `plaintext` into a data packet with the next counter (the packet number).
+    mutating func seal(_ plaintext: [UInt8]) -> (packet: [UInt8], number: UInt64) {
         precondition(plaintext.count <= Self.maxPlaintext, "session plaintext of \(plaintext.count) bytes")
         let counter = sendCounter
         sendCounter += 1
@@ -65,7 +77,7 @@ struct Session {
                 }
             }
         }
-        return packet
+        return (packet, counter)
     }
 
     /// Decrypts a data packet addressed to this session; nil if it is a replay, too old, or does not authenticate.

@@ -12,11 +12,21 @@ public enum SessionFrame: Equatable, Sendable {
     case datagram([UInt8])
     /// The sender is closing the session; `reason` is for logs.
     case close(code: UInt64, reason: String)
+    /// Acknowledges packets received on the session the *receiver of this frame* knows by `sessionIndex` (its own
+    /// index: packet numbers restart with each session).
+    case ack(sessionIndex: UInt32, AckFrame)
+    /// Bytes of the reliable stream generation `streamID`, starting at `offset`.
+    case stream(streamID: UInt32, offset: UInt64, bytes: [UInt8])
+    /// The receiver of stream generation `streamID` allows the sender to send up to offset `limit`.
+    case maxData(streamID: UInt32, limit: UInt64)
 
     /// Type numbers.
     enum Kind: UInt64 {
         case padding = 0x00
         case ping = 0x01
+        case ack = 0x02
+        case stream = 0x08
+        case maxData = 0x10
         case close = 0x1c
         case datagram = 0x30
     }
@@ -37,12 +47,35 @@ public enum SessionFrame: Equatable, Sendable {
         case .close(let code, let reason):
             writer.writeVarint(Kind.close.rawValue)
             writer.writeVarint(code)
-            writer.writeString(String(reason.utf8.prefix(Self.maxReasonLength))!)
+            writer.writeString(Self.truncated(reason))
+        case .ack(let index, let frame):
+            writer.writeVarint(Kind.ack.rawValue)
+            writer.writeUInt32(index)
+            frame.encode(into: &writer)
+        case .stream(let id, let offset, let bytes):
+            writer.writeVarint(Kind.stream.rawValue)
+            writer.writeUInt32(id)
+            writer.writeVarint(offset)
+            writer.writeLengthPrefixed(bytes)
+        case .maxData(let id, let limit):
+            writer.writeVarint(Kind.maxData.rawValue)
+            writer.writeUInt32(id)
+            writer.writeVarint(limit)
         }
     }
 
     /// The bytes a DATAGRAM frame adds to its message: type (1) and a length of up to 2 bytes.
     public static let datagramOverhead = 3
+    /// The most bytes a STREAM frame adds to its data: type (1), stream id (4), offset (8), length (2).
+    public static let streamOverhead = 15
+
+    /// Whether the frame asks for an acknowledgment (RFC 9000 section 13.2: all but ACK and PADDING).
+    public var isAckEliciting: Bool {
+        switch self {
+        case .padding, .ack: false
+        case .ping, .datagram, .close, .stream, .maxData: true
+        }
+    }
 
     /// Decodes every frame of a plaintext. Padding is dropped from the result.
     public static func decodeAll(_ plaintext: [UInt8]) throws(WireError) -> [SessionFrame] {
@@ -61,10 +94,34 @@ public enum SessionFrame: Equatable, Sendable {
                 let code = try reader.readVarint("close code")
                 let reason = try reader.readString("close reason", maxLength: maxReasonLength)
                 frames.append(.close(code: code, reason: reason))
+            case .ack:
+                let index = try reader.readUInt32("ack session index")
+                frames.append(.ack(sessionIndex: index, try AckFrame.decode(from: &reader)))
+            case .stream:
+                let id = try reader.readUInt32("stream id")
+                let offset = try reader.readVarint("stream offset")
+                let bytes = try reader.readLengthPrefixed("stream data", maxLength: Limits.maxDatagramSize)
+                guard offset <= Varint.max - UInt64(bytes.count) else {
+                    throw .oversized(field: "stream offset", length: offset, limit: Varint.max - UInt64(bytes.count))
+                }
+                frames.append(.stream(streamID: id, offset: offset, bytes: bytes))
+            case .maxData:
+                let id = try reader.readUInt32("stream id")
+                frames.append(.maxData(streamID: id, limit: try reader.readVarint("max data")))
             case nil:
                 throw .unknownType(context: "session frame", type: type)
             }
         }
         return frames
+    }
+
+    /// `text` cut at a character boundary to at most `maxReasonLength` UTF-8 bytes.
+    static func truncated(_ text: String) -> String {
+        var result = ""
+        for character in text {
+            guard result.utf8.count + character.utf8.count <= maxReasonLength else { break }
+            result.append(character)
+        }
+        return result
     }
 }

@@ -14,6 +14,7 @@ struct TestNetwork {
         var delivered: [(from: NodeID, message: [UInt8])] = []
         var ups: [NodeID] = []
         var downs: [(NodeID, SessionDownReason)] = []
+        var pongs: [(NodeID, Duration)] = []
         var sent: [(datagram: [UInt8], to: SocketAddress)] = []
     }
 
@@ -67,6 +68,16 @@ struct TestNetwork {
         apply(effects, at: from)
     }
 
+    mutating func sendReliable(_ message: [UInt8], from: Int, to: Int) throws {
+        let effects = try nodes[from].endpoint.sendReliable(message, to: id(to), now: now)
+        apply(effects, at: from)
+    }
+
+    mutating func ping(from: Int, to: Int) throws {
+        let effects = try nodes[from].endpoint.ping(id(to), now: now)
+        apply(effects, at: from)
+    }
+
     /// Delivers a datagram to a node right now, as if it came from `source`.
     mutating func inject(_ bytes: [UInt8], to node: Int, from source: SocketAddress) {
         let effects = nodes[node].endpoint.receive(bytes, from: source, now: now)
@@ -87,6 +98,8 @@ struct TestNetwork {
                 nodes[node].ups.append(peer)
             case .sessionDown(let peer, let reason):
                 nodes[node].downs.append((peer, reason))
+            case .pong(let peer, let rtt):
+                nodes[node].pongs.append((peer, rtt))
             }
         }
     }
@@ -133,7 +146,9 @@ struct TestNetwork {
                 apply(effects, at: node)
                 // Progress: after the timers ran, nothing may still be due (a stuck deadline stalls the shell).
                 let next = nodes[node].endpoint.nextDeadline
-                #expect(next.map { $0 > now } ?? true, "node \(node) left a deadline \(String(describing: next)) due at \(now)")
+                #expect(
+                    next.map { $0 > now } ?? true,
+                    "node \(node) left a deadline \(String(describing: next)) due at \(now)")
             }
         }
         now = deadline

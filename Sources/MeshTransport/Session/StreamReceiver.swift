@@ -1,0 +1,100 @@
+import MeshCore
+import MeshWire
+
+/// The receiving half of a connection's reliable stream: reassembles chunks in order, splits the bytes into
+/// messages, and grants the sender more room (MAX_DATA) as messages are delivered.
+///
+/// Memory is bounded by flow control: the sender may not send past `limit`, which is at most `window` bytes beyond
+/// what was delivered, and chunks outside `[delivered, limit)` are discarded.
+struct StreamReceiver {
+    /// Why the stream cannot go on; the session is closed with it.
+    enum Violation: Error, Equatable {
+        case dataBeyondLimit(offset: UInt64, limit: UInt64)
+        case messageTooLarge(UInt64)
+        case malformedLength
+    }
+
+    let id: UInt32
+    let window: UInt64
+    let maxMessage: Int
+    /// Out-of-order chunks by offset.
+    private var pending: [UInt64: [UInt8]] = [:]
+    private(set) var pendingBytes = 0
+    /// Contiguous bytes received but not yet split into complete messages.
+    private var assembly: [UInt8] = []
+    /// The stream offset just past the contiguous bytes received.
+    private(set) var contiguousEnd: UInt64 = 0
+    /// The stream offset just past the last complete message delivered.
+    private(set) var delivered: UInt64 = 0
+    /// How far the sender may send (what we last granted).
+    private(set) var limit: UInt64
+
+    init(id: UInt32, window: UInt64, maxMessage: Int) {
+        self.id = id
+        self.window = window
+        self.maxMessage = maxMessage
+        limit = window
+    }
+
+    /// Takes a chunk; returns the messages it completes.
+    mutating func receive(offset: UInt64, bytes: [UInt8]) throws(Violation) -> [[UInt8]] {
+        let end = offset + UInt64(bytes.count)
+        guard end <= limit else { throw .dataBeyondLimit(offset: end, limit: limit) }
+        guard end > contiguousEnd else { return [] }
+        if offset > contiguousEnd {
+            if let existing = pending[offset], existing.count >= bytes.count { return [] }
+            pendingBytes += bytes.count - (pending[offset]?.count ?? 0)
+            pending[offset] = bytes
+            return []
+        }
+        assembly.append(contentsOf: bytes[Int(contiguousEnd - offset)...])
+        contiguousEnd = end
+        // Pull in pending chunks that are now contiguous (or overlap).
+        while let next = pending.keys.filter({ $0 <= contiguousEnd }).min() {
+            let chunk = pending.removeValue(forKey: next)!
+            pendingBytes -= chunk.count
+            let chunkEnd = next + UInt64(chunk.count)
+            if chunkEnd > contiguousEnd {
+                assembly.append(contentsOf: chunk[Int(contiguousEnd - next)...])
+                contiguousEnd = chunkEnd
+            }
+        }
+        return try splitMessages()
+    }
+
+    private mutating func splitMessages() throws(Violation) -> [[UInt8]] {
+        var messages: [[UInt8]] = []
+        var index = 0
+        while index < assembly.count {
+            let header: (value: UInt64, length: Int)?
+            do {
+                header = try Varint.peek(assembly[index...])
+            } catch {
+                throw .malformedLength
+            }
+            guard let header else { break }
+            guard header.value <= UInt64(maxMessage) else { throw .messageTooLarge(header.value) }
+            let bodyStart = index + header.length
+            let bodyEnd = bodyStart + Int(header.value)
+            guard bodyEnd <= assembly.count else { break }
+            messages.append(Array(assembly[bodyStart..<bodyEnd]))
+            index = bodyEnd
+        }
+        if index > 0 {
+            assembly.removeFirst(index)
+            delivered += UInt64(index)
+        }
+        return messages
+    }
+
+    /// A new limit to grant when the sender has used half of its room; nil when the current grant is ample.
+    mutating func limitUpdate() -> UInt64? {
+        let target = delivered + window
+        guard target - limit >= window / 2 else { return nil }
+        limit = target
+        return limit
+    }
+
+    /// The limit to announce again (when the packet with the last MAX_DATA was lost).
+    var currentLimit: UInt64 { limit }
+}
