@@ -1,0 +1,55 @@
+import MeshCore
+import MeshTransport
+
+extension TransportHost {
+    /// Carries out `effects`, and any that the event handler causes meanwhile, in the order the endpoint produced
+    /// them.
+    ///
+    /// A handler that sends or pings from inside an event gets its effects queued behind the rest of the current
+    /// list instead of run in the middle of it: run in the middle, an older `wake` later in the list would replace
+    /// the newer deadline.
+    func carryOut(_ effects: [EndpointEffect]) {
+        pendingEffects.append(contentsOf: effects)
+        guard !isCarryingOut else { return }
+        isCarryingOut = true
+        defer { isCarryingOut = false }
+        var next = 0
+        while next < pendingEffects.count {
+            let effect = pendingEffects[next]
+            next += 1
+            perform(effect)
+        }
+        pendingEffects.removeAll(keepingCapacity: true)
+    }
+
+    private func perform(_ effect: EndpointEffect) {
+        switch effect {
+        case .send(let datagram, let address):
+            transmit(datagram, to: address)
+        case .wake(let deadline):
+            timer?.arm(at: deadline)
+        case .deliver(let message, let peer):
+            onEvent?(.message(message, from: peer))
+        case .sessionUp(let peer, let address):
+            connected.insert(peer)
+            onEvent?(.sessionUp(peer: peer, address: address))
+        case .sessionDown(let peer, let reason):
+            connected.remove(peer)
+            onEvent?(.sessionDown(peer: peer, reason: reason))
+        case .pong(let peer, let rtt):
+            onEvent?(.pong(peer: peer, rtt: rtt))
+        }
+    }
+
+    private func transmit(_ datagram: [UInt8], to address: SocketAddress) {
+        guard let socket = sockets.first(where: { $0.localAddress.addressFamily == address.addressFamily }) else {
+            unsent[.noSocketForFamily, default: 0] += 1
+            return
+        }
+        let outcome = datagram.withUnsafeBytes { socket.send($0, to: address) }
+        switch outcome {
+        case .sent, .queued: break
+        case .dropped(let reason): unsent[.socket(reason), default: 0] += 1
+        }
+    }
+}
