@@ -51,6 +51,13 @@ public final class SignalWatcher {
     {
         precondition(Set(signals).count == signals.count, "signal watched twice: \(signals)")
         self.onSignal = onSignal
+        // A process inherits its parent's signal mask across fork and exec, and some parents block these signals
+        // (Swift concurrency's worker threads do): a node started from such a parent would never see the SIGTERM
+        // meant to stop it. The watcher is created on the thread that runs the loop; unblock them there.
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        for signal in signals { sigaddset(&mask, signal.number) }
+        pthread_sigmask(SIG_UNBLOCK, &mask, nil)
         for signal in signals {
             let handle = UnsafeMutablePointer<uv_signal_t>.allocate(capacity: 1)
             let initResult = uv_signal_init(loop.uvLoop, handle)

@@ -42,7 +42,6 @@ struct ListenCommand: ParsableCommand {
             throw CLIFailure(setUp: error)
         }
         // The watcher is in place before the listening line: a script may signal as soon as it reads that line.
-        ShutdownSignals.unblock()
         let watcher: SignalWatcher
         do {
             watcher = try SignalWatcher(loop: host.loop) { signal, count in

@@ -54,7 +54,6 @@ final class PingRun {
     /// - Throws: `CLIFailure` if the target cannot be connected to at all (an id that is not a valid key) or the
     ///   loop cannot make a timer or signal watcher.
     func start() throws(CLIFailure) -> Outcome {
-        ShutdownSignals.unblock()
         do {
             pingTimer = try LoopTimer(loop: host.loop) { self.sendPing() }
             deadline = try LoopTimer(loop: host.loop) { self.finish() }
