@@ -15,7 +15,7 @@ readonly SCRATCH=.build-fuzz
 readonly FUZZ_DIR=Tools/Fuzz
 readonly HARNESS_DIR="$SCRATCH/harnesses"
 readonly LOG_DIR="$SCRATCH/logs"
-readonly TARGETS=(varint frames fields nodeid hex keyfile)
+readonly TARGETS=(varint frames fields nodeid hex keyfile packet sessionframes endpoint)
 # Instrumentation for every Swift file of the modules under test and of the harness: libFuzzer's coverage
 # callbacks plus AddressSanitizer.
 readonly SANITIZE=-sanitize=fuzzer,address
@@ -26,6 +26,7 @@ modules_of() {
     varint | frames | fields) echo "MeshCore MeshWire" ;;
     nodeid | hex) echo "MeshCore" ;;
     keyfile) echo "MeshCore MeshCrypto" ;;
+    packet | sessionframes | endpoint) echo "MeshCore MeshWire MeshCrypto MeshTransport" ;;
     *) return 1 ;;
     esac
 }
@@ -43,7 +44,7 @@ check_target() {
 # coverage instrumentation; nothing is linked, so SwiftPM's missing `<target>_main` problem does not arise.
 build_modules() {
     local module
-    for module in MeshWire MeshCrypto; do
+    for module in MeshWire MeshCrypto MeshTransport; do
         swift build -c release --scratch-path "$SCRATCH" --target "$module" -Xswiftc "$SANITIZE"
     done
 }
