@@ -1,7 +1,9 @@
 // swift-tools-version: 6.1
-// Crypto micro-benchmarks for SignalMesh: each MeshCrypto wrapper next to the same operation called directly on
-// the C library, so the wrapper's overhead shows as a ratio. A separate package so that the parent package (and its
-// CI) never resolves or builds ordo-one/benchmark. Run through Tools/bench-crypto.sh.
+// Micro-benchmarks for SignalMesh. CryptoBenchmarks: each MeshCrypto wrapper next to the same operation called
+// directly on the C library, so the wrapper's overhead shows as a ratio (Tools/bench-crypto.sh). TransportBenchmarks:
+// Noise IK handshakes and the per-packet cost of established sessions, next to the bare X25519 and AES-256-GCM they
+// are built on (Tools/bench-transport.sh). A separate package so that the parent package (and its CI) never resolves
+// or builds ordo-one/benchmark.
 
 import PackageDescription
 
@@ -38,6 +40,17 @@ let package = Package(
                 "CBenchOpenSSL",
             ],
             path: "Benchmarks/CryptoBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "TransportBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "MeshTransport", package: "SignalMesh"),
+                .product(name: "MeshCrypto", package: "SignalMesh"),
+                .product(name: "MeshCore", package: "SignalMesh"),
+            ],
+            path: "Benchmarks/TransportBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
     ]

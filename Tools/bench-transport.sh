@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Runs the transport benchmarks (Tools/Benchmarks, target TransportBenchmarks, ordo-one/benchmark) in release mode and
+# prints, per operation, the median wall-clock and thread-CPU time, the rate one core sustains, heap allocations per
+# operation and, for the session paths, the datagrams each side sent per operation; then the figures derived from
+# them: handshakes per second per core (target >= 5,000) in X25519-equivalents, the responder's share, and the
+# per-packet overhead of the DATAGRAM path over the bare AES-256-GCM seal+open (target: 0 allocations per packet).
+#
+# Usage: Tools/bench-transport.sh [--filter REGEX] [--skip REGEX]   (extra arguments go to `swift package benchmark`;
+# the derived lines need every benchmark, so use a filter only to look at single rows)
+# Needs libsodium-dev, libssl-dev and pkg-config (Tools/install-deps.sh) and python3. Builds into
+# Tools/Benchmarks/.build, never the parent's .build. Runs for about 25 s after the build.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+package="$here/Benchmarks"
+export_dir="$(mktemp -d)"
+trap 'rm -rf "$export_dir"' EXIT
+
+cd "$package"
+# Build first, on its own, so that a compile error reads as one rather than as a plugin failure.
+swift build -c release --product TransportBenchmarks
+swift package --allow-writing-to-directory "$export_dir" benchmark run --target TransportBenchmarks \
+    --format jmh --path "$export_dir" --no-progress "$@"
+
+python3 - "$export_dir" <<'PY'
+import glob, json, sys
+
+# What each benchmark in Benchmarks/TransportBenchmarks/TransportBenchmarks.swift measures. `per_sample` is its
+# operations per sample (its scalingFactor). The JMH export holds per-sample values: wall-clock time in microseconds,
+# counts (custom metrics, mallocs) as raw totals; the custom handshake metrics are per handshake already.
+#
+# The exporter reuses one dictionary of secondary metrics for every benchmark, so a benchmark's entry also carries
+# the metrics of benchmarks exported before it; only the metrics listed here for a row are read.
+ROWS = [
+    # key, benchmark name, label, operations per sample, kind
+    ("dh", "X25519 sharedSecret", "X25519 sharedSecret (1 DH)", 1000, "plain"),
+    ("keygen", "X25519 key generation", "X25519 key generation", 1000, "plain"),
+    ("handshake", "Noise IK handshake", "Noise IK handshake, connect -> confirm", 1, "handshake"),
+    ("responder", "Noise IK handshake", "  responder share: initiation + confirm", 1, "responder"),
+    ("aead", "AES-256-GCM seal+open 1100 B", "AES-256-GCM seal+open 1100 B (raw)", 1000, "plain"),
+    ("datagram", "Datagram 1100 B", "Datagram 1100 B: send + receive (+ ACKs)", 1000, "session"),
+    ("reliable", "Reliable 1100 B", "Reliable 1100 B: sendReliable + receive (+ ACKs)", 1000, "session"),
+]
+TARGET_HANDSHAKES_PER_SECOND = 5_000
+
+files = glob.glob(sys.argv[1] + "/*.jmh.json")
+if len(files) != 1:
+    sys.exit(f"bench-transport: expected one JMH export in {sys.argv[1]}, found {files}")
+elements = {}
+for element in json.load(open(files[0])):
+    prefix = "package.benchmark.TransportBenchmarks."
+    if not element["benchmark"].startswith(prefix):
+        sys.exit(f"bench-transport: unexpected benchmark name {element['benchmark']}")
+    elements[element["benchmark"][len(prefix):].replace("_", " ")] = element
+
+def metric(element, name, statistic):
+    data = element["secondaryMetrics"].get(name)
+    if data is None:
+        sys.exit(f"bench-transport: metric '{name}' missing from {element['benchmark']}")
+    return data["scorePercentiles"]["50.0"] if statistic == "p50" else data["score"]
+
+values = {}
+for key, name, label, per_sample, kind in ROWS:
+    element = elements.get(name)
+    if element is None:
+        continue
+    row = {"label": label, "samples": element["measurementIterations"]}
+    if kind == "responder":
+        row["wall"] = metric(element, "Responder wall time (ns)", "p50")
+        row["cpu"] = metric(element, "Responder CPU time (ns)", "p50")
+    else:
+        # Microseconds per sample, so nanoseconds per operation = value * 1000 / operations per sample.
+        row["wall"] = metric(element, "Time (wall clock)", "p50") * 1000 / per_sample
+        row["cpu"] = metric(element, "Thread CPU time (ns)", "p50") / per_sample
+        # The mean over all samples, so that even one allocation in a thousand operations shows.
+        row["mallocs"] = metric(element, "Malloc (total)", "mean") / per_sample
+    if kind == "session":
+        row["from_a"] = metric(element, "Datagrams A to B", "mean") / per_sample
+        row["from_b"] = metric(element, "Datagrams B to A", "mean") / per_sample
+        row["timers"] = metric(element, "timerFired calls", "mean") / per_sample
+    values[key] = row
+
+def duration(ns):
+    if ns >= 1_000_000:
+        return f"{ns / 1_000_000:.2f} ms"
+    return f"{ns / 1000:.2f} µs" if ns >= 1000 else f"{ns:.0f} ns"
+
+def count(value):
+    return "-" if value is None else f"{value:.3g}" if value < 10 else f"{value:,.0f}"
+
+header = ("operation", "wall p50", "CPU p50", "per second (CPU)", "mallocs/op", "datagrams/op A->B, B->A",
+          "timers/op", "samples")
+lines = []
+for key, _, _, _, _ in ROWS:
+    row = values.get(key)
+    if row is None:
+        continue
+    traffic = f"{row['from_a']:.3g}, {row['from_b']:.3g}" if "from_a" in row else "-"
+    lines.append((row["label"], duration(row["wall"]), duration(row["cpu"]), f"{1e9 / row['cpu']:,.0f}",
+                  count(row.get("mallocs")), traffic, count(row.get("timers")), f"{row['samples']:,}"))
+
+widths = [max(len(row[i]) for row in [header, *lines]) for i in range(len(header))]
+def show(row):
+    return "  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
+print()
+print("Per operation, p50 over samples; CPU = this thread's CPU time (leaves out preemption on a shared machine);")
+print("mallocs = mean per operation. One handshake per sample, 1000 operations per sample otherwise.")
+print(show(header))
+print(show(tuple("-" * w for w in widths)))
+for line in lines:
+    print(show(line))
+
+if not all(key in values for key, *_ in ROWS):
+    print("\n(derived figures need every benchmark; run without --filter/--skip)")
+    sys.exit(0)
+
+dh, keygen, handshake, responder = (values[k]["cpu"] for k in ("dh", "keygen", "handshake", "responder"))
+aead, datagram, reliable = values["aead"], values["datagram"], values["reliable"]
+rate = 1e9 / handshake
+floor = 8 * dh + 2 * keygen
+verdict = "met" if rate >= TARGET_HANDSHAKES_PER_SECOND else "MISSED"
+print()
+print("Derived (CPU p50):")
+print(f"  handshakes per second per core: {rate:,.0f} (wall clock: {1e9 / values['handshake']['wall']:,.0f});"
+      f" target >= {TARGET_HANDSHAKES_PER_SECOND:,}: {verdict}")
+print(f"    a handshake costs {handshake / dh:.1f} DH-equivalents (X25519 sharedSecret); its X25519 work, 8 sharedSecret"
+      f" + 2 key generations,")
+print(f"    is {floor / dh:.1f} of them: X25519 alone caps one core at {1e9 / floor:,.0f} handshakes/s, and"
+      f" {100 * (handshake - floor) / handshake:.0f}% of a handshake is everything else")
+print(f"  responder share: {duration(responder)}, {100 * responder / handshake:.0f}% of a handshake,"
+      f" {responder / dh:.1f} DH-equivalents (its X25519 work: 4 sharedSecret + 1 key")
+print(f"    generation = {(4 * dh + keygen) / dh:.1f}); {1e9 / responder:,.0f} handshakes answered per second per core")
+print(f"  DATAGRAM path: {duration(datagram['cpu'])} per 1100-byte message = {datagram['cpu'] / aead['cpu']:.1f}x"
+      f" the raw AES-256-GCM seal+open of 1100 B;")
+print(f"    {datagram['mallocs']:.3g} mallocs per message (target 0); one operation = A.send, B.receive of"
+      f" {datagram['from_a']:.3g} data packet(s), A.receive of {datagram['from_b']:.3g} ACK packet(s)")
+print(f"  reliable stream: {duration(reliable['cpu'])} per 1100-byte message = {reliable['cpu'] / aead['cpu']:.1f}x"
+      f" the raw seal+open; {reliable['mallocs']:.3g} mallocs per message;")
+print(f"    {reliable['from_a']:.3g} packets A->B and {reliable['from_b']:.3g} B->A per message")
+PY
