@@ -17,7 +17,9 @@ public struct Bytes16: Hashable, Sendable {
         guard bytes.count == Self.count else { return nil }
         self.init()
         withUnsafeMutableBytes(of: &storage) { raw in
-            for (index, byte) in bytes.enumerated() { raw[index] = byte }
+            // Arrays and slices copy in one go; the element loop is for other collections.
+            let copied = bytes.withContiguousStorageIfAvailable { raw.copyMemory(from: UnsafeRawBufferPointer($0)) }
+            if copied == nil { for (index, byte) in bytes.enumerated() { raw[index] = byte } }
         }
     }
 

@@ -33,7 +33,7 @@ public struct Ed25519PrivateKey: Sendable {
             throw .invalidKeyLength(expected: Self.seedLength, actual: seed.count)
         }
         let copy = SecretStorage(count: Self.seedLength) { raw in
-            for (index, byte) in seed.enumerated() { raw[index] = byte }
+            copyBytes(seed, into: raw)
         }
         self = copy.withUnsafeBytes { Ed25519PrivateKey(validSeed: $0) }
     }

@@ -36,3 +36,10 @@ final class SecretStorage: @unchecked Sendable {
         count == other.count && sodium_memcmp(pointer, other.pointer, count) == 0
     }
 }
+
+/// Copies `bytes` into `buffer` (which holds exactly as many): arrays and slices in one `memcpy`, other
+/// collections byte by byte.
+func copyBytes(_ bytes: some Collection<UInt8>, into buffer: UnsafeMutableRawBufferPointer) {
+    let copied = bytes.withContiguousStorageIfAvailable { buffer.copyMemory(from: UnsafeRawBufferPointer($0)) }
+    if copied == nil { for (index, byte) in bytes.enumerated() { buffer[index] = byte } }
+}

@@ -13,7 +13,7 @@ public struct SymmetricKey: Sendable, Equatable {
     public init(bytes: some Collection<UInt8>) throws(CryptoError) {
         guard bytes.count == Self.length else { throw .invalidKeyLength(expected: Self.length, actual: bytes.count) }
         secret = SecretStorage(count: Self.length) { raw in
-            for (index, byte) in bytes.enumerated() { raw[index] = byte }
+            copyBytes(bytes, into: raw)
         }
     }
 

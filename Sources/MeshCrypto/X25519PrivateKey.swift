@@ -21,7 +21,7 @@ public struct X25519PrivateKey: Sendable {
     /// - Throws: `invalidKeyLength` for any other length.
     public init(rawRepresentation bytes: some Collection<UInt8>) throws(CryptoError) {
         guard bytes.count == Self.length else { throw .invalidKeyLength(expected: Self.length, actual: bytes.count) }
-        self.init(filling: { raw in for (index, byte) in bytes.enumerated() { raw[index] = byte } })
+        self.init(filling: { raw in copyBytes(bytes, into: raw) })
     }
 
     init(filling body: (UnsafeMutableRawBufferPointer) -> Void) {

@@ -10,8 +10,11 @@ extension Endpoint {
         _ frames: [SessionFrame], record: PacketRecord = PacketRecord(), to state: inout Peer, now: Instant,
         effects: inout [EndpointEffect]
     ) -> Bool {
-        guard var session = state.current, session.canSend(now: now, settings: settings), let address = state.address
-        else { return false }
+        guard let address = state.address, var session = state.take(.current) else { return false }
+        guard session.canSend(now: now, settings: settings) else {
+            state.current = session
+            return false
+        }
         var frames = frames
         var record = record
         // Piggyback the ACK owed on the current session; ACKs owed on older sessions go in their own packets.
@@ -60,14 +63,14 @@ extension Endpoint {
     mutating func flush(_ state: inout Peer, now: Instant, effects: inout [EndpointEffect]) {
         guard state.current?.canSend(now: now, settings: settings) == true, state.address != nil else { return }
         // ACKs owed on sessions other than the current one (the current one's ride along below).
-        for slot in [\Peer.previous, \Peer.next] {
-            guard var session = state[keyPath: slot], let deadline = session.received.ackDeadline, deadline <= now,
-                let ack = session.received.makeAckFrame(now: now)
+        for slot in [SessionSlot.previous, .next] {
+            guard let deadline = state[slot]?.received.ackDeadline, deadline <= now, var session = state.take(slot)
             else { continue }
-            state[keyPath: slot] = session
+            let ack = session.received.makeAckFrame(now: now)
+            state.put(session, slot)
+            guard let ack else { continue }
             var record = PacketRecord()
             record.ack = (session.localIndex, ack)
-            session = state[keyPath: slot]!
             transmit(
                 [.ack(sessionIndex: session.remoteIndex, ack)], record: record, to: &state, now: now, effects: &effects)
         }
@@ -114,32 +117,28 @@ extension Endpoint {
         _ data: TransportPacket.DataPacket, bytes: [UInt8], from source: SocketAddress, now: Instant,
         effects: inout [EndpointEffect]
     ) {
-        guard let peerID = indices[data.receiverIndex], var state = peers[peerID] else {
+        guard let peerID = indices[data.receiverIndex], var state = checkOut(peerID) else {
             count(.unknownIndex)
             return
         }
-        let slot: Slot
-        var session: Session
-        if let candidate = state.current, candidate.localIndex == data.receiverIndex {
-            (slot, session) = (.current, candidate)
-        } else if let candidate = state.next, candidate.localIndex == data.receiverIndex {
-            (slot, session) = (.next, candidate)
-        } else if let candidate = state.previous, candidate.localIndex == data.receiverIndex {
-            (slot, session) = (.previous, candidate)
-        } else {
+        defer { peers[peerID] = state }
+        guard let slot = state.slot(ofLocalIndex: data.receiverIndex), var session = state.take(slot) else {
             count(.unknownIndex)
             return
         }
         guard session.canReceive(now: now, settings: settings) else {
+            state.put(session, slot)
             count(.expiredSession)
             return
         }
         let priorHighest = session.highestReceived
         guard session.replayWindowAccepts(data.counter) else {
+            state.put(session, slot)
             count(.replayed)
             return
         }
         guard let plaintext = session.open(data, header: bytes[0..<TransportPacket.dataHeaderLength]) else {
+            state.put(session, slot)
             count(.decryptFailed)
             return
         }
@@ -148,11 +147,10 @@ extension Endpoint {
         // A counter above 2^62 - 1 cannot be acknowledged; such a session is near its end anyway.
         try? session.received.onPacketReceived(data.counter, ackEliciting: ackEliciting, now: now)
         switch slot {
-        case .current: state.current = session
-        case .previous: state.previous = session
+        case .current, .previous:
+            state.put(session, slot)
         case .next:
             // Key confirmation: the initiator used the session we offered, so it becomes current.
-            state.next = nil
             let wasUp = state.current != nil
             install(session, in: &state)
             if !wasUp { effects.append(.sessionUp(peer: peerID, address: source)) }
@@ -163,7 +161,6 @@ extension Endpoint {
         state.lastActivity = now
         guard let frames else {
             count(.badFrames)
-            peers[peerID] = state
             return
         }
         if ackEliciting && state.unansweredSince == nil { state.unansweredSince = now }
@@ -178,53 +175,49 @@ extension Endpoint {
                 effects.append(.deliver(message: message, from: peerID))
             case .close(let code, let reason):
                 endConnection(&state, reason: .closedByPeer(code: code, reason: reason), effects: &effects)
-                peers[peerID] = state
                 return
             case .ack(let index, let ack):
                 guard handleAck(ack, sessionIndex: index, state: &state, now: now, effects: &effects) else {
                     violation(&state, effects: &effects)
-                    peers[peerID] = state
                     return
                 }
             case .stream(let id, let offset, let chunk):
                 guard receiveStream(id: id, offset: offset, bytes: chunk, state: &state, effects: &effects) else {
                     violation(&state, effects: &effects)
-                    peers[peerID] = state
                     return
                 }
             case .maxData(let id, let limit):
-                if var sender = state.streamOut, sender.id == id, limit > sender.limit {
-                    sender.limit = limit
-                    state.streamOut = sender
-                }
+                if state.streamOut?.id == id, limit > state.streamOut!.limit { state.streamOut!.limit = limit }
             }
         }
-        if answerNow, var current = state.current, let ack = current.received.makeAckFrame(now: now) {
+        if answerNow, var current = state.take(.current) {
             // A PING is answered at once, so that the sender's RTT sample has no acknowledgment delay in it.
+            let ack = current.received.makeAckFrame(now: now)
             state.current = current
-            var record = PacketRecord()
-            record.ack = (current.localIndex, ack)
-            current = state.current!
-            transmit(
-                [.ack(sessionIndex: current.remoteIndex, ack)], record: record, to: &state, now: now, effects: &effects)
+            if let ack {
+                var record = PacketRecord()
+                record.ack = (current.localIndex, ack)
+                transmit(
+                    [.ack(sessionIndex: current.remoteIndex, ack)], record: record, to: &state, now: now,
+                    effects: &effects)
+            }
         }
         flush(&state, now: now, effects: &effects)
-        peers[peerID] = state
     }
 
     /// Applies an ACK frame to the session it names; false on a protocol violation.
     mutating func handleAck(
         _ ack: AckFrame, sessionIndex: UInt32, state: inout Peer, now: Instant, effects: inout [EndpointEffect]
     ) -> Bool {
-        for slot in [\Peer.current, \Peer.previous, \Peer.next] {
-            guard var session = state[keyPath: slot], session.localIndex == sessionIndex else { continue }
+        if let slot = state.slot(ofLocalIndex: sessionIndex), var session = state.take(slot) {
             let outcome: AckOutcome<PacketRecord>
             do {
                 outcome = try session.sent.onAckReceived(ack, now: now)
             } catch {
+                state.put(session, slot)
                 return false
             }
-            state[keyPath: slot] = session
+            state.put(session, slot)
             let applicationLimited = !(state.streamOut?.hasSendableData ?? false)
             state.congestion.onAckOutcome(outcome, applicationLimited: applicationLimited, now: now)
             for packet in outcome.acknowledged {
@@ -241,25 +234,22 @@ extension Endpoint {
         _ packet: SentPacket<PacketRecord>, state: inout Peer, now: Instant, effects: inout [EndpointEffect]
     ) {
         let record = packet.payload
-        if let (id, range) = record.stream, var sender = state.streamOut, sender.id == id {
-            sender.acknowledge(range)
-            state.streamOut = sender
+        if let (id, range) = record.stream, state.streamOut?.id == id {
+            state.streamOut!.acknowledge(range)
         }
-        if let (index, frame) = record.ack {
-            for slot in [\Peer.current, \Peer.previous, \Peer.next] {
-                guard var session = state[keyPath: slot], session.localIndex == index else { continue }
-                session.received.onAckFrameAcknowledged(frame)
-                state[keyPath: slot] = session
-            }
+        if let (index, frame) = record.ack, let slot = state.slot(ofLocalIndex: index),
+            var session = state.take(slot)
+        {
+            session.received.onAckFrameAcknowledged(frame)
+            state.put(session, slot)
         }
         if record.isPing { effects.append(.pong(peer: state.id, rtt: now - packet.timeSent)) }
     }
 
     /// A packet was lost (or its session retired): what it carried that still matters goes out again.
     mutating func lost(_ record: PacketRecord, state: inout Peer) {
-        if let (id, range) = record.stream, var sender = state.streamOut, sender.id == id {
-            sender.lose(range)
-            state.streamOut = sender
+        if let (id, range) = record.stream, state.streamOut?.id == id {
+            state.streamOut!.lose(range)
         }
         if let id = record.maxData, state.streamIn?.id == id { state.announceMaxData = true }
     }

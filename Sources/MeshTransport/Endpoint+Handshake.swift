@@ -78,6 +78,7 @@ extension Endpoint {
             count(.peerTableFull)
             return
         }
+        defer { peers[peerID] = state }
         // 5. A timestamp not newer than the last accepted one is a replay (or a stale retransmission).
         if let last = state.lastTimestamp, !(last < timestamp) {
             count(.replayedInitiation)
@@ -95,14 +96,13 @@ extension Endpoint {
             .init(senderIndex: index, receiverIndex: initiation.senderIndex, noiseMessage: message)
         ).encoded
         PacketMAC.seal(&packet, mac1Key: state.mac1Key, cookie: state.validCookie(now: now, settings: settings))
-        if let replaced = state.next { _ = replaced; retire(\Peer.next, of: &state) }
+        retire(.next, of: &state)
         state.next = Session(
             localIndex: index, remoteIndex: initiation.senderIndex, keys: keys, isInitiator: false, now: now,
             initialRTT: state.current?.sent.rtt.smoothedRTT)
         indices[index] = peerID
         state.address = source
         state.lastActivity = now
-        peers[peerID] = state
         effects.append(.send(datagram: packet, to: source))
     }
 
@@ -110,9 +110,12 @@ extension Endpoint {
         _ response: TransportPacket.Response, bytes: [UInt8], from source: SocketAddress, now: Instant,
         effects: inout [EndpointEffect]
     ) {
-        guard let peerID = indices[response.receiverIndex], var state = peers[peerID],
-            let handshake = state.handshake, handshake.localIndex == response.receiverIndex
-        else {
+        guard let peerID = indices[response.receiverIndex], var state = checkOut(peerID) else {
+            count(.unexpected)
+            return
+        }
+        defer { peers[peerID] = state }
+        guard let handshake = state.handshake, handshake.localIndex == response.receiverIndex else {
             count(.unexpected)
             return
         }
@@ -143,25 +146,23 @@ extension Endpoint {
         let hadStreamData = state.streamOut?.hasSendableData ?? false
         flush(&state, now: now, effects: &effects)
         if queued.isEmpty && !hadStreamData { transmit([], to: &state, now: now, effects: &effects) }
-        peers[peerID] = state
     }
 
     mutating func handleCookieReply(_ reply: TransportPacket.CookieReply, now: Instant) {
-        guard let peerID = indices[reply.receiverIndex], var state = peers[peerID],
-            let handshake = state.handshake, handshake.localIndex == reply.receiverIndex,
-            let cookie = CookieMaker.openReply(reply, senderStatic: state.staticKey, mac1: handshake.mac1)
+        guard let peerID = indices[reply.receiverIndex], let handshake = peers[peerID]?.handshake,
+            handshake.localIndex == reply.receiverIndex, let staticKey = peers[peerID]?.staticKey,
+            let cookie = CookieMaker.openReply(reply, senderStatic: staticKey, mac1: handshake.mac1)
         else {
             count(.unexpected)
             return
         }
         // The retry timer resends the initiation, now with mac2 (WireGuard waits the same way).
-        state.cookie = (cookie, now)
-        peers[peerID] = state
+        peers[peerID]?.cookie = (cookie, now)
     }
 
     /// Makes `session` current; the old current becomes previous, whose own index is retired.
     mutating func install(_ session: Session, in state: inout Peer) {
-        retire(\Peer.previous, of: &state)
+        retire(.previous, of: &state)
         state.previous = state.current
         state.current = session
     }

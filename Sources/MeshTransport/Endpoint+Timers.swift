@@ -19,20 +19,20 @@ extension Endpoint {
             }
         }
         if let previous = state.previous, now - previous.createdAt >= settings.rejectAfterTime {
-            retire(\Peer.previous, of: &state)
+            retire(.previous, of: &state)
         }
         if let next = state.next, now - next.createdAt >= settings.rejectAfterTime {
-            retire(\Peer.next, of: &state)
+            retire(.next, of: &state)
         }
         if let current = state.current, now - current.createdAt >= settings.rejectAfterTime {
             endConnection(&state, reason: .expired, effects: &effects)
         }
-        for slot in [\Peer.current, \Peer.previous, \Peer.next] {
-            guard var session = state[keyPath: slot], let deadline = session.sent.lossDetectionDeadline,
-                now >= deadline
+        for slot in SessionSlot.allCases {
+            guard let deadline = state[slot]?.sent.lossDetectionDeadline, now >= deadline,
+                var session = state.take(slot)
             else { continue }
             let timeout = session.sent.onLossDetectionTimeout(now: now)
-            state[keyPath: slot] = session
+            state.put(session, slot)
             state.congestion.onPacketsLost(timeout.lost, persistentCongestion: timeout.persistentCongestion, now: now)
             for packet in timeout.lost { lost(packet.payload, state: &state) }
             // Probes: new or lost stream data if there is some, a PING otherwise (RFC 9002, section 6.2.4).

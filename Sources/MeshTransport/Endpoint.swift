@@ -117,10 +117,12 @@ public struct Endpoint {
         guard message.count <= Self.maxDatagramMessage else {
             throw .messageTooLarge(message.count, limit: Self.maxDatagramMessage)
         }
-        guard var state = peers[peer], state.address != nil else { throw .unknownAddress(peer) }
+        guard var state = checkOut(peer) else { throw .unknownAddress(peer) }
+        defer { peers[peer] = state }
+        guard state.address != nil else { throw .unknownAddress(peer) }
         var effects: [EndpointEffect] = []
         sendFrames([.datagram(message)], to: &state, now: now, effects: &effects)
-        peers[peer] = state
+        peers[peer] = state  // before `finish`, which reads every peer's deadline
         finish(now: now, effects: &effects)
         return effects
     }
@@ -138,7 +140,9 @@ public struct Endpoint {
         guard message.count <= Self.maxReliableMessage else {
             throw .messageTooLarge(message.count, limit: Self.maxReliableMessage)
         }
-        guard var state = peers[peer], state.address != nil else { throw .unknownAddress(peer) }
+        guard var state = checkOut(peer) else { throw .unknownAddress(peer) }
+        defer { peers[peer] = state }
+        guard state.address != nil else { throw .unknownAddress(peer) }
         if state.streamOut == nil {
             state.streamOut = StreamSender(
                 id: newStreamID(), capacity: settings.maxStreamSendBuffer, initialLimit: Self.streamWindow)
@@ -150,7 +154,7 @@ public struct Endpoint {
         } else {
             flush(&state, now: now, effects: &effects)
         }
-        peers[peer] = state
+        peers[peer] = state  // before `finish`, which reads every peer's deadline
         finish(now: now, effects: &effects)
         return effects
     }
@@ -158,14 +162,15 @@ public struct Endpoint {
     /// Sends a PING to `peer`; when it is acknowledged, a `.pong` effect reports the round-trip time.
     /// - Throws: `notConnected` when no session is up.
     public mutating func ping(_ peer: NodeID, now: Instant) throws(SendError) -> [EndpointEffect] {
-        guard var state = peers[peer], state.current != nil else { throw .notConnected(peer) }
+        guard var state = checkOut(peer) else { throw .notConnected(peer) }
+        defer { peers[peer] = state }
         var effects: [EndpointEffect] = []
         var record = PacketRecord()
         record.isPing = true
         guard transmit([.ping], record: record, to: &state, now: now, effects: &effects) else {
             throw .notConnected(peer)
         }
-        peers[peer] = state
+        peers[peer] = state  // before `finish`, which reads every peer's deadline
         finish(now: now, effects: &effects)
         return effects
     }
@@ -173,10 +178,12 @@ public struct Endpoint {
     /// Closes every session with `peer` (telling it with CLOSE) and abandons its streams and queue.
     public mutating func close(_ peer: NodeID, now: Instant) -> [EndpointEffect] {
         var effects: [EndpointEffect] = []
-        guard var state = peers[peer] else { return effects }
-        if var session = state.current, session.canSend(now: now, settings: settings), let address = state.address {
-            let (packet, _) = session.seal(encode([.close(code: 0, reason: "closed")]))
-            effects.append(.send(datagram: packet, to: address))
+        guard var state = checkOut(peer) else { return effects }
+        if var session = state.take(.current) {
+            if session.canSend(now: now, settings: settings), let address = state.address {
+                let (packet, _) = session.seal(encode([.close(code: 0, reason: "closed")]))
+                effects.append(.send(datagram: packet, to: address))
+            }
             state.current = session
         }
         endConnection(&state, reason: .closedLocally, effects: &effects)
@@ -217,7 +224,7 @@ public struct Endpoint {
         var effects: [EndpointEffect] = []
         cookies.rotateIfDue(now: now, random: &random)
         for peer in peers.keys.sorted() {
-            guard var state = peers[peer] else { continue }
+            guard var state = checkOut(peer) else { continue }
             runTimers(&state, now: now, effects: &effects)
             peers[peer] = state
         }
@@ -248,12 +255,18 @@ public struct Endpoint {
         drops[reason, default: 0] += 1
     }
 
-    /// The state of `peer`, created if needed (and not yet stored: the caller stores it back).
+    /// Removes `peer`'s state from the table for the caller to change and store back. While it is out, the caller
+    /// holds the only reference to the buffers inside (trackers, streams), so changing them copies nothing.
+    mutating func checkOut(_ peer: NodeID) -> Peer? {
+        peers.removeValue(forKey: peer)
+    }
+
+    /// The state of `peer`, created if needed, checked out (the caller stores it back).
     ///
     /// A full table makes room by forgetting the peer idle longest among those with no session, handshake or queued
     /// message; if every peer is busy, the new one is refused.
     mutating func takePeer(_ peer: NodeID) throws(SendError) -> Peer {
-        if let existing = peers[peer] { return existing }
+        if let existing = checkOut(peer) { return existing }
         guard let created = Peer(id: peer) else { throw .invalidPeerKey(peer) }
         if peers.count >= settings.maxPeers {
             let idle = peers.values.filter(\.isIdle).min { ($0.lastActivity, $0.id) < ($1.lastActivity, $1.id) }
@@ -287,18 +300,17 @@ public struct Endpoint {
     }
 
     mutating func dropSessions(_ state: inout Peer) {
-        for slot in [\Peer.current, \Peer.previous, \Peer.next] { retire(slot, of: &state) }
+        for slot in SessionSlot.allCases { retire(slot, of: &state) }
     }
 
     /// Removes the session in `slot`: its index is forgotten, and what its unacknowledged packets carried goes out
     /// again on the next session.
-    mutating func retire(_ slot: WritableKeyPath<Peer, Session?>, of state: inout Peer) {
-        guard var session = state[keyPath: slot] else { return }
+    mutating func retire(_ slot: SessionSlot, of state: inout Peer) {
+        guard var session = state.take(slot) else { return }
         indices[session.localIndex] = nil
         let abandoned = session.sent.abandonAll()
         state.congestion.onPacketsDiscarded(abandoned)
         for packet in abandoned { lost(packet.payload, state: &state) }
-        state[keyPath: slot] = nil
     }
 
     /// A stream generation id, never zero.

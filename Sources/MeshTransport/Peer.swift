@@ -61,22 +61,70 @@ struct Peer {
 
     /// The earliest instant a timer of this peer is due.
     func nextDeadline(settings: EndpointSettings) -> Instant? {
-        var candidates: [Instant] = []
-        if let handshake { candidates.append(handshake.retryAt) }
-        if let current {
-            candidates.append(current.createdAt + settings.rejectAfterTime)
-            if let unansweredSince { candidates.append(unansweredSince + settings.keepaliveTimeout) }
-            if let awaitingAnswerSince { candidates.append(awaitingAnswerSince + settings.unresponsiveTimeout) }
+        var earliest: Instant?
+        func consider(_ candidate: Instant?) {
+            guard let candidate else { return }
+            if earliest.map({ candidate < $0 }) ?? true { earliest = candidate }
         }
-        if let previous { candidates.append(previous.createdAt + settings.rejectAfterTime) }
-        if let next { candidates.append(next.createdAt + settings.rejectAfterTime) }
-        for session in [current, previous, next].compactMap({ $0 }) {
-            if let deadline = session.received.ackDeadline { candidates.append(deadline) }
-            if let deadline = session.sent.lossDetectionDeadline { candidates.append(deadline) }
+        consider(handshake?.retryAt)
+        if current != nil {
+            consider(unansweredSince.map { $0 + settings.keepaliveTimeout })
+            consider(awaitingAnswerSince.map { $0 + settings.unresponsiveTimeout })
         }
-        if let pacedUntil { candidates.append(pacedUntil) }
-        return candidates.min()
+        for slot in SessionSlot.allCases {
+            guard let session = self[slot] else { continue }
+            consider(session.createdAt + settings.rejectAfterTime)
+            consider(session.received.ackDeadline)
+            consider(session.sent.lossDetectionDeadline)
+        }
+        consider(pacedUntil)
+        return earliest
     }
+
+    /// The session in `slot`, read-only.
+    subscript(slot: SessionSlot) -> Session? {
+        switch slot {
+        case .current: current
+        case .previous: previous
+        case .next: next
+        }
+    }
+
+    /// Takes the session in `slot` out, leaving the slot empty: the caller then holds its only reference, so
+    /// changing it copies none of its buffers. Put it back with `put`.
+    mutating func take(_ slot: SessionSlot) -> Session? {
+        switch slot {
+        case .current:
+            defer { current = nil }
+            return current
+        case .previous:
+            defer { previous = nil }
+            return previous
+        case .next:
+            defer { next = nil }
+            return next
+        }
+    }
+
+    /// Puts a session (back) into `slot`.
+    mutating func put(_ session: Session?, _ slot: SessionSlot) {
+        switch slot {
+        case .current: current = session
+        case .previous: previous = session
+        case .next: next = session
+        }
+    }
+
+    /// The slot holding the session with our index `index`.
+    func slot(ofLocalIndex index: UInt32) -> SessionSlot? {
+        SessionSlot.allCases.first { self[$0]?.localIndex == index }
+    }
+}
+
+/// Where a peer's session sits: sending (`current`), kept for packets in flight (`previous`), or offered as
+/// responder and not yet confirmed (`next`).
+enum SessionSlot: CaseIterable {
+    case current, next, previous
 }
 
 /// A handshake we initiated and are waiting to complete.
