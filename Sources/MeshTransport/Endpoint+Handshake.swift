@@ -10,9 +10,13 @@ extension Endpoint {
         if let old = state.handshake { indices[old.localIndex] = nil }
         state.handshake = nil
         let index = newIndex()
+        if state.staticShared == nil {
+            state.staticShared = try? staticKey.sharedSecret(with: state.staticKey)
+            rememberStaticShared(state)
+        }
         var noise = NoiseIKInitiator(
             prologue: prologue, localStatic: staticKey, remoteStatic: state.staticKey,
-            ephemeral: X25519PrivateKey(using: &random))
+            ephemeral: X25519PrivateKey(using: &random), staticShared: state.staticShared)
         let payload = TAI64N(now).bytes + nodeID.publicKey.bytes
         // Only a low-order static key fails here, and `Peer` refuses node ids that do not convert to X25519.
         guard let message = try? noise.writeInitiation(payload: payload) else { return }
@@ -62,7 +66,10 @@ extension Endpoint {
         }
         // 4. The Noise message, its payload and the identity it claims.
         var responder = NoiseIKResponder(prologue: prologue, localStatic: staticKey)
-        guard let (payload, remoteStatic) = try? responder.readInitiation(initiation.noiseMessage),
+        let known = staticSharedByKey
+        guard
+            let (payload, remoteStatic) = try? responder.readInitiation(
+                initiation.noiseMessage, staticShared: { known[$0] }),
             payload.count == TAI64N.length + Bytes32.count,
             let timestamp = TAI64N(bytes: Array(payload[0..<TAI64N.length]))
         else {
@@ -79,6 +86,10 @@ extension Endpoint {
             return
         }
         defer { peers[peerID] = state }
+        if state.staticShared == nil {
+            state.staticShared = try? staticKey.sharedSecret(with: remoteStatic)
+            rememberStaticShared(state)
+        }
         // 5. A timestamp not newer than the last accepted one is a replay (or a stale retransmission).
         if let last = state.lastTimestamp, !(last < timestamp) {
             count(.replayedInitiation)
@@ -165,5 +176,13 @@ extension Endpoint {
         retire(.previous, of: &state)
         state.previous = state.current
         state.current = session
+    }
+
+    /// Keeps a peer's DH(s, rs) findable by its static key, for the responder side of its next handshakes. Bounded
+    /// by twice the peer table; when full it starts over (each entry costs one Diffie-Hellman to recompute).
+    mutating func rememberStaticShared(_ state: Peer) {
+        guard let shared = state.staticShared else { return }
+        if staticSharedByKey.count >= 2 * settings.maxPeers { staticSharedByKey.removeAll() }
+        staticSharedByKey[state.staticKey] = shared
     }
 }

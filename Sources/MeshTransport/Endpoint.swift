@@ -66,6 +66,8 @@ public struct Endpoint {
     var reportedDeadline: Instant?
     /// Out-of-order stream bytes held across all peers (bounded by `settings.maxReassemblyBytes`).
     var reassemblyBytes = 0
+    /// DH(s, rs) of peers seen, by their static key (see `rememberStaticShared`).
+    var staticSharedByKey: [X25519PublicKey: SymmetricKey] = [:]
     /// Datagrams dropped, by reason.
     public internal(set) var drops: [DropReason: Int] = [:]
 

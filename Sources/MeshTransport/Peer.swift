@@ -9,6 +9,8 @@ struct Peer {
     /// mac1 key of packets we send to it.
     let mac1Key: [UInt8]
     var address: SocketAddress?
+    /// DH(our static key, its static key), computed once: every handshake with this peer needs it.
+    var staticShared: SymmetricKey?
     var handshake: PendingHandshake?
     /// The session we send with.
     var current: Session?

@@ -29,15 +29,20 @@ public struct NoiseIKInitiator {
     private let localStatic: X25519PrivateKey
     private let remoteStatic: X25519PublicKey
     private let ephemeral: X25519PrivateKey
+    private let staticShared: SymmetricKey?
     private var step = Step.start
 
     /// Starts a handshake with the responder whose static key is `remoteStatic`.
     /// - Parameters:
     ///   - prologue: bytes both sides must agree on (SignalMesh binds the protocol version and network id).
     ///   - ephemeral: a fresh key from a secure source (tests pass the vectors' keys).
+    ///   - staticShared: DH(s, rs), if the caller kept it from an earlier handshake with the same peer (WireGuard
+    ///     precomputes it the same way); computed here otherwise.
     public init(
-        prologue: [UInt8], localStatic: X25519PrivateKey, remoteStatic: X25519PublicKey, ephemeral: X25519PrivateKey
+        prologue: [UInt8], localStatic: X25519PrivateKey, remoteStatic: X25519PublicKey, ephemeral: X25519PrivateKey,
+        staticShared: SymmetricKey? = nil
     ) {
+        self.staticShared = staticShared
         self.localStatic = localStatic
         self.remoteStatic = remoteStatic
         self.ephemeral = ephemeral
@@ -55,7 +60,11 @@ public struct NoiseIKInitiator {
         symmetric.mixHash(message)
         symmetric.mixKey(try dh(ephemeral, remoteStatic))
         message += symmetric.encryptAndHash(localStatic.publicKey.rawValue.bytes)
-        symmetric.mixKey(try dh(localStatic, remoteStatic))
+        if let staticShared {
+            symmetric.mixKey(staticShared)
+        } else {
+            symmetric.mixKey(try dh(localStatic, remoteStatic))
+        }
         message += symmetric.encryptAndHash(payload)
         return message
     }

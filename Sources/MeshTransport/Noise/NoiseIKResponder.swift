@@ -28,12 +28,12 @@ public struct NoiseIKResponder {
     }
 
     /// Reads `-> e, es, s, ss` and the payload; returns the payload and the initiator's static key.
+    /// - Parameter staticShared: returns DH(s, rs) for an initiator's static key if the caller kept it from an
+    ///   earlier handshake (WireGuard precomputes it the same way); nil makes the responder compute it.
     /// - Throws: `malformedMessage`, `decryptionFailed` or `invalidPeerKey`. After a throw the handshake is dead.
     public mutating func readInitiation(
-        _ message: [UInt8]
-    ) throws(NoiseError) -> (
-        payload: [UInt8], remoteStatic: X25519PublicKey
-    ) {
+        _ message: [UInt8], staticShared: (X25519PublicKey) -> SymmetricKey? = { _ in nil }
+    ) throws(NoiseError) -> (payload: [UInt8], remoteStatic: X25519PublicKey) {
         guard case .awaitingInitiation = step else { preconditionFailure("readInitiation called in step \(step)") }
         step = .finished
         let minimum = NoiseIKInitiator.initiationOverhead
@@ -43,7 +43,11 @@ public struct NoiseIKResponder {
         symmetric.mixKey(try dh(localStatic, remoteEphemeral))
         let staticBytes = try symmetric.decryptAndHash(Array(message[32..<80]))
         let remoteStatic = X25519PublicKey(rawValue: Bytes32(staticBytes)!)
-        symmetric.mixKey(try dh(localStatic, remoteStatic))
+        if let known = staticShared(remoteStatic) {
+            symmetric.mixKey(known)
+        } else {
+            symmetric.mixKey(try dh(localStatic, remoteStatic))
+        }
         let payload = try symmetric.decryptAndHash(Array(message[80...]))
         step = .initiationRead(remoteStatic: remoteStatic, remoteEphemeral: remoteEphemeral)
         return (payload, remoteStatic)
