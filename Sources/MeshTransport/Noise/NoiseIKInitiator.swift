@@ -1,4 +1,4 @@
-public import MeshCore
+import MeshCore
 public import MeshCrypto
 
 /// The initiator of a `Noise_IK_25519_AESGCM_SHA256` handshake (Noise spec, sections 5 and 7.5):

@@ -1,4 +1,4 @@
-public import MeshCore
+import MeshCore
 public import MeshCrypto
 
 /// The responder of a `Noise_IK_25519_AESGCM_SHA256` handshake; see `NoiseIKInitiator` for the pattern.

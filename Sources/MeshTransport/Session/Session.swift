@@ -1,5 +1,5 @@
-public import MeshCore
-public import MeshCrypto
+import MeshCore
+import MeshCrypto
 import MeshWire
 
 /// One set of transport keys between two nodes, from one handshake: indices, ciphers, the send counter and the

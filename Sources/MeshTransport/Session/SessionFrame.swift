@@ -1,4 +1,4 @@
-public import MeshCore
+import MeshCore
 public import MeshWire
 
 /// The frames inside a session packet's plaintext (`Specs/transport.md`, "Frames"); QUIC's encoding: a varint type
