@@ -32,12 +32,15 @@ extension Endpoint {
                 now: now, bytes: packet.count, congestionWindow: state.congestion.congestionWindow,
                 smoothedRTT: session.sent.rtt.smoothedRTT)
         }
-        state.current = session
+        let wantsRekey = session.wantsRekey(now: now, settings: settings)
+        // `consume` ends the local copy here, so the peer's session stays the only owner of its buffers and the
+        // next packet changes them in place instead of copying them.
+        state.current = consume session
         state.lastActivity = now
         state.unansweredSince = nil
         effects.append(.send(datagram: packet, to: address))
         if ackEliciting && state.awaitingAnswerSince == nil { state.awaitingAnswerSince = now }
-        if session.wantsRekey(now: now, settings: settings) && state.handshake == nil {
+        if wantsRekey && state.handshake == nil {
             startHandshake(&state, now: now, effects: &effects)
         }
         return true
@@ -67,12 +70,12 @@ extension Endpoint {
             guard let deadline = state[slot]?.received.ackDeadline, deadline <= now, var session = state.take(slot)
             else { continue }
             let ack = session.received.makeAckFrame(now: now)
-            state.put(session, slot)
+            let (localIndex, remoteIndex) = (session.localIndex, session.remoteIndex)
+            state.put(consume session, slot)
             guard let ack else { continue }
             var record = PacketRecord()
-            record.ack = (session.localIndex, ack)
-            transmit(
-                [.ack(sessionIndex: session.remoteIndex, ack)], record: record, to: &state, now: now, effects: &effects)
+            record.ack = (localIndex, ack)
+            transmit([.ack(sessionIndex: remoteIndex, ack)], record: record, to: &state, now: now, effects: &effects)
         }
         state.pacedUntil = nil
         for _ in 0..<settings.maxPacketsPerFlush {
@@ -146,14 +149,13 @@ extension Endpoint {
         let ackEliciting = frames?.contains(where: \.isAckEliciting) ?? false
         // A counter above 2^62 - 1 cannot be acknowledged; such a session is near its end anyway.
         try? session.received.onPacketReceived(data.counter, ackEliciting: ackEliciting, now: now)
-        switch slot {
-        case .current, .previous:
-            state.put(session, slot)
-        case .next:
+        let wasUp = state.current != nil
+        if slot == .next {
             // Key confirmation: the initiator used the session we offered, so it becomes current.
-            let wasUp = state.current != nil
-            install(session, in: &state)
+            install(consume session, in: &state)
             if !wasUp { effects.append(.sessionUp(peer: peerID, address: source)) }
+        } else {
+            state.put(consume session, slot)
         }
         // Roaming: follow the peer to a new address, but only on a packet newer than any before.
         if priorHighest.map({ data.counter > $0 }) ?? true { state.address = source }
@@ -193,13 +195,12 @@ extension Endpoint {
         if answerNow, var current = state.take(.current) {
             // A PING is answered at once, so that the sender's RTT sample has no acknowledgment delay in it.
             let ack = current.received.makeAckFrame(now: now)
-            state.current = current
+            let (localIndex, remoteIndex) = (current.localIndex, current.remoteIndex)
+            state.current = consume current
             if let ack {
                 var record = PacketRecord()
-                record.ack = (current.localIndex, ack)
-                transmit(
-                    [.ack(sessionIndex: current.remoteIndex, ack)], record: record, to: &state, now: now,
-                    effects: &effects)
+                record.ack = (localIndex, ack)
+                transmit([.ack(sessionIndex: remoteIndex, ack)], record: record, to: &state, now: now, effects: &effects)
             }
         }
         flush(&state, now: now, effects: &effects)
@@ -214,10 +215,10 @@ extension Endpoint {
             do {
                 outcome = try session.sent.onAckReceived(ack, now: now)
             } catch {
-                state.put(session, slot)
+                state.put(consume session, slot)
                 return false
             }
-            state.put(session, slot)
+            state.put(consume session, slot)
             let applicationLimited = !(state.streamOut?.hasSendableData ?? false)
             state.congestion.onAckOutcome(outcome, applicationLimited: applicationLimited, now: now)
             for packet in outcome.acknowledged {
@@ -241,7 +242,7 @@ extension Endpoint {
             var session = state.take(slot)
         {
             session.received.onAckFrameAcknowledged(frame)
-            state.put(session, slot)
+            state.put(consume session, slot)
         }
         if record.isPing { effects.append(.pong(peer: state.id, rtt: now - packet.timeSent)) }
     }

@@ -32,7 +32,7 @@ extension Endpoint {
                 var session = state.take(slot)
             else { continue }
             let timeout = session.sent.onLossDetectionTimeout(now: now)
-            state.put(session, slot)
+            state.put(consume session, slot)
             state.congestion.onPacketsLost(timeout.lost, persistentCongestion: timeout.persistentCongestion, now: now)
             for packet in timeout.lost { lost(packet.payload, state: &state) }
             // Probes: new or lost stream data if there is some, a PING otherwise (RFC 9002, section 6.2.4).
