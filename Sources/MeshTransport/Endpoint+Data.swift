@@ -23,7 +23,7 @@ extension Endpoint {
             record.ack = (session.localIndex, ack)
         }
         let ackEliciting = frames.contains(where: \.isAckEliciting)
-        let (packet, number) = session.seal(encode(frames))
+        let (packet, number) = session.seal(frames)
         session.sent.onPacketSent(
             number, size: packet.count, ackEliciting: ackEliciting, inFlight: ackEliciting, payload: record, now: now)
         if ackEliciting {
@@ -288,7 +288,7 @@ extension Endpoint {
     mutating func violation(_ state: inout Peer, effects: inout [EndpointEffect]) {
         count(.protocolViolation)
         if var session = state.current, let address = state.address {
-            let (packet, _) = session.seal(encode([.close(code: 1, reason: "protocol violation")]))
+            let (packet, _) = session.seal([.close(code: 1, reason: "protocol violation")])
             effects.append(.send(datagram: packet, to: address))
         }
         endConnection(&state, reason: .closedLocally, effects: &effects)

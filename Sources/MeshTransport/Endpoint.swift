@@ -183,7 +183,7 @@ public struct Endpoint {
         guard var state = checkOut(peer) else { return effects }
         if var session = state.take(.current) {
             if session.canSend(now: now, settings: settings), let address = state.address {
-                let (packet, _) = session.seal(encode([.close(code: 0, reason: "closed")]))
+                let (packet, _) = session.seal([.close(code: 0, reason: "closed")])
                 effects.append(.send(datagram: packet, to: address))
             }
             state.current = session
@@ -293,12 +293,6 @@ public struct Endpoint {
             let candidate = UInt32(truncatingIfNeeded: generator.next())
             if candidate != 0 && indices[candidate] == nil { return candidate }
         }
-    }
-
-    func encode(_ frames: [SessionFrame]) -> [UInt8] {
-        var writer = WireWriter(capacity: 64)
-        for frame in frames { frame.encode(into: &writer) }
-        return writer.bytes
     }
 
     mutating func dropSessions(_ state: inout Peer) {

@@ -67,4 +67,10 @@ public struct WireWriter: Sendable {
 
     /// A varint length, then the UTF-8 bytes of `text`.
     public mutating func writeString(_ text: String) { writeLengthPrefixed(Array(text.utf8)) }
+
+    /// The bytes written, handed over without a copy; the writer is left empty.
+    public mutating func take() -> [UInt8] {
+        defer { bytes = [] }
+        return bytes
+    }
 }

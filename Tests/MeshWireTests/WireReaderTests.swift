@@ -19,6 +19,15 @@ import Testing
         try reader.expectEnd("test")
     }
 
+    @Test func takeHandsOverTheBytesAndEmptiesTheWriter() {
+        var writer = WireWriter()
+        writer.writeUInt16(0x0102)
+        #expect(writer.take() == [1, 2])
+        #expect(writer.count == 0)
+        writer.writeUInt8(3)
+        #expect(writer.bytes == [3])
+    }
+
     @Test func truncationNamesTheField() {
         var reader = WireReader([0x01, 0x02, 0x03])
         #expect(throws: WireError.truncated(field: "sequence", needed: 4, available: 3)) {

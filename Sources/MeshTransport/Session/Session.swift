@@ -59,23 +59,31 @@ struct Session {
         return age >= threshold || sendCounter >= settings.rekeyAfterMessages
     }
 
-    /// Encrypts `plaintext` into a data packet with the next counter (the packet number).
-    mutating func seal(_ plaintext: [UInt8]) -> (packet: [UInt8], number: UInt64) {
-        precondition(plaintext.count <= Self.maxPlaintext, "session plaintext of \(plaintext.count) bytes")
+    /// Encodes `frames` and encrypts them into a data packet with the next counter (the packet number).
+    ///
+    /// The frames are written straight into the packet after its header and encrypted in place, with the header
+    /// read from the same buffer as associated data: the packet is the only allocation.
+    mutating func seal(_ frames: [SessionFrame]) -> (packet: [UInt8], number: UInt64) {
         let counter = sendCounter
         sendCounter += 1
-        var packet = [UInt8](repeating: 0, count: TransportPacket.dataHeaderLength + plaintext.count + 16)
-        packet[0] = TransportPacket.Kind.data.rawValue
-        for shift in 0..<4 { packet[4 + shift] = UInt8(truncatingIfNeeded: remoteIndex >> (24 - 8 * UInt32(shift))) }
-        for shift in 0..<8 { packet[8 + shift] = UInt8(truncatingIfNeeded: counter >> (56 - 8 * UInt64(shift))) }
-        let header = Array(packet[0..<TransportPacket.dataHeaderLength])
-        plaintext.withUnsafeBytes { input in
-            header.withUnsafeBytes { aad in
-                packet.withUnsafeMutableBytes { output in
-                    let body = UnsafeMutableRawBufferPointer(rebasing: output[TransportPacket.dataHeaderLength...])
-                    sender.seal(input, nonce: AESGCMNonce(counter: counter), authenticating: aad, into: body)
-                }
-            }
+        var writer = WireWriter(capacity: Limits.maxDatagramSize)
+        writer.writeUInt8(TransportPacket.Kind.data.rawValue)
+        writer.writeUInt8(0)
+        writer.writeUInt16(0)
+        writer.writeUInt32(remoteIndex)
+        writer.writeUInt64(counter)
+        for frame in frames { frame.encode(into: &writer) }
+        let plaintextCount = writer.count - TransportPacket.dataHeaderLength
+        precondition(plaintextCount <= Self.maxPlaintext, "session plaintext of \(plaintextCount) bytes")
+        writer.writeUInt64(0)
+        writer.writeUInt64(0)
+        var packet = writer.take()
+        let header = TransportPacket.dataHeaderLength
+        packet.withUnsafeMutableBytes { raw in
+            sender.seal(
+                UnsafeRawBufferPointer(rebasing: raw[header..<(header + plaintextCount)]),
+                nonce: AESGCMNonce(counter: counter), authenticating: UnsafeRawBufferPointer(rebasing: raw[0..<header]),
+                into: UnsafeMutableRawBufferPointer(rebasing: raw[header...]))
         }
         return (packet, counter)
     }
