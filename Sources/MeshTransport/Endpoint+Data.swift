@@ -117,15 +117,15 @@ extension Endpoint {
     }
 
     mutating func handleData(
-        _ data: TransportPacket.DataPacket, bytes: [UInt8], from source: SocketAddress, now: Instant,
+        receiverIndex: UInt32, counter: UInt64, datagram: [UInt8], from source: SocketAddress, now: Instant,
         effects: inout [EndpointEffect]
     ) {
-        guard let peerID = indices[data.receiverIndex], var state = checkOut(peerID) else {
+        guard let peerID = indices[receiverIndex], var state = checkOut(peerID) else {
             count(.unknownIndex)
             return
         }
         defer { peers[peerID] = state }
-        guard let slot = state.slot(ofLocalIndex: data.receiverIndex), var session = state.take(slot) else {
+        guard let slot = state.slot(ofLocalIndex: receiverIndex), var session = state.take(slot) else {
             count(.unknownIndex)
             return
         }
@@ -135,12 +135,12 @@ extension Endpoint {
             return
         }
         let priorHighest = session.highestReceived
-        guard session.replayWindowAccepts(data.counter) else {
+        guard session.replayWindowAccepts(counter) else {
             state.put(session, slot)
             count(.replayed)
             return
         }
-        guard let plaintext = session.open(data, header: bytes[0..<TransportPacket.dataHeaderLength]) else {
+        guard let plaintext = session.open(datagram, counter: counter) else {
             state.put(session, slot)
             count(.decryptFailed)
             return
@@ -148,7 +148,7 @@ extension Endpoint {
         let frames = try? SessionFrame.decodeAll(plaintext)
         let ackEliciting = frames?.contains(where: \.isAckEliciting) ?? false
         // A counter above 2^62 - 1 cannot be acknowledged; such a session is near its end anyway.
-        try? session.received.onPacketReceived(data.counter, ackEliciting: ackEliciting, now: now)
+        try? session.received.onPacketReceived(counter, ackEliciting: ackEliciting, now: now)
         let wasUp = state.current != nil
         if slot == .next {
             // Key confirmation: the initiator used the session we offered, so it becomes current.
@@ -158,7 +158,7 @@ extension Endpoint {
             state.put(consume session, slot)
         }
         // Roaming: follow the peer to a new address, but only on a packet newer than any before.
-        if priorHighest.map({ data.counter > $0 }) ?? true { state.address = source }
+        if priorHighest.map({ counter > $0 }) ?? true { state.address = source }
         state.awaitingAnswerSince = nil
         state.lastActivity = now
         guard let frames else {
@@ -200,7 +200,8 @@ extension Endpoint {
             if let ack {
                 var record = PacketRecord()
                 record.ack = (localIndex, ack)
-                transmit([.ack(sessionIndex: remoteIndex, ack)], record: record, to: &state, now: now, effects: &effects)
+                transmit(
+                    [.ack(sessionIndex: remoteIndex, ack)], record: record, to: &state, now: now, effects: &effects)
             }
         }
         flush(&state, now: now, effects: &effects)

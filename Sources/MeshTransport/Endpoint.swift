@@ -200,6 +200,18 @@ public struct Endpoint {
     /// Handles one datagram received from `source`.
     public mutating func receive(_ datagram: [UInt8], from source: SocketAddress, now: Instant) -> [EndpointEffect] {
         var effects: [EndpointEffect] = []
+        if datagram.first == TransportPacket.Kind.data.rawValue {
+            // Data packets, the bulk of traffic, are read in place rather than decoded into a copy.
+            if let (index, counter) = try? TransportPacket.dataHeader(datagram) {
+                handleData(
+                    receiverIndex: index, counter: counter, datagram: datagram, from: source, now: now,
+                    effects: &effects)
+            } else {
+                count(.malformed)
+            }
+            finish(now: now, effects: &effects)
+            return effects
+        }
         let packet: TransportPacket
         do {
             packet = try TransportPacket.decode(datagram)
@@ -214,8 +226,8 @@ public struct Endpoint {
             handleResponse(response, bytes: datagram, from: source, now: now, effects: &effects)
         case .cookieReply(let reply):
             handleCookieReply(reply, now: now)
-        case .data(let data):
-            handleData(data, bytes: datagram, from: source, now: now, effects: &effects)
+        case .data:
+            preconditionFailure("data packets are handled before decoding")
         }
         finish(now: now, effects: &effects)
         return effects

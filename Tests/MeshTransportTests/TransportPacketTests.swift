@@ -42,6 +42,24 @@ import Testing
         #expect(throws: WireError.self) { try TransportPacket.decode([UInt8](repeating: 0, count: 1300)) }
     }
 
+    @Test func dataHeaderIsReadInPlaceAndChecked() throws {
+        let packet = TransportPacket.data(
+            .init(receiverIndex: 0x0102_0304, counter: 9, ciphertext: [UInt8](repeating: 1, count: 16)))
+        let header = try TransportPacket.dataHeader(packet.encoded)
+        #expect(header.receiverIndex == 0x0102_0304 && header.counter == 9)
+        #expect(throws: WireError.truncated(field: "data packet", needed: 32, available: 31)) {
+            try TransportPacket.dataHeader(Array(packet.encoded.dropLast()))
+        }
+        #expect(throws: WireError.oversized(field: "data packet", length: 1201, limit: 1200)) {
+            try TransportPacket.dataHeader(packet.encoded + [UInt8](repeating: 0, count: 1201 - 32))
+        }
+        var reserved = packet.encoded
+        reserved[3] = 1
+        #expect(throws: WireError.invalidValue(field: "reserved", reason: "must be zero")) {
+            try TransportPacket.dataHeader(reserved)
+        }
+    }
+
     @Test func dataPacketsRoundTrip() async {
         await propertyCheck(input: Gen.uint32(), Gen.uint64(), Gen.uint8().array(of: 16...200)) {
             index, counter, body in

@@ -192,6 +192,27 @@ public enum TransportPacket: Equatable, Sendable {
         }
     }
 
+    /// The receiver index and counter of a data packet, checked (type, reserved bytes, size) without copying
+    /// anything: the receive path of established sessions.
+    public static func dataHeader(_ datagram: [UInt8]) throws(WireError) -> (receiverIndex: UInt32, counter: UInt64) {
+        guard datagram.count >= minimumDataLength else {
+            throw .truncated(field: "data packet", needed: minimumDataLength, available: datagram.count)
+        }
+        guard datagram.count <= Limits.maxDatagramSize else {
+            throw .oversized(
+                field: "data packet", length: UInt64(datagram.count), limit: UInt64(Limits.maxDatagramSize))
+        }
+        guard datagram[0] == Kind.data.rawValue else {
+            throw .invalidValue(field: "packet type", reason: "not a data packet")
+        }
+        guard datagram[1] == 0 && datagram[2] == 0 && datagram[3] == 0 else {
+            throw .invalidValue(field: "reserved", reason: "must be zero")
+        }
+        let index = datagram[4..<8].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+        let counter = datagram[8..<16].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        return (index, counter)
+    }
+
     private static func expectLength(_ datagram: [UInt8], _ length: Int, _ name: StaticString) throws(WireError) {
         if datagram.count < length {
             throw .truncated(field: "\(name)", needed: length, available: datagram.count)

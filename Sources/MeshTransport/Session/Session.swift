@@ -88,16 +88,23 @@ struct Session {
         return (packet, counter)
     }
 
-    /// Decrypts a data packet addressed to this session; nil if it is a replay, too old, or does not authenticate.
-    /// The header is authenticated as associated data, so a forged index or counter fails here.
-    mutating func open(_ packet: TransportPacket.DataPacket, header: ArraySlice<UInt8>) -> [UInt8]? {
-        guard replay.wouldAccept(packet.counter) else { return nil }
-        let aad = Array(header)
-        guard
-            let plaintext = try? receiver.open(
-                packet.ciphertext, nonce: AESGCMNonce(counter: packet.counter), authenticating: aad)
-        else { return nil }
-        _ = replay.accept(packet.counter)
+    /// Decrypts the data packet `datagram` (whose header names this session and `counter`); nil if it is a replay,
+    /// too old, or does not authenticate. The header is authenticated as associated data, so a forged index or
+    /// counter fails here. Reads straight from the datagram: the plaintext is the only allocation.
+    mutating func open(_ datagram: [UInt8], counter: UInt64) -> [UInt8]? {
+        guard replay.wouldAccept(counter) else { return nil }
+        let header = TransportPacket.dataHeaderLength
+        let plaintextCount = datagram.count - header - AES256GCM.tagLength
+        var plaintext = [UInt8](repeating: 0, count: plaintextCount)
+        let opened = datagram.withUnsafeBytes { raw in
+            plaintext.withUnsafeMutableBytes { output in
+                (try? receiver.open(
+                    UnsafeRawBufferPointer(rebasing: raw[header...]), nonce: AESGCMNonce(counter: counter),
+                    authenticating: UnsafeRawBufferPointer(rebasing: raw[0..<header]), into: output)) != nil
+            }
+        }
+        guard opened else { return nil }
+        _ = replay.accept(counter)
         return plaintext
     }
 
