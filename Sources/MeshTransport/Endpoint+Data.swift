@@ -81,39 +81,60 @@ extension Endpoint {
         for _ in 0..<settings.maxPacketsPerFlush {
             var frames: [SessionFrame] = []
             var record = PacketRecord()
-            if state.announceMaxData, let receiver = state.streamIn {
-                frames.append(.maxData(streamID: receiver.id, limit: receiver.currentLimit))
-                record.maxData = receiver.id
-                state.announceMaxData = false
-            }
-            if var sender = state.streamOut, sender.hasSendableData, let session = state.current {
-                let size = Limits.maxDatagramSize
-                let sendAt = state.pacer.nextSendTime(
-                    now: now, bytes: size, congestionWindow: state.congestion.congestionWindow,
-                    smoothedRTT: session.sent.rtt.smoothedRTT)
-                if !state.congestion.canSend(bytes: size) || !session.sent.canTrackMore {
-                    // Blocked until an acknowledgment or a loss frees room.
-                } else if sendAt > now {
-                    state.pacedUntil = sendAt
-                } else {
-                    let budget = Session.maxPlaintext - SessionFrame.streamOverhead - 64
-                    if let chunk = sender.nextChunk(maxBytes: budget) {
-                        frames.append(.stream(streamID: sender.id, offset: chunk.offset, bytes: chunk.bytes))
-                        let end = chunk.offset + UInt64(chunk.bytes.count)
-                        record.stream = (sender.id, chunk.offset..<end)
-                    }
-                    state.streamOut = sender
+            var budget = Session.maxPlaintext
+            let streamReady = streamMaySend(&state, now: now)
+            let ackDeadline = state.current?.received.ackDeadline
+            // An owed ACK goes out when due, or earlier when the packet is going anyway; it is written first, so
+            // the stream chunk can fill exactly what is left.
+            let sendAck = ackDeadline.map { $0 <= now || streamReady || state.announceMaxData } ?? false
+            if sendAck, var session = state.take(.current) {
+                let ack = session.received.makeAckFrame(now: now)
+                let (localIndex, remoteIndex) = (session.localIndex, session.remoteIndex)
+                state.current = consume session
+                if let ack {
+                    let frame = SessionFrame.ack(sessionIndex: remoteIndex, ack)
+                    frames.append(frame)
+                    record.ack = (localIndex, ack)
+                    budget -= frame.encodedSize
                 }
             }
-            let ackDue = state.current?.received.ackDeadline.map { $0 <= now } ?? false
-            guard !frames.isEmpty || ackDue else { break }
+            if state.announceMaxData, let receiver = state.streamIn {
+                let frame = SessionFrame.maxData(streamID: receiver.id, limit: receiver.currentLimit)
+                frames.append(frame)
+                record.maxData = receiver.id
+                state.announceMaxData = false
+                budget -= frame.encodedSize
+            }
+            if streamReady, let id = state.streamOut?.id,
+                let chunk = state.streamOut!.nextChunk(maxBytes: budget - SessionFrame.streamOverhead)
+            {
+                frames.append(.stream(streamID: id, offset: chunk.offset, bytes: chunk.bytes))
+                record.stream = (id, chunk.offset..<(chunk.offset + UInt64(chunk.bytes.count)))
+            }
+            guard !frames.isEmpty else { break }
             transmit(frames, record: record, to: &state, now: now, effects: &effects)
-            if frames.isEmpty { break }
+            if record.stream == nil { break }
         }
     }
 
     private enum Slot {
         case current, previous, next
+    }
+
+    /// Whether a stream packet may go now: data waits, and congestion control, the tracker and the pacer allow
+    /// it. When only the pacer holds it back, `pacedUntil` says until when.
+    func streamMaySend(_ state: inout Peer, now: Instant) -> Bool {
+        guard state.streamOut?.hasSendableData == true, let session = state.current else { return false }
+        let size = Limits.maxDatagramSize
+        guard state.congestion.canSend(bytes: size), session.sent.canTrackMore else { return false }
+        let sendAt = state.pacer.nextSendTime(
+            now: now, bytes: size, congestionWindow: state.congestion.congestionWindow,
+            smoothedRTT: session.sent.rtt.smoothedRTT)
+        guard sendAt <= now else {
+            state.pacedUntil = sendAt
+            return false
+        }
+        return true
     }
 
     mutating func handleData(

@@ -69,6 +69,13 @@ public enum SessionFrame: Equatable, Sendable {
     /// The most bytes a STREAM frame adds to its data: type (1), stream id (4), offset (8), length (2).
     public static let streamOverhead = 15
 
+    /// The number of bytes `encode(into:)` writes.
+    public var encodedSize: Int {
+        var writer = WireWriter(capacity: 64)
+        encode(into: &writer)
+        return writer.count
+    }
+
     /// Whether the frame asks for an acknowledgment (RFC 9000 section 13.2: all but ACK and PADDING).
     public var isAckEliciting: Bool {
         switch self {
