@@ -11,7 +11,9 @@ extension Endpoint {
         effects: inout [EndpointEffect]
     ) -> Bool {
         guard let address = state.address, var session = state.take(.current) else { return false }
-        guard session.canSend(now: now, settings: settings) else {
+        // A full tracker means the peer acknowledges nothing; nothing more goes out until it does or the probe
+        // timer makes room.
+        guard session.canSend(now: now, settings: settings), session.sent.canTrackMore else {
             state.current = session
             return false
         }

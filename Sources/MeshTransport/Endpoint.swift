@@ -24,6 +24,9 @@ public struct Endpoint {
         case sendBufferFull(NodeID)
         /// No session with the peer is up.
         case notConnected(NodeID)
+        /// So many packets to the peer await acknowledgment that no more can be tracked: try again after some are
+        /// acknowledged (backpressure for datagrams, which congestion control does not hold back).
+        case congested(NodeID)
 
         public var description: String {
             switch self {
@@ -34,6 +37,8 @@ public struct Endpoint {
             case .tooManyPeers: "the peer table is full"
             case .sendBufferFull(let peer): "the reliable stream to \(peer.shortText)… is full; try again later"
             case .notConnected(let peer): "no session with \(peer.shortText)… is up"
+            case .congested(let peer):
+                "too many packets to \(peer.shortText)… await acknowledgment; try again later"
             }
         }
     }
@@ -122,6 +127,9 @@ public struct Endpoint {
         guard var state = checkOut(peer) else { throw .unknownAddress(peer) }
         defer { peers[peer] = state }
         guard state.address != nil else { throw .unknownAddress(peer) }
+        if state.current?.canSend(now: now, settings: settings) == true, state.current?.sent.canTrackMore == false {
+            throw .congested(peer)
+        }
         var effects: [EndpointEffect] = []
         sendFrames([.datagram(message)], to: &state, now: now, effects: &effects)
         peers[peer] = state  // before `finish`, which reads every peer's deadline
@@ -166,6 +174,8 @@ public struct Endpoint {
     public mutating func ping(_ peer: NodeID, now: Instant) throws(SendError) -> [EndpointEffect] {
         guard var state = checkOut(peer) else { throw .notConnected(peer) }
         defer { peers[peer] = state }
+        guard state.current != nil else { throw .notConnected(peer) }
+        guard state.current?.sent.canTrackMore == true else { throw .congested(peer) }
         var effects: [EndpointEffect] = []
         var record = PacketRecord()
         record.isPing = true

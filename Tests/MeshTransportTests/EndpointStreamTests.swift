@@ -156,4 +156,30 @@ import Testing
         #expect(network.nodes[a].downs.map(\.1).contains(.expired))
         #expect(network.nodes[a].endpoint.drops[.streamAborted] == 1)
     }
+
+    @Test func datagramsBeyondWhatCanBeTrackedAreRefusedNotFatal() throws {
+        var network = TestNetwork(seed: 61)
+        let a = network.addNode()
+        let b = network.addNode()
+        try network.connect(a, to: b)
+        network.run(for: .seconds(1))
+        // Nothing is delivered (and so nothing acknowledged) while a sends: the tracker fills.
+        var accepted = 0
+        var refused = false
+        for _ in 0..<5000 {
+            do {
+                try network.send([1], from: a, to: b)
+                accepted += 1
+            } catch Endpoint.SendError.congested(let peer) {
+                #expect(peer == network.id(b))
+                refused = true
+                break
+            }
+        }
+        #expect(refused)
+        #expect(accepted >= 4000)
+        #expect(throws: Endpoint.SendError.congested(network.id(b))) { try network.ping(from: a, to: b) }
+        network.run(for: .seconds(5))
+        try network.send([2], from: a, to: b)
+    }
 }

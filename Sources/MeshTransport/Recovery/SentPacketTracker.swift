@@ -201,21 +201,32 @@ public struct SentPacketTracker<Payload> {
     /// Removes and returns the tracked packets `ack` covers, ascending. Packets and ranges are both sorted, so one
     /// merge pass suffices.
     private mutating func removeAcknowledged(by ack: AckFrame) -> [SentPacket<Payload>] {
-        var acknowledged: [SentPacket<Payload>] = []
-        var remaining: [SentPacket<Payload>] = []
-        remaining.reserveCapacity(packets.count)
-        var rangeIndex = ack.ranges.count - 1  // ranges are descending; walk them from the lowest
-        for packet in packets {
-            while rangeIndex >= 0, ack.ranges[rangeIndex].upperBound < packet.number { rangeIndex -= 1 }
-            if rangeIndex >= 0, ack.ranges[rangeIndex].contains(packet.number) {
-                acknowledged.append(packet)
-                forget(packet)
-            } else {
-                remaining.append(packet)
-            }
+        // `packets` ascends by number and the ranges descend: each range is found by binary search and its run
+        // removed in place (a move of the packets after it, no copy of the rest), highest range first so that
+        // removing a run never shifts a run still to be found. O(ranges × log n + acknowledged + moved).
+        var runs: [[SentPacket<Payload>]] = []
+        for range in ack.ranges {
+            let start = firstIndex(numberAtLeast: range.lowerBound)
+            var end = start
+            while end < packets.count && packets[end].number <= range.upperBound { end += 1 }
+            guard start < end else { continue }
+            runs.append(Array(packets[start..<end]))
+            packets.removeSubrange(start..<end)
         }
-        if !acknowledged.isEmpty { packets = remaining }
+        let acknowledged = Array(runs.reversed().joined())
+        acknowledged.forEach { forget($0) }
         return acknowledged
+    }
+
+    /// The index of the first tracked packet whose number is at least `number` (`packets.count` if none).
+    private func firstIndex(numberAtLeast number: UInt64) -> Int {
+        var low = 0
+        var high = packets.count
+        while low < high {
+            let middle = (low + high) / 2
+            if packets[middle].number < number { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 
     /// DetectAndRemoveLostPackets (RFC 9002, appendix A.10): packets at or below the largest acknowledged number
