@@ -35,10 +35,29 @@ public final class TransportHost {
     public var localAddresses: [SocketAddress] { sockets.map(\.localAddress) }
     /// What each socket has received, sent and dropped, in the order of `localAddresses`.
     public var socketCounters: [UDPSocket.Counters] { sockets.map(\.counters) }
+    /// What the sockets together have received, sent and dropped: `socketCounters` summed field by field, for a
+    /// shell that measures the host as a whole rather than one address family.
+    public var totalSocketCounters: UDPSocket.Counters {
+        sockets.reduce(into: UDPSocket.Counters()) { total, socket in
+            let counters = socket.counters
+            total.received += counters.received
+            total.sent += counters.sent
+            total.queued += counters.queued
+            total.receiveErrors += counters.receiveErrors
+            for reason in UDPSocket.DropReason.allCases { total[dropped: reason] += counters[dropped: reason] }
+        }
+    }
     /// Datagrams received that the endpoint did not act on, by reason.
     public var endpointDrops: [DropReason: Int] { endpoint.drops }
     /// Datagrams the endpoint asked to send that did not leave, by reason.
     public internal(set) var unsent: [UnsentReason: UInt64] = [:]
+    /// The `now` the endpoint was given with the input being handled, a received datagram or the timer firing; before
+    /// the first input, the time the host was made.
+    ///
+    /// An event handler timestamps what it is told with it rather than reading the clock again, so that its times
+    /// agree with the endpoint's: a message arrived at `inputTime`, and the pong answering a ping has
+    /// `inputTime - rtt` equal to the instant `ping(_:)` returned.
+    public private(set) var inputTime: Instant
 
     private var endpoint: Endpoint
     var sockets: [UDPSocket]
@@ -81,9 +100,11 @@ public final class TransportHost {
         self.loop = loop
         self.sockets = sockets
         nodeID = identity.nodeID
+        let now = loop.now
+        inputTime = now
         var random = SystemRandom()
         let seed = random.next()
-        endpoint = Endpoint(identity: identity, settings: settings, random: random, seed: seed, now: loop.now)
+        endpoint = Endpoint(identity: identity, settings: settings, random: random, seed: seed, now: now)
         do throws(RuntimeError) {
             timer = try LoopTimer(loop: loop) { self.timerFired() }
             for socket in sockets {
@@ -122,12 +143,26 @@ public final class TransportHost {
         carryOut(try endpoint.send(message, to: peer, now: loop.now))
     }
 
+    /// Sends `message` on the reliable stream to `peer`, which delivers it once and in order (`Endpoint.sendReliable`).
+    ///
+    /// - Throws: `Endpoint.SendError` if the message is too large, no address is known for the peer, or
+    ///   `.sendBufferFull` while the stream holds its limit of unacknowledged bytes (try again after acknowledgements).
+    public func sendReliable(_ message: [UInt8], to peer: NodeID) throws(Endpoint.SendError) {
+        precondition(state == .open, "sendReliable(_:to:) on a transport host that is \(state)")
+        carryOut(try endpoint.sendReliable(message, to: peer, now: loop.now))
+    }
+
     /// Sends a PING to `peer`; `onEvent` gets `.pong` with the round-trip time when the peer acknowledges it.
     ///
-    /// - Throws: `Endpoint.SendError` if the ping cannot be sent (see `Endpoint.ping`).
-    public func ping(_ peer: NodeID) throws(Endpoint.SendError) {
+    /// - Returns: the instant the ping was sent at, which names it: the pong that answers it arrives with
+    ///   `inputTime - rtt` equal to this instant.
+    /// - Throws: `Endpoint.SendError` if the ping cannot be sent (see `Endpoint.ping`), e.g. `.congested` while the
+    ///   session tracks as many unacknowledged packets as it can.
+    public func ping(_ peer: NodeID) throws(Endpoint.SendError) -> Instant {
         precondition(state == .open, "ping(_:) on a transport host that is \(state)")
-        carryOut(try endpoint.ping(peer, now: loop.now))
+        let now = loop.now
+        carryOut(try endpoint.ping(peer, now: now))
+        return now
     }
 
     /// Closes every session with `peer`, telling it with CLOSE, and drops the messages queued for it.
@@ -181,10 +216,12 @@ public final class TransportHost {
     // MARK: Inputs
 
     private func received(_ bytes: UnsafeRawBufferPointer, from source: SocketAddress) {
-        carryOut(endpoint.receive(Array(bytes), from: source, now: loop.now))
+        inputTime = loop.now
+        carryOut(endpoint.receive(Array(bytes), from: source, now: inputTime))
     }
 
     private func timerFired() {
-        carryOut(endpoint.timerFired(now: loop.now))
+        inputTime = loop.now
+        carryOut(endpoint.timerFired(now: inputTime))
     }
 }

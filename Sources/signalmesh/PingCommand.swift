@@ -1,7 +1,5 @@
 import ArgumentParser
-import Foundation
 import MeshCore
-import MeshCrypto
 import MeshRuntime
 
 /// `signalmesh ping`: completes a handshake with a node and measures round-trip times with PING frames.
@@ -57,7 +55,7 @@ struct PingCommand: ParsableCommand {
                 "--listen \(local) is \(local.familyName) but \(peer.address) is \(peer.address.familyName); "
                     + "bind an address of the target's family")
         }
-        let identity = try loadIdentity()
+        let identity = try node.loadIdentity(temporaryFor: "pinging")
         let host: TransportHost
         do {
             host = try TransportHost(
@@ -82,17 +80,6 @@ struct PingCommand: ParsableCommand {
             throw CLIFailure.software("the transport did not shut down cleanly: \(error.description)")
         }
         try report(outcome, peer: peer)
-    }
-
-    /// The node key, or a fresh temporary identity when the data directory has none.
-    private func loadIdentity() throws -> Ed25519PrivateKey {
-        let keyFile = try node.dataDirectory().keyFile
-        guard FileManager.default.fileExists(atPath: keyFile) else {
-            let identity = Ed25519PrivateKey()
-            Output.note("no key at \(keyFile); pinging with a temporary identity \(identity.nodeID.text)")
-            return identity
-        }
-        return try KeyStore.load(from: keyFile)
     }
 
     /// Prints the summary (when a handshake happened) and turns the outcome into the exit status.

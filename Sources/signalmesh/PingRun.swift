@@ -116,14 +116,14 @@ final class PingRun {
 
     private func sendPing() {
         guard !isFinished else { return }
+        let now: Instant
         do {
-            try host.ping(peer.id)
+            now = try host.ping(peer.id)
         } catch {
             outcome.failure = .noAnswer("cannot ping \(peer.id.shortText)…: \(error.description)")
             finish()
             return
         }
-        let now = host.loop.now
         if firstPingAt == nil { firstPingAt = now }
         outcome.sent += 1
         if outcome.sent < count {

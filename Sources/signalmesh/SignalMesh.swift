@@ -8,7 +8,10 @@ struct SignalMesh: ParsableCommand {
         commandName: "signalmesh",
         abstract: "A peer-to-peer node for traders: signals, orders and an auditable ledger over an encrypted mesh.",
         version: BuildInfo.version,
-        subcommands: [KeygenCommand.self, IDCommand.self, ListenCommand.self, PingCommand.self, VersionCommand.self]
+        subcommands: [
+            KeygenCommand.self, IDCommand.self, ListenCommand.self, PingCommand.self, ThroughputCommand.self,
+            VersionCommand.self,
+        ]
     )
 
     /// Runs the command, mapping SignalMesh's own failures to their documented exit codes (README, "Exit codes");

@@ -29,7 +29,7 @@ struct TransportHostTests {
             host.onEvent = { event in
                 switch event {
                 case .sessionUp(let peer, _): try? host.send(Array("hello over loopback".utf8), to: peer)
-                case .message(_, let peer): try? host.ping(peer)
+                case .message(_, let peer): _ = try? host.ping(peer)
                 case .pong(let peer, _):
                     host.close(peer)
                     finish()
@@ -61,6 +61,86 @@ struct TransportHostTests {
         #expect(rtt > .zero && rtt < .seconds(5))
         #expect(b.events.last == .sessionDown(peer: responderID, reason: .closedLocally))
         #expect(a.unsent.isEmpty && b.unsent.isEmpty)
+    }
+
+    @Test("the pong answering a ping arrives at an input time that, less its rtt, is the instant ping returned")
+    func pongNamesItsPingByInputTime() throws {
+        let responder = HostThread(name: "A") { host, finish in
+            host.onEvent = { if case .sessionDown = $0 { finish() } }
+        }
+        let (responderID, responderAddress) = try #require(responder.waitUntilBound())
+
+        let instants = PingInstants()
+        let initiator = HostThread(name: "B") { host, finish in
+            host.onEvent = { event in
+                switch event {
+                case .sessionUp(let peer, _):
+                    let sent = try? host.ping(peer)
+                    instants.value.withLock { $0.pingSent = sent }
+                case .pong(let peer, let rtt):
+                    instants.value.withLock { $0.pongNamed = host.inputTime - rtt }
+                    host.close(peer)
+                    finish()
+                case .sessionDown, .message: break
+                }
+            }
+            try? host.connect(to: responderID, at: responderAddress)
+        }
+
+        let b = initiator.waitUntilFinished()
+        let a = responder.waitUntilFinished()
+        #expect(!a.timedOut && !b.timedOut, "a host was stopped by its safety limit")
+        let (pingSent, pongNamed) = instants.value.withLock { $0 }
+        #expect(pingSent != nil && pingSent == pongNamed)
+    }
+
+    @Test("a message sent with sendReliable arrives on the stream, once")
+    func reliableMessageArrives() throws {
+        let message = Array("over the reliable stream".utf8)
+        // A closes the session once the message is in; B stops when it learns that.
+        let responder = HostThread(name: "A") { host, finish in
+            host.onEvent = { event in
+                if case .message(_, let peer) = event {
+                    host.close(peer)
+                    finish()
+                }
+            }
+        }
+        let (responderID, responderAddress) = try #require(responder.waitUntilBound())
+        let initiator = HostThread(name: "B") { host, finish in
+            host.onEvent = { event in
+                switch event {
+                case .sessionUp(let peer, _): try? host.sendReliable(message, to: peer)
+                case .sessionDown: finish()
+                case .message, .pong: break
+                }
+            }
+            try? host.connect(to: responderID, at: responderAddress)
+        }
+
+        let initiatorID = try #require(initiator.waitUntilBound()).0
+
+        let a = responder.waitUntilFinished()
+        let b = initiator.waitUntilFinished()
+        #expect(!a.timedOut && !b.timedOut, "a host was stopped by its safety limit")
+        let messages = a.events.filter { if case .message = $0 { true } else { false } }
+        #expect(messages == [.message(message, from: initiatorID)])
+    }
+
+    @Test("totalSocketCounters sums the counters of the IPv4 and the IPv6 socket")
+    func totalSocketCountersSumsBothSockets() throws {
+        guard hostHasIPv6Loopback() else { return }
+        let capture = try CaptureSocket()
+        let host = try TransportHost(identity: Ed25519PrivateKey(), addresses: [loopbackV4, loopbackV6])
+        try host.connect(to: Ed25519PrivateKey().nodeID, at: capture.address)
+        _ = try #require(capture.receive())
+        let perSocket = host.socketCounters
+        let total = host.totalSocketCounters
+        try host.shutdown()
+        #expect(total.sent == 1)
+        #expect(total.sent == perSocket[0].sent + perSocket[1].sent)
+        #expect(total.received == perSocket[0].received + perSocket[1].received)
+        #expect(total.dropped == perSocket[0].dropped + perSocket[1].dropped)
     }
 
     @Test("two hosts with the same identity send different ephemeral keys and indices: secrets come from the CSPRNG")
@@ -120,6 +200,11 @@ struct TransportHostTests {
         #expect(addresses.allSatisfy { $0.isLoopback && $0.port != 0 })
         try host.shutdown()
     }
+}
+
+/// When a ping was sent and which instant its pong named, written on a host's thread and read by the test's.
+final class PingInstants: Sendable {
+    let value = Mutex<(pingSent: Instant?, pongNamed: Instant?)>((nil, nil))
 }
 
 struct HostTestFailure: Error, CustomStringConvertible {

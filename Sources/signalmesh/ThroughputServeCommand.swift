@@ -1,0 +1,82 @@
+import ArgumentParser
+import MeshRuntime
+
+/// `signalmesh throughput serve`: receives throughput runs and reports on each until signalled.
+struct ThroughputServeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Receive throughput runs and report on each, until SIGINT or SIGTERM.",
+        discussion: """
+            Loads node.key from the data directory, binds --listen and prints one line with the node id and the \
+            bound address:
+
+              serving as sm1… on 127.0.0.1:9000
+
+            Then, for every run a sender completes, it answers the sender's report request and prints one line \
+            (with --json, one object per line: {"event":"listening",…}, then {"event":"run",…}). The first SIGINT \
+            or SIGTERM closes every session and exits with 0; a second one exits at once.
+            """
+    )
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The address to bind, host:port or [v6]:port; port 0 picks a free port (default: "
+                + "\(ListenCommand.defaultAddress)).", valueName: "address"))
+    var listen: String?
+
+    @OptionGroup var node: NodeOptions
+
+    func run() throws {
+        let address = try ListenAddress.parse(listen ?? ListenCommand.defaultAddress)
+        let identity = try KeyStore.load(from: node.dataDirectory().keyFile)
+        let host: TransportHost
+        do {
+            host = try TransportHost(identity: identity, addresses: [address], settings: node.endpointSettings)
+        } catch {
+            throw CLIFailure(setUp: error)
+        }
+        // The watcher is in place before the listening line: a script may signal as soon as it reads that line.
+        let watcher: SignalWatcher
+        do {
+            watcher = try SignalWatcher(loop: host.loop) { signal, count in
+                guard count == 1 else { ListenCommand.exitAtOnce(signal) }
+                let sessions = host.connectedPeers.count
+                if node.json {
+                    Output.jsonLine(["event": "shutdown", "signal": signal.description, "sessions": sessions])
+                } else {
+                    Output.line("\(signal): closing \(sessions) session(s) and shutting down")
+                }
+                host.closeAllSessions()
+                host.stop()
+            }
+        } catch {
+            try? host.shutdown()
+            throw CLIFailure(setUp: error)
+        }
+        let server = ThroughputServer(host: host, json: node.json)
+        host.onEvent = { server.handle($0) }
+        let bound = host.localAddresses.map(\.description)
+        if node.json {
+            Output.jsonLine([
+                "event": "listening", "node_id": host.nodeID.text, "addresses": bound, "network": node.network,
+            ])
+        } else {
+            Output.line("serving as \(host.nodeID.text) on \(bound.joined(separator: " "))")
+        }
+        host.run()
+        watcher.close()
+        if server.ignoredMessages > 0 {
+            Output.note("ignored \(server.ignoredMessages) message(s) that were neither data nor report requests")
+        }
+        if !host.unsent.isEmpty {
+            let reasons = host.unsent.map { "\($0.key): \($0.value)" }.sorted().joined(separator: ", ")
+            Output.note("datagrams that could not be sent: \(reasons)")
+        }
+        do {
+            try host.shutdown()
+        } catch {
+            throw CLIFailure.software("the transport did not shut down cleanly: \(error.description)")
+        }
+    }
+}
