@@ -14,6 +14,9 @@ struct StreamReceiver {
         case malformedLength
     }
 
+    /// Out-of-order chunks held at once.
+    static let maxPendingChunks = 4096
+
     let id: UInt32
     let window: UInt64
     let maxMessage: Int
@@ -43,7 +46,11 @@ struct StreamReceiver {
         guard end > contiguousEnd else { return [] }
         if offset > contiguousEnd {
             if let existing = pending[offset], existing.count >= bytes.count { return [] }
-            pendingBytes += bytes.count - (pending[offset]?.count ?? 0)
+            let growth = bytes.count - (pending[offset]?.count ?? 0)
+            // Overlapping or tiny chunks could otherwise hold many copies of the window or make merging slow: cap
+            // both the bytes and the number of chunks held; a refused chunk is simply sent again later.
+            guard pendingBytes + growth <= Int(window), pending.count < Self.maxPendingChunks else { return [] }
+            pendingBytes += growth
             pending[offset] = bytes
             return []
         }

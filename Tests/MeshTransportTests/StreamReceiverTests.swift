@@ -1,0 +1,60 @@
+import MeshCore
+import MeshWire
+import Testing
+
+@testable import MeshTransport
+
+/// The receiving half of the stream, driven directly with chunks in any order.
+@Suite struct StreamReceiverTests {
+    static func framed(_ messages: [[UInt8]]) -> [UInt8] {
+        var writer = WireWriter()
+        for message in messages { writer.writeLengthPrefixed(message) }
+        return writer.bytes
+    }
+
+    @Test func reassemblesChunksInAnyOrderIntoMessages() throws {
+        let messages: [[UInt8]] = [[1, 2, 3], [], Array(repeating: 9, count: 300), [4]]
+        let bytes = Self.framed(messages)
+        var receiver = StreamReceiver(id: 1, window: 1 << 20, maxMessage: 1 << 20)
+        let chunks = stride(from: 0, to: bytes.count, by: 7).map { ($0, Array(bytes[$0..<min($0 + 7, bytes.count)])) }
+        var delivered: [[UInt8]] = []
+        for (offset, chunk) in chunks.reversed() {
+            delivered += try receiver.receive(offset: UInt64(offset), bytes: chunk)
+        }
+        // Duplicates of anything are harmless.
+        for (offset, chunk) in chunks { delivered += try receiver.receive(offset: UInt64(offset), bytes: chunk) }
+        #expect(delivered == messages)
+        #expect(receiver.pendingBytes == 0)
+    }
+
+    @Test func dataPastTheGrantedLimitIsAViolation() {
+        var receiver = StreamReceiver(id: 1, window: 100, maxMessage: 1 << 20)
+        #expect(throws: StreamReceiver.Violation.dataBeyondLimit(offset: 101, limit: 100)) {
+            try receiver.receive(offset: 50, bytes: [UInt8](repeating: 0, count: 51))
+        }
+    }
+
+    @Test func oversizedMessageLengthIsAViolation() {
+        var receiver = StreamReceiver(id: 1, window: 1 << 20, maxMessage: 10)
+        #expect(throws: StreamReceiver.Violation.messageTooLarge(11)) {
+            try receiver.receive(offset: 0, bytes: [11] + [UInt8](repeating: 0, count: 11))
+        }
+    }
+
+    @Test func overlappingOutOfOrderChunksCannotHoldMoreThanTheWindow() throws {
+        var receiver = StreamReceiver(id: 1, window: 10_000, maxMessage: 1 << 20)
+        // A hostile sender repeats nearly the same bytes at every offset past a gap.
+        for offset in 1..<5_000 {
+            _ = try receiver.receive(offset: UInt64(offset), bytes: [UInt8](repeating: 0, count: 1000))
+        }
+        #expect(receiver.pendingBytes <= 10_000)
+    }
+
+    @Test func grantsMoreRoomOnceHalfTheWindowIsDelivered() throws {
+        var receiver = StreamReceiver(id: 1, window: 1000, maxMessage: 1 << 20)
+        #expect(receiver.limitUpdate() == nil)
+        _ = try receiver.receive(offset: 0, bytes: Self.framed([[UInt8](repeating: 1, count: 600)]))
+        #expect(receiver.limitUpdate() == 602 + 1000)
+        #expect(receiver.limitUpdate() == nil)
+    }
+}
