@@ -42,23 +42,7 @@ struct ListenCommand: ParsableCommand {
             throw CLIFailure(setUp: error)
         }
         // The watcher is in place before the listening line: a script may signal as soon as it reads that line.
-        let watcher: SignalWatcher
-        do {
-            watcher = try SignalWatcher(loop: host.loop) { signal, count in
-                guard count == 1 else { Self.exitAtOnce(signal) }
-                let sessions = host.connectedPeers.count
-                if node.json {
-                    Output.jsonLine(["event": "shutdown", "signal": signal.description, "sessions": sessions])
-                } else {
-                    Output.line("\(signal): closing \(sessions) session(s) and shutting down")
-                }
-                host.closeAllSessions()
-                host.stop()
-            }
-        } catch {
-            try? host.shutdown()
-            throw CLIFailure(setUp: error)
-        }
+        let watcher = try node.watchShutdownSignals(of: host)
         let log = TransportEventLog(json: node.json)
         host.onEvent = { log.record($0) }
         let bound = host.localAddresses.map(\.description)
@@ -95,14 +79,5 @@ struct ListenCommand: ParsableCommand {
             addresses.append(address)
         }
         return addresses
-    }
-
-    /// Ends the process on a second shutdown signal without draining, with the shell's code for death by signal.
-    static func exitAtOnce(_ signal: SignalWatcher.Signal) -> Never {
-        Output.note("\(signal) again: exiting at once")
-        switch signal {
-        case .interrupt: Foundation.exit(128 + SIGINT)
-        case .terminate: Foundation.exit(128 + SIGTERM)
-        }
     }
 }

@@ -49,21 +49,7 @@ struct PingCommand: ParsableCommand {
 
     func run() throws {
         let peer = try PeerAddress(text: target)
-        let local = try listen.map { text throws(CLIFailure) in try ListenAddress.parse(text) }
-        if let local, !local.isSameFamily(as: peer.address) {
-            throw CLIFailure.usage(
-                "--listen \(local) is \(local.familyName) but \(peer.address) is \(peer.address.familyName); "
-                    + "bind an address of the target's family")
-        }
-        let identity = try node.loadIdentity(temporaryFor: "pinging")
-        let host: TransportHost
-        do {
-            host = try TransportHost(
-                identity: identity, addresses: [local ?? ListenAddress.any(sameFamilyAs: peer.address)],
-                settings: node.endpointSettings)
-        } catch {
-            throw CLIFailure(setUp: error)
-        }
+        let host = try node.outboundHost(to: peer, listen: listen, purpose: "pinging")
         let run = PingRun(
             host: host, peer: peer, count: count, interval: .seconds(interval), timeout: .seconds(timeout),
             log: TransportEventLog(json: node.json))

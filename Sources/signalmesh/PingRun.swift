@@ -58,7 +58,7 @@ final class PingRun {
             pingTimer = try LoopTimer(loop: host.loop) { self.sendPing() }
             deadline = try LoopTimer(loop: host.loop) { self.finish() }
             watcher = try SignalWatcher(loop: host.loop) { signal, count in
-                guard count == 1 else { ListenCommand.exitAtOnce(signal) }
+                guard count == 1 else { NodeOptions.exitAtOnce(signal) }
                 self.finish()
             }
         } catch {

@@ -100,7 +100,7 @@ final class ThroughputSender {
             pumpTimer = try LoopTimer(loop: host.loop) { self.pump() }
             deadline = try LoopTimer(loop: host.loop) { self.deadlinePassed() }
             watcher = try SignalWatcher(loop: host.loop) { signal, count in
-                guard count == 1 else { ListenCommand.exitAtOnce(signal) }
+                guard count == 1 else { NodeOptions.exitAtOnce(signal) }
                 self.interrupted()
             }
         } catch {

@@ -37,23 +37,7 @@ struct ThroughputServeCommand: ParsableCommand {
             throw CLIFailure(setUp: error)
         }
         // The watcher is in place before the listening line: a script may signal as soon as it reads that line.
-        let watcher: SignalWatcher
-        do {
-            watcher = try SignalWatcher(loop: host.loop) { signal, count in
-                guard count == 1 else { ListenCommand.exitAtOnce(signal) }
-                let sessions = host.connectedPeers.count
-                if node.json {
-                    Output.jsonLine(["event": "shutdown", "signal": signal.description, "sessions": sessions])
-                } else {
-                    Output.line("\(signal): closing \(sessions) session(s) and shutting down")
-                }
-                host.closeAllSessions()
-                host.stop()
-            }
-        } catch {
-            try? host.shutdown()
-            throw CLIFailure(setUp: error)
-        }
+        let watcher = try node.watchShutdownSignals(of: host)
         let server = ThroughputServer(host: host, json: node.json)
         host.onEvent = { server.handle($0) }
         let bound = host.localAddresses.map(\.description)
