@@ -59,11 +59,7 @@ struct ListenCommand: ParsableCommand {
             let reasons = host.unsent.map { "\($0.key): \($0.value)" }.sorted().joined(separator: ", ")
             Output.note("datagrams that could not be sent: \(reasons)")
         }
-        do {
-            try host.shutdown()
-        } catch {
-            throw CLIFailure.software("the transport did not shut down cleanly: \(error.description)")
-        }
+        try NodeOptions.shutDownCleanly(host)
     }
 
     /// Parses the --listen values: at most one per address family.

@@ -46,6 +46,29 @@ extension NodeOptions {
         }
     }
 
+    /// Runs `body` (which runs the host's loop), then shuts the host down; when `body` fails the host is still shut
+    /// down, as well as it can be, and the body's error is the one reported.
+    static func running<Result>(_ host: TransportHost, _ body: () throws -> Result) throws -> Result {
+        let result: Result
+        do {
+            result = try body()
+        } catch {
+            try? host.shutdown()
+            throw error
+        }
+        try shutDownCleanly(host)
+        return result
+    }
+
+    /// Shuts the host down; a failure (a handle still open, the loop refusing to close) is exit code 70.
+    static func shutDownCleanly(_ host: TransportHost) throws(CLIFailure) {
+        do {
+            try host.shutdown()
+        } catch {
+            throw CLIFailure.software("the transport did not shut down cleanly: \(error.description)")
+        }
+    }
+
     /// Exits with 128 + the signal number, as a shell reports a process killed by it.
     static func exitAtOnce(_ signal: SignalWatcher.Signal) -> Never {
         Output.note("\(signal) again: exiting at once")

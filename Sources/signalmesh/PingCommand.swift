@@ -53,18 +53,7 @@ struct PingCommand: ParsableCommand {
         let run = PingRun(
             host: host, peer: peer, count: count, interval: .seconds(interval), timeout: .seconds(timeout),
             log: TransportEventLog(json: node.json))
-        let outcome: PingRun.Outcome
-        do {
-            outcome = try run.start()
-        } catch {
-            try? host.shutdown()
-            throw error
-        }
-        do {
-            try host.shutdown()
-        } catch {
-            throw CLIFailure.software("the transport did not shut down cleanly: \(error.description)")
-        }
+        let outcome = try NodeOptions.running(host) { try run.start() }
         try report(outcome, peer: peer)
     }
 

@@ -86,18 +86,7 @@ struct ThroughputSendCommand: ParsableCommand {
         let sender = ThroughputSender(
             host: host, peer: peer, mode: mode, size: messageSize, duration: .seconds(seconds),
             timeout: .seconds(timeout), json: node.json)
-        let outcome: ThroughputSender.Outcome
-        do {
-            outcome = try sender.start()
-        } catch {
-            try? host.shutdown()
-            throw error
-        }
-        do {
-            try host.shutdown()
-        } catch {
-            throw CLIFailure.software("the transport did not shut down cleanly: \(error.description)")
-        }
+        let outcome = try NodeOptions.running(host) { try sender.start() }
         try report(outcome, peer: peer)
     }
 
