@@ -3,22 +3,23 @@
 ///
 /// A value type so that hashing a packet or signing a message can return its result without allocating (the
 /// benchmark in `Tools/Benchmarks` counts allocations per operation). Equality compares every byte; use
-/// `MeshCrypto`'s constant-time comparison for secrets.
+/// `MeshCrypto`'s constant-time comparison for secrets. Its members are `@inlinable` so that callers in other
+/// modules get code specialised for their size rather than generic code (the crypto benchmark measures it).
 public struct FixedBytes<let N: Int>: Hashable, Sendable {
-    private var storage: InlineArray<N, UInt8>
+    @usableFromInline var storage: InlineArray<N, UInt8>
 
     /// The number of bytes.
-    public static var count: Int { N }
+    @inlinable public static var count: Int { N }
 
     /// All bytes zero.
-    public static var zero: Self { Self() }
+    @inlinable public static var zero: Self { Self() }
 
-    private init() {
+    @inlinable init() {
         storage = InlineArray(repeating: 0)
     }
 
     /// Copies exactly `N` bytes; returns nil for any other count.
-    public init?(_ bytes: some Collection<UInt8>) {
+    @inlinable public init?(_ bytes: some Collection<UInt8>) {
         guard bytes.count == N else { return nil }
         self.init()
         Swift.withUnsafeMutableBytes(of: &storage) { raw in
@@ -29,21 +30,21 @@ public struct FixedBytes<let N: Int>: Hashable, Sendable {
     }
 
     /// Builds a value by letting `body` fill all `N` bytes in place (they start as zero).
-    public static func filling(_ body: (UnsafeMutableRawBufferPointer) throws -> Void) rethrows -> Self {
+    @inlinable public static func filling(_ body: (UnsafeMutableRawBufferPointer) throws -> Void) rethrows -> Self {
         var value = Self()
         try Swift.withUnsafeMutableBytes(of: &value.storage) { try body($0) }
         return value
     }
 
     /// Calls `body` with the bytes.
-    public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+    @inlinable public func withUnsafeBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
         try Swift.withUnsafeBytes(of: storage) { try body($0) }
     }
 
     /// The bytes as an array (allocates; for display, storage and tests).
-    public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
+    @inlinable public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
 
-    public static func == (lhs: Self, rhs: Self) -> Bool {
+    @inlinable public static func == (lhs: Self, rhs: Self) -> Bool {
         lhs.withUnsafeBytes { left in
             rhs.withUnsafeBytes { right in
                 var offset = 0
@@ -63,7 +64,7 @@ public struct FixedBytes<let N: Int>: Hashable, Sendable {
         }
     }
 
-    public func hash(into hasher: inout Hasher) {
+    @inlinable public func hash(into hasher: inout Hasher) {
         withUnsafeBytes { hasher.combine(bytes: $0) }
     }
 }
