@@ -21,6 +21,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
@@ -44,7 +45,10 @@ let package = Package(
             name: "MeshCrypto", dependencies: ["MeshCore", "CSodium", "COpenSSL"],
             swiftSettings: swiftSettings),
         .target(
-            name: "MeshTransport", dependencies: ["MeshCore", "MeshWire", "MeshCrypto"],
+            name: "MeshTransport",
+            dependencies: [
+                "MeshCore", "MeshWire", "MeshCrypto", .product(name: "DequeModule", package: "swift-collections"),
+            ],
             swiftSettings: swiftSettings),
         .target(
             name: "MeshRuntime", dependencies: ["MeshCore", "MeshWire", "MeshCrypto", "MeshTransport", "CLibUV"],

@@ -1,3 +1,4 @@
+import DequeModule
 public import MeshCore
 
 /// The sending half of loss recovery (RFC 9002, section 6 and appendix A), for the session's single packet-number
@@ -26,8 +27,9 @@ public struct SentPacketTracker<Payload> {
     /// The largest packet number the peer has acknowledged.
     public private(set) var largestAcknowledged: UInt64?
 
-    /// Unacknowledged, not yet lost packets, ascending by number (so also by send time).
-    private var packets: [SentPacket<Payload>] = []
+    /// Unacknowledged, not yet lost packets, ascending by number (so also by send time). A deque: acknowledgments
+    /// and losses mostly remove the oldest packets, which an array would pay for by moving all the others.
+    private var packets: Deque<SentPacket<Payload>> = []
     private var ackElicitingCount = 0
     private var forgettableCount = 0
     private var lossTime: Instant?
@@ -176,7 +178,7 @@ public struct SentPacketTracker<Payload> {
     /// Removes and returns every tracked packet, without declaring anything lost: for a session being retired,
     /// whose payloads the caller sends again on its successor. The RTT estimate is kept.
     public mutating func abandonAll() -> [SentPacket<Payload>] {
-        let all = packets
+        let all = Array(packets)
         packets.removeAll()
         ackElicitingCount = 0
         forgettableCount = 0
@@ -202,7 +204,7 @@ public struct SentPacketTracker<Payload> {
     /// merge pass suffices.
     private mutating func removeAcknowledged(by ack: AckFrame) -> [SentPacket<Payload>] {
         // `packets` ascends by number and the ranges descend: each range is found by binary search and its run
-        // removed in place (a move of the packets after it, no copy of the rest), highest range first so that
+        // removed in place (the deque moves whichever side of it is shorter), highest range first so that
         // removing a run never shifts a run still to be found. O(ranges × log n + acknowledged + moved).
         var runs: [[SentPacket<Payload>]] = []
         for range in ack.ranges {
