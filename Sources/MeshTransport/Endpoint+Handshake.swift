@@ -77,7 +77,9 @@ extension Endpoint {
             return
         }
         let peerID = NodeID(publicKey: Bytes32(payload[TAI64N.length...])!)
-        guard let claimed = try? Ed25519PublicKey(peerID).x25519PublicKey(), claimed == remoteStatic else {
+        // A known peer's X25519 key was derived when it was first seen; only a new one costs the conversion.
+        let claimed = peers[peerID]?.staticKey ?? (try? Ed25519PublicKey(peerID).x25519PublicKey())
+        guard claimed == remoteStatic else {
             count(.identityMismatch)
             return
         }
