@@ -24,8 +24,8 @@ public struct Endpoint {
         case sendBufferFull(NodeID)
         /// No session with the peer is up.
         case notConnected(NodeID)
-        /// So many packets to the peer await acknowledgment that no more can be tracked: try again after some are
-        /// acknowledged (backpressure for datagrams, which congestion control does not hold back).
+        /// The congestion window to the peer is full, or so many packets await acknowledgment that no more can be
+        /// tracked: try again after some are acknowledged (backpressure for datagrams and pings).
         case congested(NodeID)
 
         public var description: String {
@@ -38,7 +38,7 @@ public struct Endpoint {
             case .sendBufferFull(let peer): "the reliable stream to \(peer.shortText)… is full; try again later"
             case .notConnected(let peer): "no session with \(peer.shortText)… is up"
             case .congested(let peer):
-                "too many packets to \(peer.shortText)… await acknowledgment; try again later"
+                "the path to \(peer.shortText)… is congested (too much awaits acknowledgment); try again later"
             }
         }
     }
@@ -127,7 +127,11 @@ public struct Endpoint {
         guard var state = checkOut(peer) else { throw .unknownAddress(peer) }
         defer { peers[peer] = state }
         guard state.address != nil else { throw .unknownAddress(peer) }
-        if state.current?.canSend(now: now, settings: settings) == true, state.current?.sent.canTrackMore == false {
+        // Datagrams are congestion controlled (as RFC 9221 asks of QUIC's): refused while the window is full.
+        if state.current?.canSend(now: now, settings: settings) == true,
+            state.current?.sent.canTrackMore == false
+                || !state.congestion.canSend(bytes: TransportPacket.minimumDataLength + message.count + 3)
+        {
             throw .congested(peer)
         }
         var effects: [EndpointEffect] = []

@@ -234,13 +234,18 @@ final class ThroughputSender {
     private func sendDatagrams(now: Instant) {
         var burst = 0
         while burst < Self.burstSize, window.room > 0 {
-            guard send() else { return }
+            guard send() else {
+                if case .sending = phase { pumpTimer?.arm(at: now + Self.retryDelay) }
+                return
+            }
             window.onDatagramSent()
             burst += 1
         }
         if window.wantsPing(now: now) {
             do {
                 window.onPingSent(at: try host.ping(peer.id))
+            } catch .congested {
+                // Not now: the next pump tries again.
             } catch {
                 fail("cannot ping \(peer.id.shortText)…: \(error.description)")
                 return
@@ -269,7 +274,8 @@ final class ThroughputSender {
             case .datagram: try host.send(message, to: peer.id)
             case .stream: try host.sendReliable(message, to: peer.id)
             }
-        } catch .sendBufferFull {
+        } catch .sendBufferFull, .congested {
+            // Backpressure: the caller tries again when acknowledgments have freed room.
             return false
         } catch {
             fail("the transport refused a message: \(error.description)")
