@@ -36,6 +36,8 @@ extension TransportHost {
         case .sessionDown(let peer, let reason):
             connected.remove(peer)
             onEvent?(.sessionDown(peer: peer, reason: reason))
+        case .writable(let peer):
+            onEvent?(.writable(peer: peer))
         case .pong(let peer, let rtt):
             onEvent?(.pong(peer: peer, rtt: rtt))
         }

@@ -12,6 +12,8 @@ extension TransportHost {
         case message([UInt8], from: NodeID)
         /// `peer` acknowledged a ping after `rtt`.
         case pong(peer: NodeID, rtt: Duration)
+        /// `peer` can take datagrams again after a send was refused with `.congested`.
+        case writable(peer: NodeID)
     }
 
     /// Why a datagram the endpoint asked to send did not leave the host.

@@ -245,6 +245,12 @@ extension Endpoint {
             state.put(consume session, slot)
             let applicationLimited = !(state.streamOut?.hasSendableData ?? false)
             state.congestion.onAckOutcome(outcome, applicationLimited: applicationLimited, now: now)
+            if state.datagramBlocked && state.congestion.canSend(bytes: Limits.maxDatagramSize)
+                && state[.current]?.sent.canTrackMore == true
+            {
+                state.datagramBlocked = false
+                effects.append(.writable(peer: state.id))
+            }
             for packet in outcome.acknowledged {
                 acknowledged(packet, state: &state, now: now, effects: &effects)
             }

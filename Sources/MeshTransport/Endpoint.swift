@@ -132,6 +132,7 @@ public struct Endpoint {
             state.current?.sent.canTrackMore == false
                 || !state.congestion.canSend(bytes: TransportPacket.minimumDataLength + message.count + 3)
         {
+            state.datagramBlocked = true
             throw .congested(peer)
         }
         var effects: [EndpointEffect] = []

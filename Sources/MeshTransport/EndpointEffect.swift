@@ -10,6 +10,8 @@ public enum EndpointEffect: Equatable, Sendable {
     case deliver(message: [UInt8], from: NodeID)
     /// A session with `peer` is established (the first one since the peer was down).
     case sessionUp(peer: NodeID, address: SocketAddress)
+    /// `peer`'s congestion window has room again after a `send` was refused with `.congested`.
+    case writable(peer: NodeID)
     /// A PING sent with `Endpoint.ping` was acknowledged after `rtt`.
     case pong(peer: NodeID, rtt: Duration)
     /// The last session with `peer` ended.

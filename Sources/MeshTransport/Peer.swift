@@ -32,6 +32,8 @@ struct Peer {
     var announceMaxData = false
     var congestion = CongestionController()
     var pacer = Pacer()
+    /// Whether a datagram send was refused for congestion and the caller waits for `.writable`.
+    var datagramBlocked = false
     /// When the pacer lets the next stream packet go, if it held one back.
     var pacedUntil: Instant?
     /// When the peer last sent us an authenticated packet or we last sent it one (for evicting idle peers).

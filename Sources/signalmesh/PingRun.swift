@@ -109,7 +109,7 @@ final class PingRun {
         case .sessionDown(let id, _) where id == peer.id:
             log.record(event)
             finish()
-        case .sessionUp, .sessionDown, .message, .pong:
+        case .sessionUp, .sessionDown, .message, .pong, .writable:
             log.record(event)
         }
     }

@@ -147,7 +147,9 @@ final class ThroughputSender {
         case .pong(let id, let rtt) where id == peer.id:
             window.onPong(pingSentAt: host.inputTime - rtt)
             if case .sending = phase, mode == .datagram, window.room > 0 { pumpTimer?.arm(at: host.inputTime) }
-        case .sessionUp, .sessionDown, .message, .pong:
+        case .writable(let id) where id == peer.id:
+            if case .sending = phase, mode == .datagram { pumpTimer?.arm(at: host.inputTime) }
+        case .sessionUp, .sessionDown, .message, .pong, .writable:
             break
         }
     }

@@ -41,7 +41,7 @@ final class ThroughputServer {
                     "run \(ThroughputReport.runText(run.tally.run)) from \(peer.shortText)… ended without a report "
                         + "request: \(reason.explanation)")
             }
-        case .sessionUp, .pong:
+        case .sessionUp, .pong, .writable:
             break
         }
     }

@@ -34,6 +34,8 @@ struct TransportEventLog {
             }
         case .pong(let peer, let rtt):
             pong(from: peer, rtt: rtt, sequence: nil)
+        case .writable:
+            break
         }
     }
 

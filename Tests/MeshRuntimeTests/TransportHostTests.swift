@@ -18,7 +18,7 @@ struct TransportHostTests {
                 switch event {
                 case .message(let message, let peer): try? host.send(message.reversed(), to: peer)
                 case .sessionDown: finish()
-                case .sessionUp, .pong: break
+                case .sessionUp, .pong, .writable: break
                 }
             }
         }
@@ -33,7 +33,7 @@ struct TransportHostTests {
                 case .pong(let peer, _):
                     host.close(peer)
                     finish()
-                case .sessionDown: break
+                case .sessionDown, .writable: break
                 }
             }
             try? host.connect(to: responderID, at: responderAddress)
@@ -81,7 +81,7 @@ struct TransportHostTests {
                     instants.value.withLock { $0.pongNamed = host.inputTime - rtt }
                     host.close(peer)
                     finish()
-                case .sessionDown, .message: break
+                case .sessionDown, .message, .writable: break
                 }
             }
             try? host.connect(to: responderID, at: responderAddress)
@@ -112,7 +112,7 @@ struct TransportHostTests {
                 switch event {
                 case .sessionUp(let peer, _): try? host.sendReliable(message, to: peer)
                 case .sessionDown: finish()
-                case .message, .pong: break
+                case .message, .pong, .writable: break
                 }
             }
             try? host.connect(to: responderID, at: responderAddress)

@@ -15,6 +15,7 @@ struct TestNetwork {
         var ups: [NodeID] = []
         var downs: [(NodeID, SessionDownReason)] = []
         var pongs: [(NodeID, Duration)] = []
+        var writable: [NodeID] = []
         var sent: [(datagram: [UInt8], to: SocketAddress)] = []
     }
 
@@ -98,6 +99,8 @@ struct TestNetwork {
                 nodes[node].ups.append(peer)
             case .sessionDown(let peer, let reason):
                 nodes[node].downs.append((peer, reason))
+            case .writable(let peer):
+                nodes[node].writable.append(peer)
             case .pong(let peer, let rtt):
                 nodes[node].pongs.append((peer, rtt))
             }
