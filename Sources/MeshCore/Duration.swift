@@ -12,17 +12,22 @@ public struct Duration: Hashable, Comparable, Sendable, Codable {
         self.nanoseconds = nanoseconds
     }
 
+    /// No time: the starting value for sums of durations.
     public static let zero = Duration(nanoseconds: 0)
 
     // Generic over BinaryInteger, like Swift.Duration's, so that `.seconds(2)` picks the exact integer form and
     // `.seconds(0.25)` the fractional one without ambiguity.
+    /// A duration of `value` nanoseconds.
     public static func nanoseconds<T: BinaryInteger>(_ value: T) -> Duration { Duration(nanoseconds: Int64(value)) }
+    /// A duration of `value` microseconds; traps if it does not fit (about ±292 years).
     public static func microseconds<T: BinaryInteger>(_ value: T) -> Duration {
         Duration(nanoseconds: Int64(value) * 1_000)
     }
+    /// A duration of `value` milliseconds; traps if it does not fit (about ±292 years).
     public static func milliseconds<T: BinaryInteger>(_ value: T) -> Duration {
         Duration(nanoseconds: Int64(value) * 1_000_000)
     }
+    /// A duration of `value` whole seconds; traps if it does not fit (about ±292 years).
     public static func seconds<T: BinaryInteger>(_ value: T) -> Duration {
         Duration(nanoseconds: Int64(value) * 1_000_000_000)
     }
@@ -34,16 +39,23 @@ public struct Duration: Hashable, Comparable, Sendable, Codable {
     /// The duration in seconds, as a `Double` (for display and statistics).
     public var seconds: Double { Double(nanoseconds) / 1e9 }
 
+    /// Orders durations by length, negative ones first.
     public static func < (lhs: Duration, rhs: Duration) -> Bool { lhs.nanoseconds < rhs.nanoseconds }
+    /// The sum; traps on overflow, like integer `+`.
     public static func + (lhs: Duration, rhs: Duration) -> Duration {
         Duration(nanoseconds: lhs.nanoseconds + rhs.nanoseconds)
     }
+    /// The difference; traps on overflow, like integer `-`.
     public static func - (lhs: Duration, rhs: Duration) -> Duration {
         Duration(nanoseconds: lhs.nanoseconds - rhs.nanoseconds)
     }
+    /// The duration `rhs` times over; traps on overflow.
     public static func * (lhs: Duration, rhs: Int64) -> Duration { Duration(nanoseconds: lhs.nanoseconds * rhs) }
+    /// One `rhs`-th of the duration, truncated toward zero to whole nanoseconds.
     public static func / (lhs: Duration, rhs: Int64) -> Duration { Duration(nanoseconds: lhs.nanoseconds / rhs) }
+    /// Adds `rhs` to `lhs`.
     public static func += (lhs: inout Duration, rhs: Duration) { lhs.nanoseconds += rhs.nanoseconds }
+    /// Subtracts `rhs` from `lhs`.
     public static func -= (lhs: inout Duration, rhs: Duration) { lhs.nanoseconds -= rhs.nanoseconds }
 }
 

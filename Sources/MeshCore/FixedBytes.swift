@@ -24,7 +24,9 @@ public struct FixedBytes<let N: Int>: Hashable, Sendable {
         self.init()
         Swift.withUnsafeMutableBytes(of: &storage) { raw in
             // Arrays and slices copy in one go; the element loop is for other collections.
-            let copied = bytes.withContiguousStorageIfAvailable { raw.copyMemory(from: UnsafeRawBufferPointer($0)) }
+            let copied: Void? = bytes.withContiguousStorageIfAvailable {
+                raw.copyMemory(from: UnsafeRawBufferPointer($0))
+            }
             if copied == nil { for (index, byte) in bytes.enumerated() { raw[index] = byte } }
         }
     }
@@ -44,6 +46,7 @@ public struct FixedBytes<let N: Int>: Hashable, Sendable {
     /// The bytes as an array (allocates; for display, storage and tests).
     @inlinable public var bytes: [UInt8] { withUnsafeBytes { Array($0) } }
 
+    /// Compares every byte, eight at a time. Not constant-time: compare secrets with `MeshCrypto`'s comparison.
     @inlinable public static func == (lhs: Self, rhs: Self) -> Bool {
         lhs.withUnsafeBytes { left in
             rhs.withUnsafeBytes { right in
@@ -64,6 +67,7 @@ public struct FixedBytes<let N: Int>: Hashable, Sendable {
         }
     }
 
+    /// Feeds every byte to `hasher`, consistent with `==`.
     @inlinable public func hash(into hasher: inout Hasher) {
         withUnsafeBytes { hasher.combine(bytes: $0) }
     }

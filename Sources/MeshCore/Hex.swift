@@ -7,6 +7,7 @@ public enum Hex {
         /// A character that is not a hexadecimal digit, at this zero-based offset.
         case invalidCharacter(Character, offset: Int)
 
+        /// The digit count or the refused character and its offset, for the person who wrote the text.
         public var description: String {
             switch self {
             case .oddLength(let count):

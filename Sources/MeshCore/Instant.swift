@@ -20,10 +20,13 @@ public struct Instant: Hashable, Comparable, Sendable, Codable {
         return remainder < 0 ? quotient - 1 : quotient
     }
 
+    /// Orders instants by time.
     public static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.nanosecondsSinceEpoch < rhs.nanosecondsSinceEpoch }
+    /// The instant `rhs` after `lhs` (before it, for a negative `rhs`).
     public static func + (lhs: Instant, rhs: Duration) -> Instant {
         Instant(nanosecondsSinceEpoch: lhs.nanosecondsSinceEpoch + rhs.nanoseconds)
     }
+    /// The instant `rhs` before `lhs`.
     public static func - (lhs: Instant, rhs: Duration) -> Instant {
         Instant(nanosecondsSinceEpoch: lhs.nanosecondsSinceEpoch - rhs.nanoseconds)
     }
@@ -31,6 +34,7 @@ public struct Instant: Hashable, Comparable, Sendable, Codable {
     public static func - (lhs: Instant, rhs: Instant) -> Duration {
         Duration(nanoseconds: lhs.nanosecondsSinceEpoch - rhs.nanosecondsSinceEpoch)
     }
+    /// Moves `lhs` forward by `rhs`.
     public static func += (lhs: inout Instant, rhs: Duration) { lhs.nanosecondsSinceEpoch += rhs.nanoseconds }
 }
 

@@ -20,13 +20,20 @@ public struct NodeID: Hashable, Sendable {
 
     /// Why a node id's text was refused. Each message says what was wrong and what a valid id looks like.
     public enum ParseError: Error, Equatable, CustomStringConvertible {
+        /// The text is empty.
         case empty
+        /// The text has this many UTF-8 bytes instead of `textLength`.
         case wrongLength(Int)
+        /// The text does not start with `sm1`; the value is what it starts with instead.
         case wrongPrefix(String)
+        /// Upper- and lowercase letters together, which Bech32m forbids.
         case mixedCase
+        /// A character outside the Bech32 alphabet, at this zero-based position.
         case invalidCharacter(Character, position: Int)
+        /// The checksum does not match: a character was mistyped, swapped or left out.
         case checksumMismatch
 
+        /// What is wrong with the text and what a valid node id looks like, for the person who typed or pasted it.
         public var description: String {
             switch self {
             case .empty:
@@ -85,6 +92,7 @@ extension NodeID: Comparable {
 }
 
 extension NodeID: CustomStringConvertible {
+    /// The text form, so logs and messages show the id people copy.
     public var description: String { text }
 }
 

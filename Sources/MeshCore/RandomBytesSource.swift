@@ -21,6 +21,9 @@ public struct SeededRandomBytes: RandomBytesSource, Sendable {
         generator = Xoshiro256StarStar(seed: seed)
     }
 
+    /// Fills `buffer` with the generator's next outputs, each as eight little-endian bytes, so the stream is the same
+    /// on every platform. The unused bytes of a final partial word are discarded: the stream depends on how it is split
+    /// into calls, so a replay must make the same calls.
     public mutating func fill(_ buffer: UnsafeMutableRawBufferPointer) {
         var offset = 0
         while offset < buffer.count {

@@ -41,10 +41,14 @@ public enum SocketAddress: Hashable, Sendable {
 
     /// Why a `host:port` text was refused.
     public enum ParseError: Error, Equatable, CustomStringConvertible {
+        /// No `:port` after the host; the value is the whole text.
         case missingPort(String)
+        /// The port is not a number from 1 to 65535; the value is the port text.
         case invalidPort(String)
+        /// The host is not an IPv4 or IPv6 address literal (names are not resolved here); the value is the host text.
         case invalidHost(String)
 
+        /// What is wrong with the text, quoting the refused part, for the person who wrote the address.
         public var description: String {
             switch self {
             case .missingPort(let text):

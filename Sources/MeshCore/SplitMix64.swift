@@ -11,6 +11,7 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
         self.state = seed
     }
 
+    /// Advances the state by the golden-ratio increment and returns it mixed.
     public mutating func next() -> UInt64 {
         state &+= 0x9e37_79b9_7f4a_7c15
         var z = state

@@ -18,6 +18,7 @@ public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable {
         s3 = expander.next()
     }
 
+    /// The next output (the `**` scrambler applied to `s1`); advances the state.
     public mutating func next() -> UInt64 {
         let result = rotateLeft(s1 &* 5, 7) &* 9
         let t = s1 << 17

@@ -12,6 +12,7 @@ public enum CryptoError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A ciphertext too short to hold its authentication tag.
     case ciphertextTooShort(Int)
 
+    /// What failed, with the lengths involved; never any key bytes.
     public var description: String {
         switch self {
         case .invalidKeyLength(let expected, let actual):

@@ -97,7 +97,10 @@ public struct Ed25519PrivateKey: Sendable {
 }
 
 extension Ed25519PrivateKey: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// The short node id; the secret is never printed.
     public var description: String { "Ed25519PrivateKey(\(nodeID.shortText)…, secret redacted)" }
+    /// The same as `description`, so `debugPrint` does not reveal the secret either.
     public var debugDescription: String { description }
+    /// Only the public key, so `dump` and debuggers cannot reveal the secret.
     public var customMirror: Mirror { Mirror(self, children: ["publicKey": publicKey]) }
 }

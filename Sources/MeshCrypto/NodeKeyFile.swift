@@ -19,15 +19,24 @@ public enum NodeKeyFile {
 
     /// Why the contents of a key file were refused.
     public enum ParseError: Error, Equatable, CustomStringConvertible {
+        /// The file has this many bytes, more than `maxSize`.
         case tooLarge(Int)
+        /// Not UTF-8, empty, or its first line is not a `signalmesh-node-key` header.
         case notAKeyFile
+        /// A `signalmesh-node-key` header of this other version, which this build cannot read.
         case unsupportedVersion(String)
+        /// No line for this field (`ed25519-seed` or `node-id`).
         case missingField(String)
+        /// A line, numbered from 1, that is not a field of the format or repeats one.
         case unexpectedLine(number: Int)
+        /// The seed is not 32 bytes of hexadecimal that make an Ed25519 key; the value says why.
         case invalidSeed(String)
+        /// The node-id line is not a valid node id; the value is `NodeID.ParseError`'s message.
         case invalidNodeID(String)
+        /// The seed yields another node id than the file states (both in text form): the file was damaged or edited.
         case nodeIDMismatch(stored: String, derived: String)
 
+        /// Which line or field of the key file is wrong, without the seed's digits.
         public var description: String {
             switch self {
             case .tooLarge(let count):

@@ -40,6 +40,6 @@ final class SecretStorage: @unchecked Sendable {
 /// Copies `bytes` into `buffer` (which holds exactly as many): arrays and slices in one `memcpy`, other
 /// collections byte by byte.
 func copyBytes(_ bytes: some Collection<UInt8>, into buffer: UnsafeMutableRawBufferPointer) {
-    let copied = bytes.withContiguousStorageIfAvailable { buffer.copyMemory(from: UnsafeRawBufferPointer($0)) }
+    let copied: Void? = bytes.withContiguousStorageIfAvailable { buffer.copyMemory(from: UnsafeRawBufferPointer($0)) }
     if copied == nil { for (index, byte) in bytes.enumerated() { buffer[index] = byte } }
 }

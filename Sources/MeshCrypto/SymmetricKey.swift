@@ -38,7 +38,10 @@ public struct SymmetricKey: Sendable, Equatable {
 }
 
 extension SymmetricKey: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// A fixed text without the key bytes, so a key in a log line reveals nothing.
     public var description: String { "SymmetricKey(32 bytes, redacted)" }
+    /// The same as `description`, so `debugPrint` does not reveal the key either.
     public var debugDescription: String { description }
+    /// No children, so `dump` and debuggers show nothing of the key.
     public var customMirror: Mirror { Mirror(self, children: [:]) }
 }

@@ -65,9 +65,12 @@ public struct X25519PrivateKey: Sendable {
 }
 
 extension X25519PrivateKey: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// The start of the public key; the secret is never printed.
     public var description: String {
         "X25519PrivateKey(public \(publicKey.rawValue.description.prefix(16))…, secret redacted)"
     }
+    /// The same as `description`, so `debugPrint` does not reveal the secret either.
     public var debugDescription: String { description }
+    /// Only the public key, so `dump` and debuggers cannot reveal the secret.
     public var customMirror: Mirror { Mirror(self, children: ["publicKey": publicKey]) }
 }

@@ -10,6 +10,8 @@ public enum RuntimeError: Error, Equatable, Sendable, CustomStringConvertible {
     /// `EventLoop.close()` was called while `count` handles (sockets, timers, signal watchers) were still open.
     case handlesStillOpen(count: Int)
 
+    /// libuv's message and error name, with advice for the usual bind failures (port in use, address not configured,
+    /// privileged port).
     public var description: String {
         switch self {
         case .libuv(let call, let code):

@@ -25,6 +25,7 @@ public final class SignalWatcher {
             }
         }
 
+        /// The signal's usual name: `SIGINT` or `SIGTERM`.
         public var description: String {
             switch self {
             case .interrupt: "SIGINT"

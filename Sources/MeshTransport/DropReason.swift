@@ -38,5 +38,6 @@ public enum DropReason: String, CaseIterable, Hashable, Sendable, Comparable {
     /// the granted limit, an oversized stream message); the session is closed.
     case protocolViolation
 
+    /// Orders reasons by name, so tables of drop counts list them in a stable order.
     public static func < (lhs: DropReason, rhs: DropReason) -> Bool { lhs.rawValue < rhs.rawValue }
 }

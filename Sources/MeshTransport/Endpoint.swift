@@ -28,6 +28,7 @@ public struct Endpoint {
         /// tracked: try again after some are acknowledged (backpressure for datagrams and pings).
         case congested(NodeID)
 
+        /// What was refused and, where the application can do something about it, what.
         public var description: String {
             switch self {
             case .messageTooLarge(let size, let limit):
@@ -51,6 +52,7 @@ public struct Endpoint {
     /// receiver lets its sender go (`Specs/transport.md`, "Stream"). A protocol constant: both sides assume it.
     public static let streamWindow: UInt64 = 2 << 20
 
+    /// The timers and limits the endpoint was created with; fixed for its lifetime.
     public let settings: EndpointSettings
     /// This node's identity.
     public let nodeID: NodeID

@@ -1,6 +1,6 @@
 public import MeshCore
 
-/// The transport's timers and limits, with WireGuard's values where it has one (`Specs/transport.md`, "Timers").
+/// The transport's timers and limits, with WireGuard's values where it has one (`Specs/transport.md`, section 5, "Sessions").
 public struct EndpointSettings: Sendable {
     /// The network id bound into every handshake's prologue. Default `main`.
     public var network = "main"
@@ -43,6 +43,7 @@ public struct EndpointSettings: Sendable {
     /// Packets one flush may send to one peer before yielding to other inputs. Default 64.
     public var maxPacketsPerFlush = 64
 
+    /// The defaults: network `main` and the values above.
     public init() {}
 
     /// Settings for `network`.

@@ -18,6 +18,7 @@ public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A field whose value is outside the set the format allows.
     case invalidValue(field: String, reason: String)
 
+    /// The field and the numbers, for logs and error reports.
     public var description: String {
         switch self {
         case .truncated(let field, let needed, let available):

@@ -17,6 +17,7 @@ public struct WireWriter: Sendable {
     /// The number of bytes written so far.
     public var count: Int { bytes.count }
 
+    /// One byte.
     public mutating func writeUInt8(_ value: UInt8) { bytes.append(value) }
 
     /// Big-endian.

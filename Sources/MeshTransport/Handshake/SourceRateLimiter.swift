@@ -13,6 +13,7 @@ public struct SourceRateLimiter: Sendable {
         /// Sources tracked at once. Default 4096.
         public var maxSources = 4096
 
+        /// WireGuard's limits: 20 initiations per second, bursts of 5, 4096 sources.
         public init() {}
     }
 
@@ -22,9 +23,12 @@ public struct SourceRateLimiter: Sendable {
         var updated: Instant
     }
 
+    /// The limits the limiter was created with.
     public let settings: Settings
     private var buckets: [SocketAddress: Bucket] = [:]
 
+    /// An empty table. Traps unless `rate`, `burst` and `maxSources` are all positive: a zero rate would divide
+    /// by zero and a zero burst would refuse every source.
     public init(settings: Settings = Settings()) {
         precondition(settings.rate > 0 && settings.burst > 0 && settings.maxSources > 0, "rate limiter settings")
         self.settings = settings

@@ -7,6 +7,7 @@ public enum NoiseError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A Diffie-Hellman with the peer's key gave the all-zero result (a low-order point).
     case invalidPeerKey
 
+    /// Which check the handshake message failed, with the likely causes.
     public var description: String {
         switch self {
         case .malformedMessage(let expected, let actual):

@@ -6,10 +6,13 @@ public import MeshCore
 ///
 /// SignalMesh ignores the 37-second TAI-UTC offset: only the order of one sender's timestamps matters.
 public struct TAI64N: Comparable, Hashable, Sendable {
+    /// Bytes of the encoded timestamp: 8 of seconds, 4 of nanoseconds.
     public static let length = 12
     private static let offset: UInt64 = 1 << 62
 
+    /// 2^62 plus the Unix seconds (without the TAI-UTC offset).
     public var seconds: UInt64
+    /// Nanoseconds into the second, below 10^9.
     public var nanoseconds: UInt32
 
     /// The timestamp of `instant`.
@@ -33,6 +36,7 @@ public struct TAI64N: Comparable, Hashable, Sendable {
             + (0..<4).map { UInt8(truncatingIfNeeded: nanoseconds >> (24 - 8 * UInt32($0))) }
     }
 
+    /// Orders timestamps by time: a responder accepts an initiation only if its timestamp is greater.
     public static func < (lhs: TAI64N, rhs: TAI64N) -> Bool {
         (lhs.seconds, lhs.nanoseconds) < (rhs.seconds, rhs.nanoseconds)
     }

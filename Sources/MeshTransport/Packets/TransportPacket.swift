@@ -20,15 +20,21 @@ public enum TransportPacket: Equatable, Sendable {
 
     /// Type bytes.
     public enum Kind: UInt8, Sendable {
+        /// Handshake message 1, 180 bytes.
         case initiation = 1
+        /// Handshake message 2, 92 bytes.
         case response = 2
+        /// A cookie reply, 52 bytes.
         case cookieReply = 3
+        /// A session packet, 32 to 1200 bytes.
         case data = 4
     }
 
     /// An initiation: header (4), sender index (4), Noise message (32 + 48 + 44 + 16), MACs (32).
     public static let initiationLength = 180
+    /// A response: header (4), sender index (4), receiver index (4), Noise message (32 + 16), MACs (32).
     public static let responseLength = 92
+    /// A cookie reply: header (4), receiver index (4), nonce (12), sealed cookie (16 + 16).
     public static let cookieReplyLength = 52
     /// Header of a data packet: type and reserved (4), receiver index (4), counter (8).
     public static let dataHeaderLength = 16
@@ -39,14 +45,23 @@ public enum TransportPacket: Equatable, Sendable {
 
     /// The initiation packet.
     public struct Initiation: Equatable, Sendable {
+        /// The index the initiator picked at random for this handshake; the response and the responder's data packets
+        /// carry it back as their receiver index.
         public var senderIndex: UInt32
         /// The Noise message: e (32), encrypted s (48), encrypted payload (timestamp 12, Ed25519 key 32, tag 16).
         public var noiseMessage: [UInt8]
+        /// HMAC-SHA256 of the packet up to here under the receiver's mac1 key, first 16 bytes: checked before any
+        /// Diffie-Hellman (`Specs/transport.md`, section 4).
         public var mac1: Bytes16
+        /// HMAC-SHA256 of the packet up to here under a cookie, first 16 bytes; zeros without a fresh cookie.
         public var mac2: Bytes16
 
+        /// Bytes of the Noise message: 32 + 48 + 44 + 16.
         public static let noiseLength = 140
 
+        /// An initiation. The MACs default to zeros because `PacketMAC.seal` fills them in on the encoded bytes.
+        /// Traps unless `noiseMessage` has `noiseLength` bytes: our handshake builds it and `decode` reads exactly
+        /// that many, so any other size is a bug.
         public init(senderIndex: UInt32, noiseMessage: [UInt8], mac1: Bytes16 = .zero, mac2: Bytes16 = .zero) {
             precondition(noiseMessage.count == Self.noiseLength, "initiation Noise message must be 140 bytes")
             self.senderIndex = senderIndex
@@ -58,15 +73,25 @@ public enum TransportPacket: Equatable, Sendable {
 
     /// The response packet.
     public struct Response: Equatable, Sendable {
+        /// The index the responder picked at random for the session; the initiator's data packets carry it as their
+        /// receiver index.
         public var senderIndex: UInt32
+        /// The sender index of the initiation this answers.
         public var receiverIndex: UInt32
         /// The Noise message: e (32) and the tag of the empty payload (16).
         public var noiseMessage: [UInt8]
+        /// HMAC-SHA256 of the packet up to here under the receiver's mac1 key, first 16 bytes: checked before any
+        /// Diffie-Hellman (`Specs/transport.md`, section 4).
         public var mac1: Bytes16
+        /// HMAC-SHA256 of the packet up to here under a cookie, first 16 bytes; zeros without a fresh cookie.
         public var mac2: Bytes16
 
+        /// Bytes of the Noise message: e (32) and the tag (16).
         public static let noiseLength = 48
 
+        /// A response. The MACs default to zeros because `PacketMAC.seal` fills them in on the encoded bytes.
+        /// Traps unless `noiseMessage` has `noiseLength` bytes: our handshake builds it and `decode` reads exactly
+        /// that many, so any other size is a bug.
         public init(
             senderIndex: UInt32, receiverIndex: UInt32, noiseMessage: [UInt8], mac1: Bytes16 = .zero,
             mac2: Bytes16 = .zero
@@ -84,10 +109,12 @@ public enum TransportPacket: Equatable, Sendable {
     public struct CookieReply: Equatable, Sendable {
         /// The sender index of the handshake message this answers.
         public var receiverIndex: UInt32
+        /// The random 12-byte AES-256-GCM nonce the cookie was sealed with.
         public var nonce: [UInt8]
         /// The 16-byte cookie sealed with AES-256-GCM (32 bytes with the tag).
         public var sealedCookie: [UInt8]
 
+        /// A cookie reply. Traps unless `nonce` has 12 bytes and `sealedCookie` 32, the sizes the packet layout fixes.
         public init(receiverIndex: UInt32, nonce: [UInt8], sealedCookie: [UInt8]) {
             precondition(nonce.count == 12 && sealedCookie.count == 32, "cookie reply field sizes")
             self.receiverIndex = receiverIndex
@@ -98,12 +125,14 @@ public enum TransportPacket: Equatable, Sendable {
 
     /// A session packet.
     public struct DataPacket: Equatable, Sendable {
+        /// The index the receiver picked for this session: it finds the session and its keys by it.
         public var receiverIndex: UInt32
         /// The packet number, which is also the AEAD nonce.
         public var counter: UInt64
         /// The encrypted frames and the 16-byte tag.
         public var ciphertext: [UInt8]
 
+        /// A data packet. Sizes are not checked here; `decode` enforces them on datagrams from outside.
         public init(receiverIndex: UInt32, counter: UInt64, ciphertext: [UInt8]) {
             self.receiverIndex = receiverIndex
             self.counter = counter

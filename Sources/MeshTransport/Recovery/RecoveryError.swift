@@ -9,6 +9,7 @@ public enum RecoveryError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A received packet number above 2^62 - 1, the largest an ACK frame can carry (RFC 9000, section 12.3).
     case packetNumberTooLarge(UInt64)
 
+    /// The packet numbers involved, and that the session should be closed.
     public var description: String {
         switch self {
         case .acknowledgedUnsentPacket(let largestAcknowledged, let largestSent?):

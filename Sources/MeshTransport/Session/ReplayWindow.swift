@@ -3,7 +3,7 @@
 /// Accepts each counter at most once, and only counters no more than `windowSize - 1` behind the highest seen.
 /// The bitmap is `blocks` 64-bit words; one word is kept spare so the window slides a word at a time without
 /// shifting bits, giving `(blocks - 1) × 64` usable positions: 4032 with the default 64 words (512 bytes per
-/// session), well above the 2048 packets `Specs/transport.md` requires.
+/// session), well above the minimum of 2048 the transport asks for (`Specs/transport.md`, section 5).
 public struct ReplayWindow: Sendable {
     /// Words in the bitmap (a power of two).
     public static let blocks = 64
@@ -14,6 +14,7 @@ public struct ReplayWindow: Sendable {
     /// The highest counter accepted so far, or nil before the first.
     public private(set) var highest: UInt64?
 
+    /// An empty window: nothing seen yet, so the first counter is accepted whatever its value.
     public init() {}
 
     /// Whether `counter` would be accepted, without recording it (check before decrypting, record after).
