@@ -13,7 +13,8 @@ import Testing
         """
 
     @Test func specExampleEncodesByteForByte() throws {
-        let key = try Ed25519PrivateKey(seed: Hex.decode("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"))
+        let key = try Ed25519PrivateKey(
+            seed: Hex.decode("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"))
         #expect(NodeKeyFile.encode(key) == Array(Self.example.utf8))
     }
 
