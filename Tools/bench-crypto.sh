@@ -9,15 +9,10 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-package="$here/Benchmarks"
 export_dir="$(mktemp -d)"
 trap 'rm -rf "$export_dir"' EXIT
 
-cd "$package"
-# Build first, on its own, so that a compile error reads as one rather than as a plugin failure.
-swift build -c release --product CryptoBenchmarks
-swift package --allow-writing-to-directory "$export_dir" benchmark run --target CryptoBenchmarks \
-    --format jmh --path "$export_dir" --no-progress "$@"
+"$here/Benchmarks/run-target.sh" CryptoBenchmarks "$export_dir" "$@"
 
 python3 - "$export_dir" <<'PY'
 import glob, json, re, sys

@@ -29,11 +29,17 @@ let package = Package(
             name: "CBenchOpenSSL", pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]),
 
+        // Clocks and the thread-CPU metric both benchmark targets use.
+        .target(
+            name: "BenchmarkClocks",
+            dependencies: [.product(name: "Benchmark", package: "benchmark")]),
+
         // ordo-one/benchmark looks for benchmark executables under Benchmarks/<target name>.
         .executableTarget(
             name: "CryptoBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
+                "BenchmarkClocks",
                 .product(name: "MeshCrypto", package: "SignalMesh"),
                 .product(name: "MeshCore", package: "SignalMesh"),
                 "CBenchSodium",
@@ -46,6 +52,7 @@ let package = Package(
             name: "TransportBenchmarks",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
+                "BenchmarkClocks",
                 .product(name: "MeshTransport", package: "SignalMesh"),
                 .product(name: "MeshCrypto", package: "SignalMesh"),
                 .product(name: "MeshCore", package: "SignalMesh"),

@@ -1,5 +1,5 @@
 import Benchmark
-import Glibc
+import BenchmarkClocks
 
 // Each operation runs twice: through MeshCrypto (`[wrapper]`) and as the same calls made directly on libcrypto or
 // libsodium from this module (`[C]`). The ratio of the two is the wrapper's overhead; the wrapper should stay within
@@ -7,11 +7,6 @@ import Glibc
 //
 // One sample is `scalingFactor` (1000) operations: a single operation (100 ns to 50 µs) is too short to time on
 // its own without the clock reads dominating. The exported raw values are therefore per 1000 operations.
-
-/// CPU time of this thread, in nanoseconds. The benchmark framework's own CPU metrics read /proc in scheduler ticks
-/// (10 ms), far coarser than one sample; this clock also leaves out time the thread spent descheduled, which on a
-/// shared machine is most of the noise in wall-clock time.
-let threadCPUTime = BenchmarkMetric.custom("Thread CPU time (ns)", polarity: .prefersSmaller, useScalingFactor: true)
 
 let benchmarks: @Sendable () -> Void = {
     let configuration = Benchmark.Configuration(
@@ -69,19 +64,4 @@ let benchmarks: @Sendable () -> Void = {
             for _ in benchmark.scaledIterations { blackHole(sha256.hashWithOpenSSL()) }
         }
     }
-}
-
-/// Runs `body` (one sample) and records the thread CPU time it took as `threadCPUTime`.
-@inline(__always)
-func measuringThreadCPUTime(of benchmark: Benchmark, _ body: () -> Void) {
-    let start = threadCPUNanoseconds()
-    body()
-    benchmark.measurement(threadCPUTime, threadCPUNanoseconds() - start)
-}
-
-@inline(__always)
-func threadCPUNanoseconds() -> Int {
-    var now = timespec()
-    precondition(clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now) == 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed")
-    return now.tv_sec * 1_000_000_000 + now.tv_nsec
 }

@@ -1,3 +1,4 @@
+import BenchmarkClocks
 import MeshCore
 import MeshCrypto
 import MeshTransport

@@ -129,7 +129,7 @@ final class SessionLink {
                 case .a: counters.deliveredToA += 1
                 case .b: counters.deliveredToB += 1
                 }
-            case .sessionUp, .pong:
+            case .sessionUp, .pong, .writable:
                 break
             case .sessionDown(let peer, let reason):
                 preconditionFailure("the session with \(peer.shortText)… went down (\(reason)) at \(now)")

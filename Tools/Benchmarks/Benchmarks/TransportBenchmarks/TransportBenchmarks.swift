@@ -1,5 +1,5 @@
 import Benchmark
-import Glibc
+import BenchmarkClocks
 
 // Transport benchmarks: the cost of a Noise IK handshake between two `Endpoint`s and of one message on an
 // established session (DATAGRAM and reliable stream), next to the bare crypto they are built on (X25519, AES-256-GCM)
@@ -9,8 +9,6 @@ import Glibc
 // Samples: one handshake per sample (`scalingFactor: .one`), so that the closes between handshakes stay outside the
 // measurement; 1000 operations per sample (`.kilo`) for everything else, as in CryptoBenchmarks.
 
-/// CPU time of this thread, in nanoseconds per sample (see `threadCPUNanoseconds`).
-let threadCPUTime = BenchmarkMetric.custom("Thread CPU time (ns)", polarity: .prefersSmaller, useScalingFactor: true)
 /// The responder's part of one handshake: its receive of the initiation plus its receive of the confirming packet.
 let responderWallTime = BenchmarkMetric.custom(
     "Responder wall time (ns)", polarity: .prefersSmaller, useScalingFactor: false)
@@ -100,38 +98,9 @@ let benchmarks: @Sendable () -> Void = {
     }
 }
 
-/// Runs `body` (one sample) and records the thread CPU time it took as `threadCPUTime`.
-@inline(__always)
-func measuringThreadCPUTime(of benchmark: Benchmark, _ body: () -> Void) {
-    let start = threadCPUNanoseconds()
-    body()
-    benchmark.measurement(threadCPUTime, threadCPUNanoseconds() - start)
-}
-
 /// Records the datagrams and timer calls of one sample of a session benchmark.
 func recordTraffic(of benchmark: Benchmark, since before: SessionLink.Counters, now after: SessionLink.Counters) {
     benchmark.measurement(datagramsFromA, after.datagramsFromA - before.datagramsFromA)
     benchmark.measurement(datagramsFromB, after.datagramsFromB - before.datagramsFromB)
     benchmark.measurement(timerCalls, after.timerCalls - before.timerCalls)
-}
-
-/// CPU time of this thread, in nanoseconds. The benchmark framework's own CPU metrics read /proc in scheduler ticks
-/// (10 ms), far coarser than one sample; this clock also leaves out time the thread spent descheduled, which on a
-/// shared machine is most of the noise in wall-clock time.
-@inline(__always)
-func threadCPUNanoseconds() -> Int {
-    nanoseconds(of: CLOCK_THREAD_CPUTIME_ID)
-}
-
-/// Monotonic wall-clock time, in nanoseconds.
-@inline(__always)
-func wallNanoseconds() -> Int {
-    nanoseconds(of: CLOCK_MONOTONIC)
-}
-
-@inline(__always)
-private func nanoseconds(of clock: clockid_t) -> Int {
-    var now = timespec()
-    precondition(clock_gettime(clock, &now) == 0, "clock_gettime(\(clock)) failed")
-    return now.tv_sec * 1_000_000_000 + now.tv_nsec
 }
