@@ -94,6 +94,27 @@ import Testing
         }
     }
 
+    @Test func encodedSizeIsTheNumberOfBytesWritten() async {
+        let frames: [SessionFrame] = [
+            .padding, .ping, .datagram([1, 2, 3]), .datagram([UInt8](repeating: 0, count: 300)),
+            .close(code: 70_000, reason: String(repeating: "é", count: 200)), .maxData(streamID: 7, limit: 1 << 40),
+            .stream(streamID: 1, offset: 1 << 31, bytes: [UInt8](repeating: 9, count: 1000)),
+        ]
+        for frame in frames {
+            var writer = WireWriter()
+            frame.encode(into: &writer)
+            #expect(frame.encodedSize == writer.count, "\(frame)")
+        }
+        await propertyCheck(input: Gen.uint64(in: 0...1_000_000).array(of: 1...40)) { numbers in
+            let ranges = Set(numbers).sorted(by: >).map { $0...$0 }
+            let frame = SessionFrame.ack(
+                sessionIndex: 3, AckFrame(ranges: Array(ranges.prefix(32)), ackDelay: .milliseconds(3)))
+            var writer = WireWriter()
+            frame.encode(into: &writer)
+            #expect(frame.encodedSize == writer.count)
+        }
+    }
+
     @Test func rateLimiterRefillsAndEvictsTheIdlest() {
         var settings = SourceRateLimiter.Settings()
         settings.maxSources = 2

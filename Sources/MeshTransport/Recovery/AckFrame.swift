@@ -62,6 +62,19 @@ public struct AckFrame: Hashable, Sendable {
         ranges.contains { $0.contains(number) }
     }
 
+    /// The number of bytes `encode(into:)` writes, computed without writing them (the sender sizes a packet's stream
+    /// chunk around its ACK on every packet).
+    public var encodedLength: Int {
+        var length = Varint.encodedLength(of: largestAcknowledged)
+        length += Varint.encodedLength(of: UInt64(ackDelay.nanoseconds / Self.ackDelayUnit.nanoseconds))
+        length += Varint.encodedLength(of: UInt64(ranges.count - 1))
+        length += Varint.encodedLength(of: ranges[0].upperBound - ranges[0].lowerBound)
+        for (higher, lower) in zip(ranges, ranges.dropFirst()) {
+            length += Varint.encodedLength(of: higher.lowerBound - lower.upperBound - 2)
+            length += Varint.encodedLength(of: lower.upperBound - lower.lowerBound)
+        }
+        return length
+    }
     /// Appends the payload (everything after the frame type).
     public func encode(into writer: inout WireWriter) {
         writer.writeVarint(largestAcknowledged)

@@ -69,11 +69,25 @@ public enum SessionFrame: Equatable, Sendable {
     /// The most bytes a STREAM frame adds to its data: type (1), stream id (4), offset (8), length (2).
     public static let streamOverhead = 15
 
-    /// The number of bytes `encode(into:)` writes.
+    /// The number of bytes `encode(into:)` writes, computed without writing them.
     public var encodedSize: Int {
-        var writer = WireWriter(capacity: 64)
-        encode(into: &writer)
-        return writer.count
+        // Every type number is below 64: one byte.
+        switch self {
+        case .padding, .ping:
+            return 1
+        case .datagram(let bytes):
+            return 1 + Varint.encodedLength(of: UInt64(bytes.count)) + bytes.count
+        case .close(let code, let reason):
+            let text = Self.truncated(reason).utf8.count
+            return 1 + Varint.encodedLength(of: code) + Varint.encodedLength(of: UInt64(text)) + text
+        case .ack(_, let frame):
+            return 1 + 4 + frame.encodedLength
+        case .stream(_, let offset, let bytes):
+            return 1 + 4 + Varint.encodedLength(of: offset) + Varint.encodedLength(of: UInt64(bytes.count))
+                + bytes.count
+        case .maxData(_, let limit):
+            return 1 + 4 + Varint.encodedLength(of: limit)
+        }
     }
 
     /// Whether the frame asks for an acknowledgment (RFC 9000 section 13.2: all but ACK and PADDING).
