@@ -29,11 +29,7 @@ struct PingCommand: ParsableCommand {
         help: ArgumentHelp("Seconds to wait for the handshake, and for the last pongs.", valueName: "seconds"))
     var timeout = 10.0
 
-    @Option(
-        name: .long,
-        help: ArgumentHelp(
-            "The local address to bind (default: 0.0.0.0:0 or [::]:0, as the target's family).", valueName: "address"))
-    var listen: String?
+    @OptionGroup var outbound: OutboundOptions
 
     @OptionGroup var node: NodeOptions
 
@@ -49,7 +45,7 @@ struct PingCommand: ParsableCommand {
 
     func run() throws {
         let peer = try PeerAddress(text: target)
-        let host = try node.outboundHost(to: peer, listen: listen, purpose: "pinging")
+        let host = try node.outboundHost(to: peer, listen: outbound.listen, purpose: "pinging")
         let run = PingRun(
             host: host, peer: peer, count: count, interval: .seconds(interval), timeout: .seconds(timeout),
             log: TransportEventLog(json: node.json))

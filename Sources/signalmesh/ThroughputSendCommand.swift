@@ -44,11 +44,7 @@ struct ThroughputSendCommand: ParsableCommand {
         help: ArgumentHelp("Seconds to wait for the handshake, and for the report.", valueName: "seconds"))
     var timeout = 10.0
 
-    @Option(
-        name: .long,
-        help: ArgumentHelp(
-            "The local address to bind (default: 0.0.0.0:0 or [::]:0, as the target's family).", valueName: "address"))
-    var listen: String?
+    @OptionGroup var outbound: OutboundOptions
 
     @OptionGroup var node: NodeOptions
 
@@ -82,7 +78,7 @@ struct ThroughputSendCommand: ParsableCommand {
 
     func run() throws {
         let peer = try PeerAddress(text: target)
-        let host = try node.outboundHost(to: peer, listen: listen, purpose: "sending")
+        let host = try node.outboundHost(to: peer, listen: outbound.listen, purpose: "sending")
         let sender = ThroughputSender(
             host: host, peer: peer, mode: mode, size: messageSize, duration: .seconds(seconds),
             timeout: .seconds(timeout), json: node.json)
