@@ -34,25 +34,12 @@ struct ListenCommand: ParsableCommand {
 
     func run() throws {
         let bind = try Self.parseAddresses(addresses.isEmpty ? [Self.defaultAddress] : addresses)
-        let identity = try KeyStore.load(from: node.dataDirectory().keyFile)
-        let host: TransportHost
-        do {
-            host = try TransportHost(identity: identity, addresses: bind, settings: node.endpointSettings)
-        } catch {
-            throw CLIFailure(setUp: error)
-        }
+        let host = try node.inboundHost(bindingTo: bind)
         // The watcher is in place before the listening line: a script may signal as soon as it reads that line.
         let watcher = try node.watchShutdownSignals(of: host)
         let log = TransportEventLog(json: node.json)
         host.onEvent = { log.record($0) }
-        let bound = host.localAddresses.map(\.description)
-        if node.json {
-            Output.jsonLine([
-                "event": "listening", "node_id": host.nodeID.text, "addresses": bound, "network": node.network,
-            ])
-        } else {
-            Output.line("listening as \(host.nodeID.text) on \(bound.joined(separator: " "))")
-        }
+        node.announce(host, as: "listening")
         host.run()
         watcher.close()
         if !host.unsent.isEmpty {

@@ -23,6 +23,30 @@ extension NodeOptions {
         }
     }
 
+    /// A host that others connect to: the node key of the data directory (refused if others can read it), bound to
+    /// `addresses`.
+    func inboundHost(bindingTo addresses: [SocketAddress]) throws(CLIFailure) -> TransportHost {
+        let identity = try KeyStore.load(from: dataDirectory().keyFile)
+        do {
+            return try TransportHost(identity: identity, addresses: addresses, settings: endpointSettings)
+        } catch {
+            throw CLIFailure(setUp: error)
+        }
+    }
+
+    /// Prints the one line scripts wait for: `<verb> as <node id> on <addresses>` (with `--json`, an object whose
+    /// event is "listening").
+    func announce(_ host: TransportHost, as verb: String) {
+        let bound = host.localAddresses.map(\.description)
+        if json {
+            Output.jsonLine([
+                "event": "listening", "node_id": host.nodeID.text, "addresses": bound, "network": network,
+            ])
+        } else {
+            Output.line("\(verb) as \(host.nodeID.text) on \(bound.joined(separator: " "))")
+        }
+    }
+
     /// Watches SIGINT and SIGTERM for a long-running command: the first closes every session and stops the loop,
     /// a second exits at once. Install it before printing the line scripts wait for, so that a signal sent as soon
     /// as that line appears is handled. On failure the host is shut down.

@@ -29,25 +29,12 @@ struct ThroughputServeCommand: ParsableCommand {
 
     func run() throws {
         let address = try ListenAddress.parse(listen ?? ListenCommand.defaultAddress)
-        let identity = try KeyStore.load(from: node.dataDirectory().keyFile)
-        let host: TransportHost
-        do {
-            host = try TransportHost(identity: identity, addresses: [address], settings: node.endpointSettings)
-        } catch {
-            throw CLIFailure(setUp: error)
-        }
+        let host = try node.inboundHost(bindingTo: [address])
         // The watcher is in place before the listening line: a script may signal as soon as it reads that line.
         let watcher = try node.watchShutdownSignals(of: host)
         let server = ThroughputServer(host: host, json: node.json)
         host.onEvent = { server.handle($0) }
-        let bound = host.localAddresses.map(\.description)
-        if node.json {
-            Output.jsonLine([
-                "event": "listening", "node_id": host.nodeID.text, "addresses": bound, "network": node.network,
-            ])
-        } else {
-            Output.line("serving as \(host.nodeID.text) on \(bound.joined(separator: " "))")
-        }
+        node.announce(host, as: "serving")
         host.run()
         watcher.close()
         if server.ignoredMessages > 0 {
