@@ -20,48 +20,26 @@ let benchmarks: @Sendable () -> Void = {
     )
 
     let packet = AESGCMPacketFixture()
-    Benchmark("AES-256-GCM seal+open 1200 B [wrapper]", configuration: configuration) { benchmark in
-        measuringThreadCPUTime(of: benchmark) {
-            for _ in benchmark.scaledIterations { packet.sealAndOpenWithWrapper() }
-        }
+    registerOperation("AES-256-GCM seal+open 1200 B [wrapper]", configuration: configuration) {
+        packet.sealAndOpenWithWrapper()
     }
-    Benchmark("AES-256-GCM seal+open 1200 B [C]", configuration: configuration) { benchmark in
-        measuringThreadCPUTime(of: benchmark) {
-            for _ in benchmark.scaledIterations { packet.sealAndOpenWithOpenSSL() }
-        }
+    registerOperation("AES-256-GCM seal+open 1200 B [C]", configuration: configuration) {
+        packet.sealAndOpenWithOpenSSL()
     }
 
     let ed25519 = Ed25519Fixture()
-    Benchmark("Ed25519 sign 200 B [wrapper]", configuration: configuration) { benchmark in
-        measuringThreadCPUTime(of: benchmark) {
-            for _ in benchmark.scaledIterations { blackHole(ed25519.signWithWrapper()) }
-        }
+    registerOperation("Ed25519 sign 200 B [wrapper]", configuration: configuration) {
+        blackHole(ed25519.signWithWrapper())
     }
-    Benchmark("Ed25519 sign 200 B [C]", configuration: configuration) { benchmark in
-        measuringThreadCPUTime(of: benchmark) {
-            for _ in benchmark.scaledIterations { blackHole(ed25519.signWithSodium()) }
-        }
+    registerOperation("Ed25519 sign 200 B [C]", configuration: configuration) { blackHole(ed25519.signWithSodium()) }
+    registerOperation("Ed25519 verify 200 B [wrapper]", configuration: configuration) {
+        blackHole(ed25519.verifyWithWrapper())
     }
-    Benchmark("Ed25519 verify 200 B [wrapper]", configuration: configuration) { benchmark in
-        measuringThreadCPUTime(of: benchmark) {
-            for _ in benchmark.scaledIterations { blackHole(ed25519.verifyWithWrapper()) }
-        }
-    }
-    Benchmark("Ed25519 verify 200 B [C]", configuration: configuration) { benchmark in
-        measuringThreadCPUTime(of: benchmark) {
-            for _ in benchmark.scaledIterations { blackHole(ed25519.verifyWithSodium()) }
-        }
+    registerOperation("Ed25519 verify 200 B [C]", configuration: configuration) {
+        blackHole(ed25519.verifyWithSodium())
     }
 
     let sha256 = SHA256Fixture()
-    Benchmark("SHA-256 64 B [wrapper]", configuration: configuration) { benchmark in
-        measuringThreadCPUTime(of: benchmark) {
-            for _ in benchmark.scaledIterations { blackHole(sha256.hashWithWrapper()) }
-        }
-    }
-    Benchmark("SHA-256 64 B [C]", configuration: configuration) { benchmark in
-        measuringThreadCPUTime(of: benchmark) {
-            for _ in benchmark.scaledIterations { blackHole(sha256.hashWithOpenSSL()) }
-        }
-    }
+    registerOperation("SHA-256 64 B [wrapper]", configuration: configuration) { blackHole(sha256.hashWithWrapper()) }
+    registerOperation("SHA-256 64 B [C]", configuration: configuration) { blackHole(sha256.hashWithOpenSSL()) }
 }

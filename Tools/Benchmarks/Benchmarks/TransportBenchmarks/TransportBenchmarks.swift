@@ -50,23 +50,11 @@ let benchmarks: @Sendable () -> Void = {
     )
 
     let x25519 = X25519Fixture()
-    Benchmark("X25519 sharedSecret", configuration: cryptoConfiguration) { benchmark in
-        measuringThreadCPUTime(of: benchmark) {
-            for _ in benchmark.scaledIterations { blackHole(x25519.sharedSecret()) }
-        }
-    }
-    Benchmark("X25519 key generation", configuration: cryptoConfiguration) { benchmark in
-        measuringThreadCPUTime(of: benchmark) {
-            for _ in benchmark.scaledIterations { blackHole(x25519.newKey()) }
-        }
-    }
+    registerOperation("X25519 sharedSecret", configuration: cryptoConfiguration) { blackHole(x25519.sharedSecret()) }
+    registerOperation("X25519 key generation", configuration: cryptoConfiguration) { blackHole(x25519.newKey()) }
 
     let packet = AESGCMPacketFixture()
-    Benchmark("AES-256-GCM seal+open 1100 B", configuration: cryptoConfiguration) { benchmark in
-        measuringThreadCPUTime(of: benchmark) {
-            for _ in benchmark.scaledIterations { packet.sealAndOpen() }
-        }
-    }
+    registerOperation("AES-256-GCM seal+open 1100 B", configuration: cryptoConfiguration) { packet.sealAndOpen() }
 
     let handshake = HandshakeFixture()
     Benchmark("Noise IK handshake", configuration: handshakeConfiguration) { benchmark in

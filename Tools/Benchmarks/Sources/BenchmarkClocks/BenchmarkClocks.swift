@@ -35,3 +35,15 @@ func nanoseconds(of clock: clockid_t) -> Int {
     precondition(clock_gettime(clock, &now) == 0, "clock_gettime(\(clock)) failed")
     return now.tv_sec * 1_000_000_000 + now.tv_nsec
 }
+
+/// Registers a benchmark whose sample runs `operation` once per scaled iteration, with the thread CPU time recorded
+/// as `threadCPUTime` (the shape of every single-operation benchmark in this package).
+public func registerOperation(
+    _ name: String, configuration: Benchmark.Configuration, _ operation: @escaping () -> Void
+) {
+    Benchmark(name, configuration: configuration) { benchmark in
+        measuringThreadCPUTime(of: benchmark) {
+            for _ in benchmark.scaledIterations { operation() }
+        }
+    }
+}
