@@ -73,7 +73,7 @@ public struct CookieMaker: Sendable {
         var message = address.hostBytes
         message += [UInt8(address.port >> 8), UInt8(address.port & 0xff)]
         let full = secret.withUnsafeBytes { key in
-            message.withUnsafeBytes { HMACSHA256.authenticationCode(for: [$0], key: key) }
+            message.withUnsafeBytes { HMACSHA256.authenticationCode(for: $0, key: key) }
         }
         return full.withUnsafeBytes { Bytes16($0.prefix(16))! }
     }

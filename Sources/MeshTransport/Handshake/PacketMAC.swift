@@ -28,7 +28,7 @@ public enum PacketMAC {
     /// The first 16 bytes of HMAC-SHA256(key, bytes).
     public static func mac(key: [UInt8], over bytes: ArraySlice<UInt8>) -> Bytes16 {
         let full = bytes.withUnsafeBytes { message in
-            key.withUnsafeBytes { k in HMACSHA256.authenticationCode(for: [message], key: k) }
+            key.withUnsafeBytes { k in HMACSHA256.authenticationCode(for: message, key: k) }
         }
         return full.withUnsafeBytes { Bytes16($0.prefix(16))! }
     }
