@@ -13,38 +13,57 @@ nonisolated(unsafe) let aes256GCMAlgorithm: OpaquePointer = {
 
 /// AES-256-GCM with a fixed key (NIST SP 800-38D), through OpenSSL's EVP interface: 96-bit nonces, 128-bit tags.
 ///
-/// The key schedule is set up once, in two reusable cipher contexts (one to seal, one to open); each call only
-/// resets the nonce, so sealing or opening a packet performs no allocation. Not thread-safe: one instance per
-/// session, used from the thread that owns the session. Contexts are freed (and their key material cleansed by
-/// OpenSSL) when the instance is released.
+/// The key schedule is set up once per direction, in a reusable cipher context made on first use (one to seal, one
+/// to open; a session's key and most handshake keys are only ever used in one direction, and one handshake key not at
+/// all); each call only resets the nonce, so sealing or opening a packet performs no allocation. Not thread-safe: one
+/// instance per session, used from the thread that owns the session. Contexts are freed (and their key material
+/// cleansed by OpenSSL) when the instance is released, and the key with them.
 public final class AES256GCM {
     /// Bytes in the authentication tag appended to every sealed message.
     public static let tagLength = 16
 
-    private let sealContext: OpaquePointer
-    private let openContext: OpaquePointer
+    private let key: SymmetricKey
+    private var sealState: OpaquePointer?
+    private var openState: OpaquePointer?
 
     /// A cipher keyed with `key`.
     public init(key: SymmetricKey) {
-        guard let seal = EVP_CIPHER_CTX_new(), let open = EVP_CIPHER_CTX_new() else {
-            preconditionFailure("EVP_CIPHER_CTX_new failed: out of memory")
-        }
-        sealContext = seal
-        openContext = open
-        key.withUnsafeBytes { raw in
-            let bytes = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
-            precondition(EVP_EncryptInit_ex(seal, aes256GCMAlgorithm, nil, nil, nil) == 1, "EVP_EncryptInit_ex failed")
-            precondition(copenssl_gcm_set_ivlen(seal, Int32(AESGCMNonce.length)) == 1, "GCM IV length refused")
-            precondition(EVP_EncryptInit_ex(seal, nil, nil, bytes, nil) == 1, "AES-256-GCM key setup failed")
-            precondition(EVP_DecryptInit_ex(open, aes256GCMAlgorithm, nil, nil, nil) == 1, "EVP_DecryptInit_ex failed")
-            precondition(copenssl_gcm_set_ivlen(open, Int32(AESGCMNonce.length)) == 1, "GCM IV length refused")
-            precondition(EVP_DecryptInit_ex(open, nil, nil, bytes, nil) == 1, "AES-256-GCM key setup failed")
-        }
+        self.key = key
     }
 
     deinit {
-        EVP_CIPHER_CTX_free(sealContext)
-        EVP_CIPHER_CTX_free(openContext)
+        if let sealState { EVP_CIPHER_CTX_free(sealState) }
+        if let openState { EVP_CIPHER_CTX_free(openState) }
+    }
+
+    /// The sealing context, keyed on first use.
+    private var sealContext: OpaquePointer {
+        if let sealState { return sealState }
+        let context = makeContext(encrypting: true)
+        sealState = context
+        return context
+    }
+
+    /// The opening context, keyed on first use.
+    private var openContext: OpaquePointer {
+        if let openState { return openState }
+        let context = makeContext(encrypting: false)
+        openState = context
+        return context
+    }
+
+    /// A context keyed for one direction. GCM's default IV length is the 96 bits used here, so none is set.
+    private func makeContext(encrypting: Bool) -> OpaquePointer {
+        guard let context = EVP_CIPHER_CTX_new() else { preconditionFailure("EVP_CIPHER_CTX_new failed: out of memory") }
+        key.withUnsafeBytes { raw in
+            let bytes = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+            let result =
+                encrypting
+                ? EVP_EncryptInit_ex(context, aes256GCMAlgorithm, nil, bytes, nil)
+                : EVP_DecryptInit_ex(context, aes256GCMAlgorithm, nil, bytes, nil)
+            precondition(result == 1, "AES-256-GCM key setup failed")
+        }
+        return context
     }
 
     /// Encrypts `plaintext` and writes ciphertext followed by the 16-byte tag into `output`.
