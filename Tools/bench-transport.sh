@@ -2,8 +2,9 @@
 # Runs the transport benchmarks (Tools/Benchmarks, target TransportBenchmarks, ordo-one/benchmark) in release mode and
 # prints, per operation, the median wall-clock and thread-CPU time, the rate one core sustains, heap allocations per
 # operation and, for the session paths, the datagrams each side sent per operation; then the figures derived from
-# them: handshakes per second per core (target >= 5,000) in X25519-equivalents, the responder's share, and the
-# per-packet overhead of the DATAGRAM path over the bare AES-256-GCM seal+open (target: 0 allocations per packet).
+# them: handshakes per second per core for each side (target >= 5,000) against the X25519 floor, both sides on one
+# core, and the per-packet overhead of the DATAGRAM path over the bare AES-256-GCM seal+open (target: 0 allocations
+# per packet).
 #
 # Usage: Tools/bench-transport.sh [--filter REGEX] [--skip REGEX]   (extra arguments go to `swift package benchmark`;
 # the derived lines need every benchmark, so use a filter only to look at single rows)
@@ -111,22 +112,24 @@ if not all(key in values for key, *_ in ROWS):
 
 dh, keygen, handshake, responder = (values[k]["cpu"] for k in ("dh", "keygen", "handshake", "responder"))
 aead, datagram, reliable = values["aead"], values["datagram"], values["reliable"]
-rate = 1e9 / handshake
-# Each side keeps DH(s, rs) per peer (Specs/transport.md, section 2), so a reconnecting peer's handshake costs
-# 3 sharedSecret + 1 key generation per side.
-floor = 6 * dh + 2 * keygen
-verdict = "met" if rate >= TARGET_HANDSHAKES_PER_SECOND else "MISSED"
+initiator = handshake - responder
+# A handshake runs on two nodes, each on its own core: the figure per core is the side each node runs. Each side
+# keeps DH(s, rs) per peer (Specs/transport.md, section 2), so a reconnecting peer's handshake costs 3 sharedSecret +
+# 1 key generation per side.
+side_floor = 3 * dh + keygen
+slowest_side_rate = 1e9 / max(initiator, responder)
+verdict = "met" if slowest_side_rate >= TARGET_HANDSHAKES_PER_SECOND else "MISSED"
 print()
 print("Derived (CPU p50):")
-print(f"  handshakes per second per core: {rate:,.0f} (wall clock: {1e9 / values['handshake']['wall']:,.0f});"
-      f" target >= {TARGET_HANDSHAKES_PER_SECOND:,}: {verdict}")
-print(f"    a handshake costs {handshake / dh:.1f} DH-equivalents (X25519 sharedSecret); its X25519 work, 6 sharedSecret"
-      f" + 2 key generations (DH(s, rs) kept),")
-print(f"    is {floor / dh:.1f} of them: X25519 alone caps one core at {1e9 / floor:,.0f} handshakes/s, and"
-      f" {100 * (handshake - floor) / handshake:.0f}% of a handshake is everything else")
-print(f"  responder share: {duration(responder)}, {100 * responder / handshake:.0f}% of a handshake,"
-      f" {responder / dh:.1f} DH-equivalents (its X25519 work: 3 sharedSecret + 1 key")
-print(f"    generation = {(3 * dh + keygen) / dh:.1f}); {1e9 / responder:,.0f} handshakes answered per second per core")
+print("  handshakes per second per core, each node running its own side:")
+print(f"    initiator {duration(initiator)}: {1e9 / initiator:,.0f}/s; responder {duration(responder)}:"
+      f" {1e9 / responder:,.0f}/s; target >= {TARGET_HANDSHAKES_PER_SECOND:,} per core: {verdict}")
+print(f"    a side's X25519 work (3 sharedSecret + 1 key generation) is {duration(side_floor)}, so X25519 alone caps a"
+      f" core at {1e9 / side_floor:,.0f}/s; everything else is")
+print(f"    {100 * (initiator - side_floor) / initiator:.0f}% of the initiator's side and"
+      f" {100 * (responder - side_floor) / responder:.0f}% of the responder's")
+print(f"  both sides on one core (two nodes' work): {duration(handshake)}, {1e9 / handshake:,.0f} handshakes/s (wall"
+      f" clock: {1e9 / values['handshake']['wall']:,.0f}); X25519 alone caps that at {1e9 / (2 * side_floor):,.0f}/s")
 print(f"  DATAGRAM path: {duration(datagram['cpu'])} per 1100-byte message = {datagram['cpu'] / aead['cpu']:.1f}x"
       f" the raw AES-256-GCM seal+open of 1100 B;")
 print(f"    {datagram['mallocs']:.3g} mallocs per message (target 0); one operation = A.send, B.receive of"
