@@ -10,6 +10,17 @@ extension Endpoint {
         _ frames: [SessionFrame], record: PacketRecord = PacketRecord(), to state: inout Peer, now: Instant,
         effects: inout [EndpointEffect]
     ) -> Bool {
+        var frames = frames
+        return transmit(&frames, record: record, to: &state, now: now, effects: &effects)
+    }
+
+    /// `transmit`, with the frames in an array the caller reuses (the owed ACK is inserted into it): the packet
+    /// path's way of sending without allocating.
+    @discardableResult
+    mutating func transmit(
+        _ frames: inout [SessionFrame], record: PacketRecord = PacketRecord(), to state: inout Peer, now: Instant,
+        effects: inout [EndpointEffect]
+    ) -> Bool {
         guard let address = state.address, var session = state.take(.current) else { return false }
         // A full tracker means the peer acknowledges nothing; nothing more goes out until it does or the probe
         // timer makes room.
@@ -17,7 +28,6 @@ extension Endpoint {
             state.current = session
             return false
         }
-        var frames = frames
         var record = record
         // Piggyback the ACK owed on the current session; ACKs owed on older sessions go in their own packets.
         if record.ack == nil, session.received.ackDeadline != nil, let ack = session.received.makeAckFrame(now: now) {
@@ -25,7 +35,7 @@ extension Endpoint {
             record.ack = (session.localIndex, ack)
         }
         let ackEliciting = frames.contains(where: \.isAckEliciting)
-        let (packet, number) = session.seal(frames)
+        let (packet, number) = session.seal(frames, into: buffers.take())
         session.sent.onPacketSent(
             number, size: packet.count, ackEliciting: ackEliciting, inFlight: ackEliciting, payload: record, now: now)
         if ackEliciting {
@@ -48,19 +58,36 @@ extension Endpoint {
         return true
     }
 
-    /// Sends datagram frames now, or queues the datagrams and starts a handshake.
-    mutating func sendFrames(
-        _ frames: [SessionFrame], to state: inout Peer, now: Instant, effects: inout [EndpointEffect]
+    /// Sends `message` in a DATAGRAM frame now, or queues it and starts a handshake.
+    mutating func sendDatagram(
+        _ message: [UInt8], to state: inout Peer, now: Instant, effects: inout [EndpointEffect]
     ) {
-        if transmit(frames, to: &state, now: now, effects: &effects) { return }
-        for case .datagram(let message) in frames {
-            if state.queue.count >= settings.maxQueuedMessagesPerPeer {
-                state.queue.removeFirst()
-                count(.queueOverflow)
-            }
-            state.queue.append(message)
+        var frames = borrowFrames()
+        frames.append(.datagram(message))
+        let sent = transmit(&frames, to: &state, now: now, effects: &effects)
+        giveBack(frames)
+        if sent { return }
+        if state.queue.count >= settings.maxQueuedMessagesPerPeer {
+            state.queue.removeFirst()
+            count(.queueOverflow)
         }
+        state.queue.append(message)
         if state.handshake == nil { startHandshake(&state, now: now, effects: &effects) }
+    }
+
+    /// The endpoint's reusable frame array, empty, to build one packet in; `giveBack(_:)` returns it. (A nested
+    /// borrow gets a new array, which only costs an allocation.)
+    mutating func borrowFrames() -> [SessionFrame] {
+        var frames = frameScratch
+        frameScratch = []
+        frames.removeAll(keepingCapacity: true)
+        return frames
+    }
+
+    /// Takes the frame array back, emptied (which releases the payloads it held).
+    mutating func giveBack(_ frames: consuming [SessionFrame]) {
+        frames.removeAll(keepingCapacity: true)
+        frameScratch = frames
     }
 
     /// Sends what the peer is owed and what the stream has, as congestion control and pacing allow: ACKs due on
@@ -68,7 +95,7 @@ extension Endpoint {
     mutating func flush(_ state: inout Peer, now: Instant, effects: inout [EndpointEffect]) {
         guard state.current?.canSend(now: now, settings: settings) == true, state.address != nil else { return }
         // ACKs owed on sessions other than the current one (the current one's ride along below).
-        for slot in [SessionSlot.previous, .next] {
+        for slot in SessionSlot.older {
             guard let deadline = state[slot]?.received.ackDeadline, deadline <= now, var session = state.take(slot)
             else { continue }
             let ack = session.received.makeAckFrame(now: now)
@@ -80,8 +107,10 @@ extension Endpoint {
             transmit([.ack(sessionIndex: remoteIndex, ack)], record: record, to: &state, now: now, effects: &effects)
         }
         state.pacedUntil = nil
+        var frames = borrowFrames()
+        defer { giveBack(frames) }
         for _ in 0..<settings.maxPacketsPerFlush {
-            var frames: [SessionFrame] = []
+            frames.removeAll(keepingCapacity: true)
             var record = PacketRecord()
             var budget = Session.maxPlaintext
             let streamReady = streamMaySend(&state, now: now)
@@ -114,7 +143,7 @@ extension Endpoint {
                 record.stream = (id, chunk.offset..<(chunk.offset + UInt64(chunk.bytes.count)))
             }
             guard !frames.isEmpty else { break }
-            transmit(frames, record: record, to: &state, now: now, effects: &effects)
+            transmit(&frames, record: record, to: &state, now: now, effects: &effects)
             if record.stream == nil { break }
         }
     }
@@ -163,13 +192,18 @@ extension Endpoint {
             count(.replayed)
             return
         }
-        guard let plaintext = session.open(datagram, counter: counter) else {
+        var plaintext = plaintextScratch
+        plaintextScratch = []
+        defer { plaintextScratch = plaintext }
+        guard session.open(datagram, counter: counter, into: &plaintext) else {
             state.put(session, slot)
             count(.decryptFailed)
             return
         }
-        let frames = try? SessionFrame.decodeAll(plaintext)
-        let ackEliciting = frames?.contains(where: \.isAckEliciting) ?? false
+        var frames = borrowFrames()
+        defer { giveBack(frames) }
+        let decoded = (try? SessionFrame.decodeAll(plaintext, into: &frames, buffers: &buffers)) != nil
+        let ackEliciting = decoded && frames.contains(where: \.isAckEliciting)
         // A counter above 2^62 - 1 cannot be acknowledged; such a session is near its end anyway.
         try? session.received.onPacketReceived(counter, ackEliciting: ackEliciting, now: now)
         let wasUp = state.current != nil
@@ -184,13 +218,16 @@ extension Endpoint {
         if priorHighest.map({ counter > $0 }) ?? true { state.address = source }
         state.awaitingAnswerSince = nil
         state.lastActivity = now
-        guard let frames else {
+        guard decoded else {
             count(.badFrames)
             return
         }
         if ackEliciting && state.unansweredSince == nil { state.unansweredSince = now }
         var answerNow = false
-        for frame in frames {
+        for index in frames.indices {
+            // Taken out of the array, so that a payload the endpoint is done with is the pool's only reference.
+            let frame = frames[index]
+            frames[index] = .padding
             switch frame {
             case .padding:
                 break
@@ -211,6 +248,7 @@ extension Endpoint {
                     violation(&state, effects: &effects)
                     return
                 }
+                buffers.give(chunk)
             case .maxData(let id, let limit):
                 if state.streamOut?.id == id, limit > state.streamOut!.limit { state.streamOut!.limit = limit }
             }

@@ -155,7 +155,7 @@ extension Endpoint {
         // Confirm the session to the responder with the queued messages and stream data, or a keepalive.
         let queued = state.queue
         state.queue.removeAll()
-        for message in queued { sendFrames([.datagram(message)], to: &state, now: now, effects: &effects) }
+        for message in queued { sendDatagram(message, to: &state, now: now, effects: &effects) }
         let hadStreamData = state.streamOut?.hasSendableData ?? false
         flush(&state, now: now, effects: &effects)
         if queued.isEmpty && !hadStreamData { transmit([], to: &state, now: now, effects: &effects) }

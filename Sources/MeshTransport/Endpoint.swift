@@ -77,6 +77,12 @@ public struct Endpoint {
     var staticSharedByKey: [X25519PublicKey: SymmetricKey] = [:]
     /// Datagrams dropped, by reason.
     public internal(set) var drops: [DropReason: Int] = [:]
+    /// Packet and message buffers for reuse (see `recycle(_:)`).
+    var buffers: BufferPool
+    /// The plaintext of the data packet being read, kept between packets for its capacity.
+    var plaintextScratch: [UInt8] = []
+    /// Frames of the packet being built or read, kept between packets for their capacity.
+    var frameScratch: [SessionFrame] = []
 
     /// An endpoint for `identity`.
     /// - Parameters:
@@ -98,6 +104,8 @@ public struct Endpoint {
         generator = Xoshiro256StarStar(seed: seed)
         rateLimiter = SourceRateLimiter(settings: settings.rateLimiter)
         loadWindow = (now, 0, 0)
+        buffers = BufferPool(limit: settings.maxPooledBuffers)
+        plaintextScratch.reserveCapacity(Limits.maxDatagramSize)
     }
 
     // MARK: Public inputs
@@ -105,10 +113,16 @@ public struct Endpoint {
     /// Records `address` for `peer` and starts a handshake unless a session is up or one is under way.
     public mutating func connect(
         to peer: NodeID, at address: SocketAddress, now: Instant
-    ) throws(SendError)
-        -> [EndpointEffect]
-    {
+    ) throws(SendError) -> [EndpointEffect] {
         var effects: [EndpointEffect] = []
+        try connect(to: peer, at: address, now: now, effects: &effects)
+        return effects
+    }
+
+    /// `connect(to:at:now:)`, appending its effects to `effects`.
+    public mutating func connect(
+        to peer: NodeID, at address: SocketAddress, now: Instant, effects: inout [EndpointEffect]
+    ) throws(SendError) {
         var state = try takePeer(peer)
         state.address = address
         state.lastActivity = now
@@ -117,12 +131,21 @@ public struct Endpoint {
         }
         peers[peer] = state
         finish(now: now, effects: &effects)
-        return effects
     }
 
     /// Sends `message` to `peer` as one datagram: now if a session is up, after the handshake otherwise (queued,
     /// bounded by `maxQueuedMessagesPerPeer`).
     public mutating func send(_ message: [UInt8], to peer: NodeID, now: Instant) throws(SendError) -> [EndpointEffect] {
+        var effects: [EndpointEffect] = []
+        try send(message, to: peer, now: now, effects: &effects)
+        return effects
+    }
+
+    /// `send(_:to:now:)`, appending its effects to `effects`: with an effects array the shell reuses (and the
+    /// packet buffers it recycles), sending a datagram allocates nothing.
+    public mutating func send(
+        _ message: [UInt8], to peer: NodeID, now: Instant, effects: inout [EndpointEffect]
+    ) throws(SendError) {
         guard message.count <= Self.maxDatagramMessage else {
             throw .messageTooLarge(message.count, limit: Self.maxDatagramMessage)
         }
@@ -137,11 +160,9 @@ public struct Endpoint {
             state.datagramBlocked = true
             throw .congested(peer)
         }
-        var effects: [EndpointEffect] = []
-        sendFrames([.datagram(message)], to: &state, now: now, effects: &effects)
+        sendDatagram(message, to: &state, now: now, effects: &effects)
         peers[peer] = state  // before `finish`, which reads every peer's deadline
         finish(now: now, effects: &effects)
-        return effects
     }
 
     /// Sends `message` (up to 1 MiB) on the peer's reliable, ordered stream: delivered exactly once and in order
@@ -151,9 +172,16 @@ public struct Endpoint {
     ///   acknowledgment (backpressure: try again after some are acknowledged).
     public mutating func sendReliable(
         _ message: [UInt8], to peer: NodeID, now: Instant
-    ) throws(SendError)
-        -> [EndpointEffect]
-    {
+    ) throws(SendError) -> [EndpointEffect] {
+        var effects: [EndpointEffect] = []
+        try sendReliable(message, to: peer, now: now, effects: &effects)
+        return effects
+    }
+
+    /// `sendReliable(_:to:now:)`, appending its effects to `effects`.
+    public mutating func sendReliable(
+        _ message: [UInt8], to peer: NodeID, now: Instant, effects: inout [EndpointEffect]
+    ) throws(SendError) {
         guard message.count <= Self.maxReliableMessage else {
             throw .messageTooLarge(message.count, limit: Self.maxReliableMessage)
         }
@@ -165,7 +193,6 @@ public struct Endpoint {
                 id: newStreamID(), capacity: settings.maxStreamSendBuffer, initialLimit: Self.streamWindow)
         }
         guard state.streamOut!.write(message) else { throw .sendBufferFull(peer) }
-        var effects: [EndpointEffect] = []
         if state.current == nil {
             if state.handshake == nil { startHandshake(&state, now: now, effects: &effects) }
         } else {
@@ -173,7 +200,6 @@ public struct Endpoint {
         }
         peers[peer] = state  // before `finish`, which reads every peer's deadline
         finish(now: now, effects: &effects)
-        return effects
     }
 
     /// Sends a PING to `peer`; when it is acknowledged, a `.pong` effect reports the round-trip time.
@@ -214,9 +240,26 @@ public struct Endpoint {
         return effects
     }
 
+    /// Hands back a buffer the endpoint gave out — the datagram of a `.send` effect once it is sent, the message of
+    /// a `.deliver` effect once it is consumed — so the next packet or message reuses its storage instead of
+    /// allocating. Optional: a buffer never recycled is simply released. Recycling one that is still in use elsewhere
+    /// is safe (the next writer copies it first), only wasted.
+    public mutating func recycle(_ buffer: consuming [UInt8]) {
+        buffers.give(buffer)
+    }
+
     /// Handles one datagram received from `source`.
     public mutating func receive(_ datagram: [UInt8], from source: SocketAddress, now: Instant) -> [EndpointEffect] {
         var effects: [EndpointEffect] = []
+        receive(datagram, from: source, now: now, effects: &effects)
+        return effects
+    }
+
+    /// `receive(_:from:now:)`, appending its effects to `effects`: with an effects array the shell reuses (and the
+    /// buffers it recycles), reading a data packet allocates nothing.
+    public mutating func receive(
+        _ datagram: [UInt8], from source: SocketAddress, now: Instant, effects: inout [EndpointEffect]
+    ) {
         if datagram.first == TransportPacket.Kind.data.rawValue {
             // Data packets, the bulk of traffic, are read in place rather than decoded into a copy.
             if let (index, counter) = try? TransportPacket.dataHeader(datagram) {
@@ -227,14 +270,14 @@ public struct Endpoint {
                 count(.malformed)
             }
             finish(now: now, effects: &effects)
-            return effects
+            return
         }
         let packet: TransportPacket
         do {
             packet = try TransportPacket.decode(datagram)
         } catch {
             count(.malformed)
-            return effects
+            return
         }
         switch packet {
         case .initiation(let initiation):
@@ -247,12 +290,17 @@ public struct Endpoint {
             preconditionFailure("data packets are handled before decoding")
         }
         finish(now: now, effects: &effects)
-        return effects
     }
 
     /// Runs every timer that is due at `now`.
     public mutating func timerFired(now: Instant) -> [EndpointEffect] {
         var effects: [EndpointEffect] = []
+        timerFired(now: now, effects: &effects)
+        return effects
+    }
+
+    /// `timerFired(now:)`, appending its effects to `effects`.
+    public mutating func timerFired(now: Instant, effects: inout [EndpointEffect]) {
         cookies.rotateIfDue(now: now, random: &random)
         for peer in peers.keys.sorted() {
             guard var state = checkOut(peer) else { continue }
@@ -260,7 +308,6 @@ public struct Endpoint {
             peers[peer] = state
         }
         finish(now: now, effects: &effects)
-        return effects
     }
 
     /// The earliest instant at which `timerFired` has work, if any.

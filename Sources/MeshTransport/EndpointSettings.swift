@@ -42,6 +42,9 @@ public struct EndpointSettings: Sendable {
     public var maxReassemblyBytes = 64 << 20
     /// Packets one flush may send to one peer before yielding to other inputs. Default 64.
     public var maxPacketsPerFlush = 64
+    /// Datagram-sized buffers kept for reuse (packets the shell recycles after sending them, messages it recycles
+    /// after handing them on): at 1200 bytes each, the default holds about 300 KB.
+    public var maxPooledBuffers = 256
 
     /// The defaults: network `main` and the values above.
     public init() {}

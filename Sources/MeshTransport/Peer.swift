@@ -129,6 +129,9 @@ struct Peer {
 /// responder and not yet confirmed (`next`).
 enum SessionSlot: CaseIterable {
     case current, next, previous
+
+    /// The slots other than the current one.
+    static let older: [SessionSlot] = [.previous, .next]
 }
 
 /// A handshake we initiated and are waiting to complete.

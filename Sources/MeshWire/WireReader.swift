@@ -143,6 +143,23 @@ public struct WireReader: Sendable {
         }
     }
 
+    /// Reads a varint length, then that many bytes, appended to `buffer`: a caller that reuses its buffers decodes
+    /// without allocating. On failure nothing is appended and the reader stays where it was.
+    public mutating func readLengthPrefixed(
+        _ field: StaticString, maxLength: Int = Limits.maxFieldSize, appendingTo buffer: inout [UInt8]
+    ) throws(WireError) {
+        let start = offset
+        let length = try readCount(field, max: maxLength)
+        do {
+            try need(length, field)
+        } catch {
+            offset = start
+            throw error
+        }
+        buffer.append(contentsOf: bytes[offset..<(offset + length)])
+        offset += length
+    }
+
     /// Reads a length-prefixed UTF-8 string of at most `maxLength` bytes.
     public mutating func readString(
         _ field: StaticString, maxLength: Int = Limits.maxTextSize

@@ -14,6 +14,13 @@ public struct WireWriter: Sendable {
         bytes.reserveCapacity(capacity)
     }
 
+    /// An empty writer that writes into `buffer`'s storage (its contents are discarded, its capacity kept): with a
+    /// buffer handed back after use, encoding needs no allocation.
+    public init(reusing buffer: consuming [UInt8]) {
+        buffer.removeAll(keepingCapacity: true)
+        bytes = buffer
+    }
+
     /// The number of bytes written so far.
     public var count: Int { bytes.count }
 

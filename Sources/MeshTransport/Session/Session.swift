@@ -62,11 +62,16 @@ struct Session {
     /// Encodes `frames` and encrypts them into a data packet with the next counter (the packet number).
     ///
     /// The frames are written straight into the packet after its header and encrypted in place, with the header
-    /// read from the same buffer as associated data: the packet is the only allocation.
-    mutating func seal(_ frames: [SessionFrame]) -> (packet: [UInt8], number: UInt64) {
+    /// read from the same buffer as associated data. The packet is written into `buffer` (a recycled one from the
+    /// endpoint's pool, so that sealing allocates nothing), or a new array when it cannot hold a datagram.
+    mutating func seal(
+        _ frames: [SessionFrame], into buffer: consuming [UInt8] = []
+    ) -> (packet: [UInt8], number: UInt64) {
         let counter = sendCounter
         sendCounter += 1
-        var writer = WireWriter(capacity: Limits.maxDatagramSize)
+        var writer =
+            buffer.capacity >= Limits.maxDatagramSize
+            ? WireWriter(reusing: buffer) : WireWriter(capacity: Limits.maxDatagramSize)
         writer.writeUInt8(TransportPacket.Kind.data.rawValue)
         writer.writeUInt8(0)
         writer.writeUInt16(0)
@@ -79,7 +84,7 @@ struct Session {
         writer.writeUInt64(0)
         var packet = writer.take()
         let header = TransportPacket.dataHeaderLength
-        packet.withUnsafeMutableBytes { raw in
+        _ = packet.withUnsafeMutableBytes { raw in
             sender.seal(
                 UnsafeRawBufferPointer(rebasing: raw[header..<(header + plaintextCount)]),
                 nonce: AESGCMNonce(counter: counter), authenticating: UnsafeRawBufferPointer(rebasing: raw[0..<header]),
@@ -88,14 +93,16 @@ struct Session {
         return (packet, counter)
     }
 
-    /// Decrypts the data packet `datagram` (whose header names this session and `counter`); nil if it is a replay,
+    /// Decrypts the data packet `datagram` (whose header names this session and `counter`) into `plaintext`
+    /// (replacing its contents; a buffer the endpoint reuses, so opening allocates nothing); false if it is a replay,
     /// too old, or does not authenticate. The header is authenticated as associated data, so a forged index or
-    /// counter fails here. Reads straight from the datagram: the plaintext is the only allocation.
-    mutating func open(_ datagram: [UInt8], counter: UInt64) -> [UInt8]? {
-        guard replay.wouldAccept(counter) else { return nil }
+    /// counter fails here.
+    mutating func open(_ datagram: [UInt8], counter: UInt64, into plaintext: inout [UInt8]) -> Bool {
+        guard replay.wouldAccept(counter) else { return false }
         let header = TransportPacket.dataHeaderLength
         let plaintextCount = datagram.count - header - AES256GCM.tagLength
-        var plaintext = [UInt8](repeating: 0, count: plaintextCount)
+        plaintext.removeAll(keepingCapacity: true)
+        plaintext.append(contentsOf: repeatElement(0, count: plaintextCount))
         let opened = datagram.withUnsafeBytes { raw in
             plaintext.withUnsafeMutableBytes { output in
                 (try? receiver.open(
@@ -103,9 +110,9 @@ struct Session {
                     authenticating: UnsafeRawBufferPointer(rebasing: raw[0..<header]), into: output)) != nil
             }
         }
-        guard opened else { return nil }
+        guard opened else { return false }
         _ = replay.accept(counter)
-        return plaintext
+        return true
     }
 
     /// The highest counter received so far.

@@ -100,8 +100,19 @@ public enum SessionFrame: Equatable, Sendable {
 
     /// Decodes every frame of a plaintext. Padding is dropped from the result.
     public static func decodeAll(_ plaintext: [UInt8]) throws(WireError) -> [SessionFrame] {
-        var reader = WireReader(plaintext)
         var frames: [SessionFrame] = []
+        var buffers = BufferPool(limit: 0)
+        try decodeAll(plaintext, into: &frames, buffers: &buffers)
+        return frames
+    }
+
+    /// Decodes every frame of a plaintext, appending them to `frames` (padding dropped); DATAGRAM and STREAM
+    /// payloads are copied into buffers from `buffers`, so that a receiver that reuses its frame array and gets its
+    /// buffers back decodes without allocating. On failure, `frames` holds the frames decoded before the bad one.
+    static func decodeAll(
+        _ plaintext: [UInt8], into frames: inout [SessionFrame], buffers: inout BufferPool
+    ) throws(WireError) {
+        var reader = WireReader(plaintext)
         while !reader.isAtEnd {
             let type = try reader.readVarint("frame type")
             switch Kind(rawValue: type) {
@@ -110,7 +121,9 @@ public enum SessionFrame: Equatable, Sendable {
             case .ping:
                 frames.append(.ping)
             case .datagram:
-                frames.append(.datagram(try reader.readLengthPrefixed("datagram", maxLength: Limits.maxDatagramSize)))
+                var message = buffers.take()
+                try reader.readLengthPrefixed("datagram", maxLength: Limits.maxDatagramSize, appendingTo: &message)
+                frames.append(.datagram(message))
             case .close:
                 let code = try reader.readVarint("close code")
                 let reason = try reader.readString("close reason", maxLength: maxReasonLength)
@@ -121,7 +134,8 @@ public enum SessionFrame: Equatable, Sendable {
             case .stream:
                 let id = try reader.readUInt32("stream id")
                 let offset = try reader.readVarint("stream offset")
-                let bytes = try reader.readLengthPrefixed("stream data", maxLength: Limits.maxDatagramSize)
+                var bytes = buffers.take()
+                try reader.readLengthPrefixed("stream data", maxLength: Limits.maxDatagramSize, appendingTo: &bytes)
                 guard offset <= Varint.max - UInt64(bytes.count) else {
                     throw .oversized(field: "stream offset", length: offset, limit: Varint.max - UInt64(bytes.count))
                 }
@@ -133,7 +147,6 @@ public enum SessionFrame: Equatable, Sendable {
                 throw .unknownType(context: "session frame", type: type)
             }
         }
-        return frames
     }
 
     /// `text` cut at a character boundary to at most `maxReasonLength` UTF-8 bytes.

@@ -39,6 +39,7 @@ final class SessionLink {
     private(set) var now = Instant(nanosecondsSinceEpoch: 1_700_000_000_000_000_000)
     private(set) var counters = Counters()
     private var inFlight: [(to: Side, datagram: [UInt8])] = []
+    private var effects: [EndpointEffect] = []
     private var next = 0
     private var wakeA: Instant?
     private var wakeB: Instant?
@@ -83,12 +84,14 @@ final class SessionLink {
         if let deadline = wakeA, deadline <= now {
             wakeA = nil
             counters.timerCalls += 1
-            take(a.timerFired(now: now), from: .a)
+            a.timerFired(now: now, effects: &effects)
+            takeEffects(from: .a)
         }
         if let deadline = wakeB, deadline <= now {
             wakeB = nil
             counters.timerCalls += 1
-            take(b.timerFired(now: now), from: .b)
+            b.timerFired(now: now, effects: &effects)
+            takeEffects(from: .b)
         }
         runUntilQuiet()
     }
@@ -97,9 +100,18 @@ final class SessionLink {
         while next < inFlight.count {
             let (side, datagram) = inFlight[next]
             next += 1
+            // The datagram was sealed by the other side; once read, its buffer goes back to that side's pool, as the
+            // runtime gives a sent packet's buffer back.
+            inFlight[next - 1].datagram = []
             switch side {
-            case .a: take(a.receive(datagram, from: Self.addressB, now: now), from: .a)
-            case .b: take(b.receive(datagram, from: Self.addressA, now: now), from: .b)
+            case .a:
+                a.receive(datagram, from: Self.addressB, now: now, effects: &effects)
+                b.recycle(datagram)
+                takeEffects(from: .a)
+            case .b:
+                b.receive(datagram, from: Self.addressA, now: now, effects: &effects)
+                a.recycle(datagram)
+                takeEffects(from: .b)
             }
         }
         inFlight.removeAll(keepingCapacity: true)
@@ -108,7 +120,16 @@ final class SessionLink {
 
     /// Carries out the effects of one call on `side`'s endpoint.
     private func take(_ effects: [EndpointEffect], from side: Side) {
-        for effect in effects {
+        self.effects = effects
+        takeEffects(from: side)
+    }
+
+    /// Carries out `effects` (reused between calls, so the link allocates nothing per packet) and empties it;
+    /// delivered messages are counted and their buffers given back to the receiver.
+    private func takeEffects(from side: Side) {
+        for index in effects.indices {
+            let effect = effects[index]
+            effects[index] = .wake(at: now)
             switch effect {
             case .send(let datagram, _):
                 switch side {
@@ -124,10 +145,14 @@ final class SessionLink {
                 case .a: wakeA = deadline
                 case .b: wakeB = deadline
                 }
-            case .deliver:
+            case .deliver(let message, _):
                 switch side {
-                case .a: counters.deliveredToA += 1
-                case .b: counters.deliveredToB += 1
+                case .a:
+                    counters.deliveredToA += 1
+                    a.recycle(message)
+                case .b:
+                    counters.deliveredToB += 1
+                    b.recycle(message)
                 }
             case .sessionUp, .pong, .writable:
                 break
@@ -135,5 +160,6 @@ final class SessionLink {
                 preconditionFailure("the session with \(peer.shortText)… went down (\(reason)) at \(now)")
             }
         }
+        effects.removeAll(keepingCapacity: true)
     }
 }
