@@ -65,7 +65,7 @@ extension Endpoint {
         var frames = borrowFrames()
         frames.append(.datagram(message))
         let sent = transmit(&frames, to: &state, now: now, effects: &effects)
-        giveBack(frames)
+        giveBack(&frames)
         if sent { return }
         if state.queue.count >= settings.maxQueuedMessagesPerPeer {
             state.queue.removeFirst()
@@ -84,8 +84,11 @@ extension Endpoint {
         return frames
     }
 
-    /// Takes the frame array back, emptied (which releases the payloads it held).
-    mutating func giveBack(_ frames: consuming [SessionFrame]) {
+    /// Takes the frame array back, emptied (which releases the payloads it held), unless the one kept is larger;
+    /// `frames` is left empty, so the endpoint holds the only reference and reuses the storage in place.
+    mutating func giveBack(_ frames: inout [SessionFrame]) {
+        defer { frames = [] }
+        guard frames.capacity >= frameScratch.capacity else { return }
         frames.removeAll(keepingCapacity: true)
         frameScratch = frames
     }
@@ -108,7 +111,7 @@ extension Endpoint {
         }
         state.pacedUntil = nil
         var frames = borrowFrames()
-        defer { giveBack(frames) }
+        defer { giveBack(&frames) }
         for _ in 0..<settings.maxPacketsPerFlush {
             frames.removeAll(keepingCapacity: true)
             var record = PacketRecord()
@@ -136,14 +139,22 @@ extension Endpoint {
                 state.announceMaxData = false
                 budget -= frame.encodedSize
             }
+            // The chunk is copied into a recycled buffer, which goes back to the pool once the packet is sealed.
+            var chunk = buffers.take()
             if streamReady, let id = state.streamOut?.id,
-                let chunk = state.streamOut!.nextChunk(maxBytes: budget - SessionFrame.streamOverhead)
+                let offset = state.streamOut!.nextChunk(
+                    maxBytes: budget - SessionFrame.streamOverhead, into: &chunk)
             {
-                frames.append(.stream(streamID: id, offset: chunk.offset, bytes: chunk.bytes))
-                record.stream = (id, chunk.offset..<(chunk.offset + UInt64(chunk.bytes.count)))
+                frames.append(.stream(streamID: id, offset: offset, bytes: chunk))
+                record.stream = (id, offset..<(offset + UInt64(chunk.count)))
             }
-            guard !frames.isEmpty else { break }
+            guard !frames.isEmpty else {
+                buffers.give(chunk)
+                break
+            }
             transmit(&frames, record: record, to: &state, now: now, effects: &effects)
+            frames.removeAll(keepingCapacity: true)
+            buffers.give(chunk)
             if record.stream == nil { break }
         }
     }
@@ -201,7 +212,7 @@ extension Endpoint {
             return
         }
         var frames = borrowFrames()
-        defer { giveBack(frames) }
+        defer { giveBack(&frames) }
         let decoded = (try? SessionFrame.decodeAll(plaintext, into: &frames, buffers: &buffers)) != nil
         let ackEliciting = decoded && frames.contains(where: \.isAckEliciting)
         // A counter above 2^62 - 1 cannot be acknowledged; such a session is near its end anyway.
@@ -253,6 +264,8 @@ extension Endpoint {
                 if state.streamOut?.id == id, limit > state.streamOut!.limit { state.streamOut!.limit = limit }
             }
         }
+        // Handed back before the answer and the flush below, which build packets in the same array.
+        giveBack(&frames)
         if answerNow, var current = state.take(.current) {
             // A PING is answered at once, so that the sender's RTT sample has no acknowledgment delay in it.
             let ack = current.received.makeAckFrame(now: now)
@@ -273,9 +286,15 @@ extension Endpoint {
         _ ack: AckFrame, sessionIndex: UInt32, state: inout Peer, now: Instant, effects: inout [EndpointEffect]
     ) -> Bool {
         if let slot = state.slot(ofLocalIndex: sessionIndex), var session = state.take(slot) {
-            let outcome: AckOutcome<PacketRecord>
+            var outcome = ackOutcomeScratch
+            ackOutcomeScratch = AckOutcome()
+            defer {
+                outcome.acknowledged.removeAll(keepingCapacity: true)
+                outcome.lost.removeAll(keepingCapacity: true)
+                ackOutcomeScratch = outcome
+            }
             do {
-                outcome = try session.sent.onAckReceived(ack, now: now)
+                try session.sent.onAckReceived(ack, now: now, into: &outcome)
             } catch {
                 state.put(consume session, slot)
                 return false
@@ -339,10 +358,18 @@ extension Endpoint {
             count(.reassemblyFull)
             return true
         }
-        let messages: [[UInt8]]
+        // Out of the peer while it changes, so that its buffers have one owner and change in place.
+        state.streamIn = nil
+        var messages = messageScratch
+        messageScratch = []
+        defer {
+            messages.removeAll(keepingCapacity: true)
+            messageScratch = messages
+        }
         do {
-            messages = try receiver.receive(offset: offset, bytes: bytes)
+            try receiver.receive(offset: offset, bytes: bytes, messages: &messages, buffers: &buffers)
         } catch {
+            state.streamIn = receiver
             return false
         }
         reassemblyBytes += receiver.pendingBytes - pendingBefore

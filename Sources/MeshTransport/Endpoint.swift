@@ -83,6 +83,10 @@ public struct Endpoint {
     var plaintextScratch: [UInt8] = []
     /// Frames of the packet being built or read, kept between packets for their capacity.
     var frameScratch: [SessionFrame] = []
+    /// Messages completed by the stream chunk being read, kept between chunks for its capacity.
+    var messageScratch: [[UInt8]] = []
+    /// The outcome of the ACK being applied, kept between ACKs for its arrays' capacity.
+    var ackOutcomeScratch = AckOutcome<PacketRecord>()
 
     /// An endpoint for `identity`.
     /// - Parameters:

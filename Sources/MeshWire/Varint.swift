@@ -27,6 +27,16 @@ public enum Varint {
         return writer.bytes
     }
 
+    /// Appends the shortest encoding of `value` to `bytes`, without an intermediate array (RFC 9000, section 16:
+    /// the two top bits of the first byte give the length, 1, 2, 4 or 8 bytes, big-endian).
+    public static func append(_ value: UInt64, to bytes: inout [UInt8]) {
+        let length = encodedLength(of: value)
+        let encoded = value | UInt64(length.trailingZeroBitCount) << (8 * length - 2)
+        for shift in stride(from: 8 * (length - 1), through: 0, by: -8) {
+            bytes.append(UInt8(truncatingIfNeeded: encoded >> UInt64(shift)))
+        }
+    }
+
     /// Decodes one varint that fills `bytes` exactly.
     public static func decode(_ bytes: [UInt8]) throws(WireError) -> UInt64 {
         var reader = WireReader(bytes)

@@ -64,4 +64,22 @@ import Testing
             #expect((try? Varint.decode(Varint.encode(value))) == value)
         }
     }
+
+    @Test("appending a varint to existing bytes writes the same encoding as encode, after what was there")
+    func appendMatchesEncode() async {
+        await propertyCheck(input: Gen.uint64(in: 0...Varint.max), Gen.uint8().array(of: 0...4)) { value, prefix in
+            var bytes = prefix
+            Varint.append(value, to: &bytes)
+            #expect(bytes == prefix + Varint.encode(value))
+        }
+    }
+
+    @Test("appending the largest value of each length gives 1, 2, 4 and 8 bytes",
+        arguments: [(UInt64(63), 1), (16383, 2), (1_073_741_823, 4), (Varint.max, 8)])
+    func appendLengths(value: UInt64, length: Int) throws {
+        var bytes: [UInt8] = []
+        Varint.append(value, to: &bytes)
+        #expect(bytes.count == length)
+        #expect(try Varint.decode(bytes) == value)
+    }
 }

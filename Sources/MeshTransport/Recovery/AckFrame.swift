@@ -24,7 +24,7 @@ public struct AckFrame: Hashable, Sendable {
     static let maxAckDelayUnits = UInt64(Int64.max / ackDelayUnit.nanoseconds)
 
     /// The acknowledged packet numbers as disjoint, non-adjacent ranges in descending order; never empty.
-    public let ranges: [ClosedRange<UInt64>]
+    public let ranges: AckRanges
     /// How long the receiver held the largest acknowledged packet before sending this frame, a multiple of
     /// `ackDelayUnit`.
     public let ackDelay: Duration
@@ -40,6 +40,12 @@ public struct AckFrame: Hashable, Sendable {
     ///   - ackDelay: non-negative; rounded down to a multiple of `ackDelayUnit`, the resolution of the wire field.
     public init(ranges: [ClosedRange<UInt64>], ackDelay: Duration) {
         precondition(!ranges.isEmpty, "an ACK frame acknowledges at least one packet")
+        self.init(ranges: AckRanges(ranges), ackDelay: ackDelay)
+    }
+
+    /// A frame acknowledging `ranges` (as in `init(ranges:ackDelay:)`), which a receiver builds without allocating
+    /// when there is one range.
+    public init(ranges: AckRanges, ackDelay: Duration) {
         precondition(ranges.count <= Self.maxRanges, "\(ranges.count) ACK ranges; at most \(Self.maxRanges)")
         precondition(ranges[0].upperBound <= Varint.max, "packet number \(ranges[0].upperBound) above 2^62 - 1")
         for (higher, lower) in zip(ranges, ranges.dropFirst()) {
@@ -52,7 +58,7 @@ public struct AckFrame: Hashable, Sendable {
         self.ackDelay = Self.ackDelayUnit * (ackDelay.nanoseconds / Self.ackDelayUnit.nanoseconds)
     }
 
-    private init(validatedRanges: [ClosedRange<UInt64>], ackDelayUnits: UInt64) {
+    private init(validatedRanges: AckRanges, ackDelayUnits: UInt64) {
         self.ranges = validatedRanges
         self.ackDelay = Self.ackDelayUnit * Int64(ackDelayUnits)
     }
@@ -114,8 +120,7 @@ public struct AckFrame: Hashable, Sendable {
                     reason: "\(firstRange) packets below largest acknowledged \(largest) reach below packet number 0")
             }
             var smallest = largest - firstRange
-            var ranges = [smallest...largest]
-            ranges.reserveCapacity(Int(additionalRanges) + 1)
+            var ranges = AckRanges(first: smallest...largest)
             for _ in 0..<additionalRanges {
                 let gap = try reader.readVarint("ACK gap")
                 guard smallest >= 2, gap <= smallest - 2 else {

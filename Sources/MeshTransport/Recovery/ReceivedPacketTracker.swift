@@ -107,7 +107,9 @@ public struct ReceivedPacketTracker: Hashable, Sendable {
         ackElicitingSinceLastAck = 0
         ackDeadline = nil
         guard let top = received.first else { return nil }
-        return AckFrame(ranges: received.map(\.numbers), ackDelay: max(now - top.largestReceivedAt, .zero))
+        var ranges = AckRanges(first: top.numbers)
+        for range in received.dropFirst() { ranges.append(range.numbers) }
+        return AckFrame(ranges: ranges, ackDelay: max(now - top.largestReceivedAt, .zero))
     }
 
     /// The peer acknowledged a packet that carried `frame`: it has seen those numbers reported, so stop reporting
@@ -116,29 +118,40 @@ public struct ReceivedPacketTracker: Hashable, Sendable {
     /// - Complexity: O(ranges in `frame` × `settings.maxRanges`).
     public mutating func onAckFrameAcknowledged(_ frame: AckFrame) {
         confirmedThrough = max(confirmedThrough ?? frame.largestAcknowledged, frame.largestAcknowledged)
+        // In place: each range is trimmed to what the frame did not confirm; a range the confirmed one splits in
+        // two gives its upper part in place and its lower part right after (still descending).
         for confirmed in frame.ranges {
-            var remaining: [Received] = []
-            for range in received {
+            var index = 0
+            while index < received.count {
+                let range = received[index]
                 guard range.numbers.overlaps(confirmed) else {
-                    remaining.append(range)
+                    index += 1
                     continue
                 }
-                if range.numbers.upperBound > confirmed.upperBound {
-                    remaining.append(
-                        Received(
-                            numbers: (confirmed.upperBound + 1)...range.numbers.upperBound,
-                            largestReceivedAt: range.largestReceivedAt))
-                }
-                if range.numbers.lowerBound < confirmed.lowerBound {
-                    // When the lower part's largest arrived was not recorded; the range's time stands in for it
-                    // (the peer never subtracts more than max_ack_delay, nor below min_rtt).
-                    remaining.append(
+                let keepsUpper = range.numbers.upperBound > confirmed.upperBound
+                let keepsLower = range.numbers.lowerBound < confirmed.lowerBound
+                // When the lower part's largest arrived was not recorded; the range's time stands in for it (the
+                // peer never subtracts more than max_ack_delay, nor below min_rtt).
+                switch (keepsUpper, keepsLower) {
+                case (true, true):
+                    received[index].numbers = (confirmed.upperBound + 1)...range.numbers.upperBound
+                    received.insert(
                         Received(
                             numbers: range.numbers.lowerBound...(confirmed.lowerBound - 1),
-                            largestReceivedAt: range.largestReceivedAt))
+                            largestReceivedAt: range.largestReceivedAt),
+                        at: index + 1)
+                    index += 2
+                case (true, false):
+                    received[index].numbers = (confirmed.upperBound + 1)...range.numbers.upperBound
+                    index += 1
+                case (false, true):
+                    received[index].numbers = range.numbers.lowerBound...(confirmed.lowerBound - 1)
+                    index += 1
+                case (false, false):
+                    received.remove(at: index)
                 }
             }
-            received = Array(remaining.prefix(settings.maxRanges))
+            if received.count > settings.maxRanges { received.removeLast(received.count - settings.maxRanges) }
         }
     }
 

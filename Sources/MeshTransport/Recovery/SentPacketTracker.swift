@@ -135,25 +135,38 @@ public struct SentPacketTracker<Payload> {
     ///   `largestSent`; the state is unchanged and the session should be closed.
     /// - Complexity: O(tracked packets + ranges).
     public mutating func onAckReceived(_ ack: AckFrame, now: Instant) throws(RecoveryError) -> AckOutcome<Payload> {
+        var outcome = AckOutcome<Payload>()
+        try onAckReceived(ack, now: now, into: &outcome)
+        return outcome
+    }
+
+    /// `onAckReceived(_:now:)`, writing into `outcome`, which is emptied first and keeps its arrays' capacity: a
+    /// caller that keeps one outcome between ACKs processes them without allocating.
+    public mutating func onAckReceived(
+        _ ack: AckFrame, now: Instant, into outcome: inout AckOutcome<Payload>
+    ) throws(RecoveryError) {
+        outcome.acknowledged.removeAll(keepingCapacity: true)
+        outcome.lost.removeAll(keepingCapacity: true)
+        outcome.rttSample = nil
+        outcome.persistentCongestion = false
         guard let largestSent, ack.largestAcknowledged <= largestSent else {
             throw .acknowledgedUnsentPacket(largestAcknowledged: ack.largestAcknowledged, largestSent: largestSent)
         }
         largestAcknowledged = max(largestAcknowledged ?? ack.largestAcknowledged, ack.largestAcknowledged)
 
-        let acknowledged = removeAcknowledged(by: ack)
-        guard let largestNewlyAcknowledged = acknowledged.last else { return AckOutcome() }
+        removeAcknowledged(by: ack, into: &outcome.acknowledged)
+        guard let largestNewlyAcknowledged = outcome.acknowledged.last else { return }
 
-        var rttSample: Duration?
-        if largestNewlyAcknowledged.number == ack.largestAcknowledged, acknowledged.contains(where: \.isAckEliciting) {
+        if largestNewlyAcknowledged.number == ack.largestAcknowledged,
+            outcome.acknowledged.contains(where: \.isAckEliciting)
+        {
             let sample = now - largestNewlyAcknowledged.timeSent
             rtt.addSample(sample, ackDelay: ack.ackDelay, maxAckDelay: settings.peerMaxAckDelay, now: now)
-            rttSample = rtt.latestRTT
+            outcome.rttSample = rtt.latestRTT
         }
-        let lost = detectAndRemoveLostPackets(now: now)
+        detectAndRemoveLostPackets(now: now, into: &outcome.lost)
         ptoCount = 0
-        return AckOutcome(
-            acknowledged: acknowledged, lost: lost, rttSample: rttSample,
-            persistentCongestion: establishesPersistentCongestion(lost))
+        outcome.persistentCongestion = establishesPersistentCongestion(outcome.lost)
     }
 
     /// Handles the loss detection timer (RFC 9002, appendix A.9): declares packets lost by the time threshold, or,
@@ -200,24 +213,21 @@ public struct SentPacketTracker<Payload> {
         }
     }
 
-    /// Removes and returns the tracked packets `ack` covers, ascending. Packets and ranges are both sorted, so one
-    /// merge pass suffices.
-    private mutating func removeAcknowledged(by ack: AckFrame) -> [SentPacket<Payload>] {
-        // `packets` ascends by number and the ranges descend: each range is found by binary search and its run
-        // removed in place (the deque moves whichever side of it is shorter), highest range first so that
-        // removing a run never shifts a run still to be found. O(ranges × log n + acknowledged + moved).
-        var runs: [[SentPacket<Payload>]] = []
-        for range in ack.ranges {
+    /// Removes the tracked packets `ack` covers and appends them to `acknowledged`, ascending.
+    private mutating func removeAcknowledged(by ack: AckFrame, into acknowledged: inout [SentPacket<Payload>]) {
+        // `packets` ascends by number; the ranges are taken lowest first, so the runs append in ascending order.
+        // Each is found by binary search and removed in place (the deque moves whichever side of it is shorter).
+        // O(ranges × log n + acknowledged + moved), no allocation once `acknowledged` has grown to its size.
+        let first = acknowledged.count
+        for range in ack.ranges.reversed() {
             let start = firstIndex(numberAtLeast: range.lowerBound)
             var end = start
             while end < packets.count && packets[end].number <= range.upperBound { end += 1 }
             guard start < end else { continue }
-            runs.append(Array(packets[start..<end]))
+            acknowledged.append(contentsOf: packets[start..<end])
             packets.removeSubrange(start..<end)
         }
-        let acknowledged = Array(runs.reversed().joined())
-        acknowledged.forEach { forget($0) }
-        return acknowledged
+        for index in first..<acknowledged.count { forget(acknowledged[index]) }
     }
 
     /// The index of the first tracked packet whose number is at least `number` (`packets.count` if none).
@@ -235,8 +245,15 @@ public struct SentPacketTracker<Payload> {
     /// that are `packetThreshold` numbers older, or older than the loss delay, are lost; the earliest time another
     /// would become lost is kept as `lossTime`.
     private mutating func detectAndRemoveLostPackets(now: Instant) -> [SentPacket<Payload>] {
+        var lost: [SentPacket<Payload>] = []
+        detectAndRemoveLostPackets(now: now, into: &lost)
+        return lost
+    }
+
+    /// `detectAndRemoveLostPackets(now:)`, appending the lost packets to `lost`.
+    private mutating func detectAndRemoveLostPackets(now: Instant, into lost: inout [SentPacket<Payload>]) {
         lossTime = nil
-        guard let largestAcknowledged else { return [] }
+        guard let largestAcknowledged else { return }
         let base = max(rtt.latestRTT, rtt.smoothedRTT)
         let lossDelay = max(
             base * settings.timeThresholdNumerator / settings.timeThresholdDenominator, RTTEstimator.granularity)
@@ -253,10 +270,10 @@ public struct SentPacketTracker<Payload> {
             }
             lostCount += 1
         }
-        let lost = Array(packets.prefix(lostCount))
+        let first = lost.count
+        lost.append(contentsOf: packets.prefix(lostCount))
         packets.removeFirst(lostCount)
-        lost.forEach { forget($0) }
-        return lost
+        for index in first..<lost.count { forget(lost[index]) }
     }
 
     /// Declares the oldest outstanding packets lost until `count` more packets fit, counting forgettable packets

@@ -41,18 +41,30 @@ struct StreamReceiver {
 
     /// Takes a chunk; returns the messages it completes.
     mutating func receive(offset: UInt64, bytes: [UInt8]) throws(Violation) -> [[UInt8]] {
+        var messages: [[UInt8]] = []
+        var buffers = BufferPool(limit: 0)
+        try receive(offset: offset, bytes: bytes, messages: &messages, buffers: &buffers)
+        return messages
+    }
+
+    /// `receive(offset:bytes:)`, appending the completed messages to `messages`; a message that fits a datagram
+    /// buffer is copied into one from `buffers` (delivered and recycled, so receiving allocates nothing), a larger
+    /// one into its own array.
+    mutating func receive(
+        offset: UInt64, bytes: [UInt8], messages: inout [[UInt8]], buffers: inout BufferPool
+    ) throws(Violation) {
         let end = offset + UInt64(bytes.count)
         guard end <= limit else { throw .dataBeyondLimit(offset: end, limit: limit) }
-        guard end > contiguousEnd else { return [] }
+        guard end > contiguousEnd else { return }
         if offset > contiguousEnd {
-            if let existing = pending[offset], existing.count >= bytes.count { return [] }
+            if let existing = pending[offset], existing.count >= bytes.count { return }
             let growth = bytes.count - (pending[offset]?.count ?? 0)
             // Overlapping or tiny chunks could otherwise hold many copies of the window or make merging slow: cap
             // both the bytes and the number of chunks held; a refused chunk is simply sent again later.
-            guard pendingBytes + growth <= Int(window), pending.count < Self.maxPendingChunks else { return [] }
+            guard pendingBytes + growth <= Int(window), pending.count < Self.maxPendingChunks else { return }
             pendingBytes += growth
             pending[offset] = bytes
-            return []
+            return
         }
         assembly.append(contentsOf: bytes[Int(contiguousEnd - offset)...])
         contiguousEnd = end
@@ -66,11 +78,12 @@ struct StreamReceiver {
                 contiguousEnd = chunkEnd
             }
         }
-        return try splitMessages()
+        try splitMessages(into: &messages, buffers: &buffers)
     }
 
-    private mutating func splitMessages() throws(Violation) -> [[UInt8]] {
-        var messages: [[UInt8]] = []
+    private mutating func splitMessages(
+        into messages: inout [[UInt8]], buffers: inout BufferPool
+    ) throws(Violation) {
         var index = 0
         while index < assembly.count {
             let header: (value: UInt64, length: Int)?
@@ -84,14 +97,26 @@ struct StreamReceiver {
             let bodyStart = index + header.length
             let bodyEnd = bodyStart + Int(header.value)
             guard bodyEnd <= assembly.count else { break }
-            messages.append(Array(assembly[bodyStart..<bodyEnd]))
+            var message: [UInt8]
+            if bodyEnd - bodyStart <= Limits.maxDatagramSize {
+                message = buffers.take()
+            } else {
+                message = []
+                message.reserveCapacity(bodyEnd - bodyStart)
+            }
+            message.append(contentsOf: assembly[bodyStart..<bodyEnd])
+            messages.append(message)
             index = bodyEnd
         }
         if index > 0 {
-            assembly.removeFirst(index)
+            // Emptied whole when every byte was delivered, which keeps the storage for the next bytes.
+            if index == assembly.count {
+                assembly.removeAll(keepingCapacity: true)
+            } else {
+                assembly.removeFirst(index)
+            }
             delivered += UInt64(index)
         }
-        return messages
     }
 
     /// A new limit to grant when the sender has used half of its room; nil when the current grant is ample.

@@ -43,14 +43,21 @@ struct StreamSender {
     mutating func write(_ message: [UInt8]) -> Bool {
         let framed = Varint.encodedLength(of: UInt64(message.count)) + message.count
         guard bufferedBytes + framed <= capacity else { return false }
-        var writer = WireWriter(capacity: framed)
-        writer.writeLengthPrefixed(message)
-        buffer.append(contentsOf: writer.bytes)
+        Varint.append(UInt64(message.count), to: &buffer)
+        buffer.append(contentsOf: message)
         return true
     }
 
     /// The next chunk to send, at most `maxBytes` long: lost ranges first, then new data up to the peer's limit.
     mutating func nextChunk(maxBytes: Int) -> (offset: UInt64, bytes: [UInt8])? {
+        var bytes: [UInt8] = []
+        guard let offset = nextChunk(maxBytes: maxBytes, into: &bytes) else { return nil }
+        return (offset, bytes)
+    }
+
+    /// `nextChunk(maxBytes:)`, with the chunk's bytes appended to `output` (a recycled buffer, so that taking a
+    /// chunk allocates nothing); returns the chunk's offset.
+    mutating func nextChunk(maxBytes: Int, into output: inout [UInt8]) -> UInt64? {
         guard maxBytes > 0 else { return nil }
         if let range = retransmit.first {
             let length = min(UInt64(maxBytes), UInt64(range.count))
@@ -60,19 +67,21 @@ struct StreamSender {
             } else {
                 retransmit[0] = chunk.upperBound..<range.upperBound
             }
-            return (chunk.lowerBound, bytes(chunk))
+            copy(chunk, into: &output)
+            return chunk.lowerBound
         }
         let available = min(end, limit)
         guard nextOffset < available else { return nil }
         let length = min(UInt64(maxBytes), available - nextOffset)
         let chunk = nextOffset..<(nextOffset + length)
         nextOffset = chunk.upperBound
-        return (chunk.lowerBound, bytes(chunk))
+        copy(chunk, into: &output)
+        return chunk.lowerBound
     }
 
-    private func bytes(_ range: Range<UInt64>) -> [UInt8] {
+    private func copy(_ range: Range<UInt64>, into output: inout [UInt8]) {
         let start = head + Int(range.lowerBound - base)
-        return Array(buffer[start..<(start + range.count)])
+        output.append(contentsOf: buffer[start..<(start + range.count)])
     }
 
     /// The peer acknowledged `range`: release what is now contiguous from `base`.
@@ -101,27 +110,21 @@ struct StreamSender {
     }
 
     private func insert(_ range: Range<UInt64>, into ranges: inout [Range<UInt64>]) {
+        // In place: the ranges that overlap or touch `range` are replaced by their union (no allocation once the
+        // array has its capacity; in-order acknowledgments append and are released at once).
+        var start = 0
+        while start < ranges.count && ranges[start].upperBound < range.lowerBound { start += 1 }
+        var end = start
         var merged = range
-        var result: [Range<UInt64>] = []
-        var placed = false
-        for existing in ranges {
-            if existing.upperBound < merged.lowerBound {
-                result.append(existing)
-            } else if merged.upperBound < existing.lowerBound {
-                if !placed {
-                    result.append(merged)
-                    placed = true
-                }
-                result.append(existing)
-            } else {
-                merged = min(existing.lowerBound, merged.lowerBound)..<max(existing.upperBound, merged.upperBound)
-            }
+        while end < ranges.count && ranges[end].lowerBound <= merged.upperBound {
+            merged = min(ranges[end].lowerBound, merged.lowerBound)..<max(ranges[end].upperBound, merged.upperBound)
+            end += 1
         }
-        if !placed { result.append(merged) }
-        ranges = result
+        ranges.replaceSubrange(start..<end, with: CollectionOfOne(merged))
     }
 
     private func subtract(_ range: Range<UInt64>, from ranges: inout [Range<UInt64>]) {
+        guard ranges.contains(where: { $0.overlaps(range) }) else { return }
         ranges = ranges.flatMap { Self.minus($0, range) }
     }
 

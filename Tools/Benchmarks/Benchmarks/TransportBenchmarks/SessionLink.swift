@@ -66,14 +66,16 @@ final class SessionLink {
     /// `Endpoint.send` from A to B, then the network drained.
     @inline(__always)
     func sendDatagramFromA(_ message: [UInt8]) {
-        take(try! a.send(message, to: idB, now: now), from: .a)
+        try! a.send(message, to: idB, now: now, effects: &effects)
+        takeEffects(from: .a)
         runUntilQuiet()
     }
 
     /// `Endpoint.sendReliable` from A to B, then the network drained.
     @inline(__always)
     func sendReliableFromA(_ message: [UInt8]) {
-        take(try! a.sendReliable(message, to: idB, now: now), from: .a)
+        try! a.sendReliable(message, to: idB, now: now, effects: &effects)
+        takeEffects(from: .a)
         runUntilQuiet()
     }
 
@@ -127,9 +129,15 @@ final class SessionLink {
     /// Carries out `effects` (reused between calls, so the link allocates nothing per packet) and empties it;
     /// delivered messages are counted and their buffers given back to the receiver.
     private func takeEffects(from side: Side) {
-        for index in effects.indices {
-            let effect = effects[index]
-            effects[index] = .wake(at: now)
+        var taken = effects
+        effects = []
+        defer {
+            taken.removeAll(keepingCapacity: true)
+            effects = taken
+        }
+        for index in taken.indices {
+            let effect = taken[index]
+            taken[index] = .wake(at: now)
             switch effect {
             case .send(let datagram, _):
                 switch side {
@@ -160,6 +168,5 @@ final class SessionLink {
                 preconditionFailure("the session with \(peer.shortText)… went down (\(reason)) at \(now)")
             }
         }
-        effects.removeAll(keepingCapacity: true)
     }
 }
