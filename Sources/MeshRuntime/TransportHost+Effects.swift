@@ -45,13 +45,10 @@ extension TransportHost {
 
     private func transmit(_ datagram: [UInt8], to address: SocketAddress) {
         guard let socket = sockets.first(where: { $0.localAddress.addressFamily == address.addressFamily }) else {
-            unsent[.noSocketForFamily, default: 0] += 1
+            unsentForLackOfSocket += 1
             return
         }
-        let outcome = datagram.withUnsafeBytes { socket.send($0, to: address) }
-        switch outcome {
-        case .sent, .queued: break
-        case .dropped(let reason): unsent[.socket(reason), default: 0] += 1
-        }
+        // A refusal is counted by the socket, and `unsent` reads it from there.
+        _ = datagram.withUnsafeBytes { socket.send($0, to: address) }
     }
 }

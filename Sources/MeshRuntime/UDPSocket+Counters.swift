@@ -28,6 +28,15 @@ extension UDPSocket {
             case .truncatedReceive: "truncated_receive"
             }
         }
+
+        /// Whether the reason is about a datagram on its way out (one the socket was asked to send) rather than
+        /// one that arrived.
+        public var isOutgoing: Bool {
+            switch self {
+            case .oversizeSend, .wrongAddressFamily, .sendQueueFull, .sendFailed, .cancelledAtClose: true
+            case .oversizeReceive, .truncatedReceive: false
+            }
+        }
     }
 
     /// What a socket has done since it was bound; read by the metrics exporter.
@@ -80,5 +89,14 @@ extension UDPSocket {
 
         /// Datagrams dropped for any reason.
         public var dropped: UInt64 { DropReason.allCases.reduce(0) { $0 + self[dropped: $1] } }
+
+        /// Adds `other`'s counts to these, field by field: the counters of several sockets as one.
+        public mutating func add(_ other: Counters) {
+            received += other.received
+            sent += other.sent
+            queued += other.queued
+            receiveErrors += other.receiveErrors
+            for reason in DropReason.allCases { self[dropped: reason] += other[dropped: reason] }
+        }
     }
 }
