@@ -3,6 +3,14 @@
 
 #include <uv.h>
 
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 // libuv reports errors as negated errno values through macros (UV_EAGAIN, ...) that Swift
 // imports only partly; these prefixed functions give the runtime shell stable names for them.
 static inline int cuv_eagain(void) { return UV_EAGAIN; }
@@ -15,6 +23,58 @@ static inline uv_handle_t *cuv_timer_as_handle(uv_timer_t *h) { return (uv_handl
 static inline uv_handle_t *cuv_pipe_as_handle(uv_pipe_t *h) { return (uv_handle_t *)h; }
 static inline uv_handle_t *cuv_signal_as_handle(uv_signal_t *h) { return (uv_handle_t *)h; }
 static inline uv_handle_t *cuv_async_as_handle(uv_async_t *h) { return (uv_handle_t *)h; }
+static inline uv_handle_t *cuv_prepare_as_handle(uv_prepare_t *h) { return (uv_handle_t *)h; }
 static inline uv_stream_t *cuv_pipe_as_stream(uv_pipe_t *h) { return (uv_stream_t *)h; }
+
+// Batched UDP sends on a libuv socket's descriptor. libuv 1.44 sends one datagram per system call;
+// sendmmsg hands the kernel many at once, and UDP generic segmentation offload (GSO, the UDP_SEGMENT
+// control message, Linux 4.18) lets one message carry several equal-sized datagrams to one address,
+// which the kernel cuts apart after routing them once. struct mmsghdr and sendmmsg are GNU extensions
+// that Swift's Glibc module does not export, so this header declares the same layout itself and calls
+// the system call directly.
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+
+// The most datagrams one UDP_SEGMENT message may carry (the kernel's UDP_MAX_SEGMENTS since 4.18).
+#define CUV_UDP_MAX_SEGMENTS 64
+
+// struct mmsghdr: one message of a sendmmsg call, and how many bytes the kernel took of it.
+typedef struct {
+    struct msghdr header;
+    unsigned int length;
+} cuv_mmsghdr;
+
+// Sends `count` messages with one system call. Returns how many the kernel took (at least one), or
+// the negated errno of the first message when it took none.
+static inline int cuv_sendmmsg(int descriptor, cuv_mmsghdr *messages, unsigned int count) {
+    long result = syscall(SYS_sendmmsg, descriptor, messages, count, MSG_DONTWAIT);
+    return result < 0 ? -errno : (int)result;
+}
+
+// Bytes of control buffer that one UDP_SEGMENT message needs.
+static inline size_t cuv_udp_segment_control_size(void) { return CMSG_SPACE(sizeof(uint16_t)); }
+
+// Makes `message` a GSO message whose datagrams are `segment_size` bytes (the last may be shorter),
+// writing the control message into `control` (cuv_udp_segment_control_size() bytes).
+static inline void cuv_udp_set_segment_size(struct msghdr *message, void *control, uint16_t segment_size) {
+    message->msg_control = control;
+    message->msg_controllen = CMSG_SPACE(sizeof(uint16_t));
+    struct cmsghdr *header = CMSG_FIRSTHDR(message);
+    header->cmsg_level = IPPROTO_UDP;
+    header->cmsg_type = UDP_SEGMENT;
+    header->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+    memcpy(CMSG_DATA(header), &segment_size, sizeof segment_size);
+}
+
+// Whether the kernel knows UDP_SEGMENT. A kernel older than 4.18 ignores the control message it does
+// not know and would send a whole GSO buffer as one oversized datagram, so segmentation is used only
+// where this answers yes.
+static inline int cuv_udp_segmentation_supported(int descriptor) {
+    int value = 0;
+    socklen_t length = sizeof value;
+    return getsockopt(descriptor, IPPROTO_UDP, UDP_SEGMENT, &value, &length) == 0;
+}
 
 #endif

@@ -8,6 +8,9 @@ extension TransportHost {
     /// A handler that sends or pings from inside an event gets its effects queued behind the rest of the current
     /// list instead of run in the middle of it: run in the middle, an older `wake` later in the list would replace
     /// the newer deadline.
+    ///
+    /// Datagrams go into the sockets' send batches; outside `run()`, no loop iteration would send those, so they are
+    /// sent before this returns.
     func carryOut(_ effects: [EndpointEffect]) {
         pendingEffects.append(contentsOf: effects)
         guard !isCarryingOut else { return }
@@ -20,6 +23,9 @@ extension TransportHost {
             perform(effect)
         }
         pendingEffects.removeAll(keepingCapacity: true)
+        if !isRunning {
+            for socket in sockets { socket.flush() }
+        }
     }
 
     private func perform(_ effect: EndpointEffect) {

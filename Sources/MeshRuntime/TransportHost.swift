@@ -70,6 +70,9 @@ public final class TransportHost {
     var connected: Set<NodeID> = []
     /// Datagrams to an address family the host has no socket for.
     var unsentForLackOfSocket: UInt64 = 0
+    /// Whether `run()` is running the loop: then the sockets send their batches before the loop waits for I/O;
+    /// otherwise a command's datagrams are sent before it returns.
+    var isRunning = false
     /// Effects waiting to be carried out; `isCarryingOut` marks that a drain is under way further up the stack.
     var pendingEffects: [EndpointEffect] = []
     var isCarryingOut = false
@@ -184,9 +187,16 @@ public final class TransportHost {
     // MARK: Life cycle
 
     /// Runs the loop on the calling thread until `stop()` (or `loop.remote.requestStop()` from another thread).
+    ///
+    /// While it runs, the datagrams that the inputs and commands of one loop iteration produce leave together before
+    /// the loop next waits for I/O (`UDPSocket.send`); when it returns, none is left waiting.
     public func run() {
         precondition(state == .open, "run() on a transport host that is \(state)")
+        isRunning = true
         loop.run()
+        isRunning = false
+        // A stop requested from an I/O callback ends the loop before its next flush: send what that iteration left.
+        for socket in sockets { socket.flush() }
     }
 
     /// Makes `run()` return after the current loop iteration. Loop thread only.

@@ -49,6 +49,10 @@ extension UDPSocket {
         public internal(set) var queued: UInt64 = 0
         /// Errors reported by the kernel on receive (not datagrams: nothing was read).
         public internal(set) var receiveErrors: UInt64 = 0
+        /// `sendmmsg` system calls made; `sent` divided by it is how many datagrams a call carried on average.
+        public internal(set) var sendCalls: UInt64 = 0
+        /// UDP GSO messages the kernel took, each carrying several datagrams (counted in `sent` one by one).
+        public internal(set) var segmentedMessages: UInt64 = 0
 
         private var oversizeSend: UInt64 = 0
         private var wrongAddressFamily: UInt64 = 0
@@ -96,6 +100,8 @@ extension UDPSocket {
             sent += other.sent
             queued += other.queued
             receiveErrors += other.receiveErrors
+            sendCalls += other.sendCalls
+            segmentedMessages += other.segmentedMessages
             for reason in DropReason.allCases { self[dropped: reason] += other[dropped: reason] }
         }
     }

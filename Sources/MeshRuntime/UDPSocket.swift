@@ -6,10 +6,18 @@ public import MeshCore
 ///
 /// Receiving reads up to `Settings.receiveBatchSize` datagrams per system call (`recvmmsg`) into one buffer
 /// allocated at bind time and hands each to the handler as a borrowed byte view, so the receive path does not
-/// allocate. Sending tries `uv_udp_try_send` (no allocation, no copy); only when the kernel says `EAGAIN` is the
-/// datagram copied into one of `Settings.maxPendingSends` preallocated slots and handed to `uv_udp_send`. Order is
-/// kept: while any slot is in flight libuv refuses direct sends, so later datagrams queue behind earlier ones.
-/// Datagrams over `Limits.maxDatagramSize` are dropped in both directions and counted.
+/// allocate.
+///
+/// Sending batches: `send` copies the datagram into a preallocated batch of `Settings.sendBatchSize`, and the batch
+/// goes to the kernel in one `sendmmsg` call when it is full, when `flush()` is called, and otherwise once per loop
+/// iteration, by a prepare handle that runs before the loop waits for I/O, so that everything sent while handling
+/// one receive batch or one round of timers leaves together. libuv 1.44 has no batched send, and on loopback the
+/// per-call cost of `sendmsg` (the whole trip through the stack, the receiver's wake-up included) is most of the
+/// cost of a datagram. Runs of datagrams to one address with one size go as one UDP GSO message where the kernel
+/// allows it (`Settings.allowsSegmentationOffload`). Only when the kernel says `EAGAIN` is a datagram copied into one
+/// of `Settings.maxPendingSends` preallocated slots and handed to `uv_udp_send`, which waits for the socket to be
+/// writable. Order is kept: while any slot is in flight the batch goes behind it into the queue. Datagrams over
+/// `Limits.maxDatagramSize` are dropped in both directions and counted.
 ///
 /// An IPv6 socket is bound with `IPV6_V6ONLY`, so a node that wants both families opens one socket per family.
 public final class UDPSocket {
@@ -18,11 +26,10 @@ public final class UDPSocket {
 
     /// What became of one `send`.
     public enum SendOutcome: Sendable, Hashable {
-        /// The kernel took the datagram.
-        case sent
-        /// The datagram waits in the pending-send queue; the kernel takes it when the socket is writable.
-        case queued
-        /// The datagram was dropped and counted.
+        /// The datagram waits in the send batch, which goes to the kernel before the loop next waits for I/O (or at
+        /// `flush()`); `counters` says what became of it then.
+        case batched
+        /// The datagram was refused at once and counted.
         case dropped(DropReason)
     }
 
@@ -42,19 +49,31 @@ public final class UDPSocket {
     /// The receive buffer the kernel granted, as `getsockopt(SO_RCVBUF)` reports it (twice the usable size on Linux).
     public private(set) var grantedReceiveBufferSize = 0
     /// Datagrams received, sent and dropped so far.
-    public private(set) var counters = Counters()
+    public internal(set) var counters = Counters()
+    /// Whether runs of datagrams in a batch go to the kernel as UDP GSO messages: allowed by the settings, known to
+    /// the kernel, and not refused by it yet.
+    public internal(set) var usesSegmentationOffload = false
 
-    private let handle: UnsafeMutablePointer<uv_udp_t>
+    let handle: UnsafeMutablePointer<uv_udp_t>
+    /// The socket's descriptor, for the system calls libuv does not make (`sendmmsg`); -1 until bound.
+    private(set) var descriptor: Int32 = -1
+    /// Flushes the send batch once per loop iteration, after the timers and just before the loop waits for I/O: no
+    /// datagram waits in the batch while the loop sleeps.
+    private let prepareHandle: UnsafeMutablePointer<uv_prepare_t>
+    /// Handles (the socket and the prepare handle) whose close callbacks have yet to run after `close()`.
+    private var handlesClosing = 0
+    /// Datagrams sent since the last flush.
+    var sendBatch: SendBatch
     private let receiveBuffer: UnsafeMutablePointer<CChar>
     private let receiveBufferSize: Int
     /// Whether libuv holds `receiveBuffer` between an allocation callback and the callback that returns it.
     private var receiveBufferLent = false
-    private let sendRequests: UnsafeMutablePointer<uv_udp_send_t>
-    private let sendPayloads: UnsafeMutableRawPointer
+    let sendRequests: UnsafeMutablePointer<uv_udp_send_t>
+    let sendPayloads: UnsafeMutableRawPointer
     /// Indices of the pending-send slots not in flight; its capacity is reserved up front, so it never reallocates.
-    private var freeSendSlots: [Int]
+    var freeSendSlots: [Int]
     private var onDatagram: DatagramHandler?
-    private var state = HandleState.open
+    private(set) var state = HandleState.open
 
     /// Opens a UDP socket on `loop` bound to `address` (port 0 for an ephemeral port) and sizes its buffers.
     ///
@@ -67,11 +86,14 @@ public final class UDPSocket {
             (1...Self.maxReceiveBatchSize).contains(settings.receiveBatchSize),
             "receiveBatchSize \(settings.receiveBatchSize) is outside 1...\(Self.maxReceiveBatchSize)")
         precondition(settings.maxPendingSends >= 0, "maxPendingSends \(settings.maxPendingSends) is negative")
+        precondition(settings.sendBatchSize >= 1, "sendBatchSize \(settings.sendBatchSize) is below 1")
         precondition(
             settings.sendBufferSize > 0 && settings.receiveBufferSize > 0, "socket buffer sizes must be positive")
         self.settings = settings
         localAddress = address
         handle = .allocate(capacity: 1)
+        prepareHandle = .allocate(capacity: 1)
+        sendBatch = SendBatch(capacity: settings.sendBatchSize)
         receiveBufferSize = settings.receiveBatchSize * Self.receiveSlotSize
         receiveBuffer = UnsafeMutableRawPointer.allocate(byteCount: receiveBufferSize, alignment: 16)
             .bindMemory(to: CChar.self, capacity: receiveBufferSize)
@@ -86,6 +108,7 @@ public final class UDPSocket {
             throw .libuv(call: "uv_udp_init_ex", code: initResult)
         }
         uv_handle_set_data(cuv_udp_as_handle(handle), Unmanaged.passRetained(self).toOpaque())
+        startFlushHook(on: loop)
 
         let bindFlags = address.addressFamily == AF_INET6 ? UV_UDP_IPV6ONLY.rawValue : 0
         let bindResult = address.withSockaddr { uv_udp_bind(handle, $0, bindFlags) }
@@ -110,6 +133,14 @@ public final class UDPSocket {
                 return bound
             }
         }
+        var descriptor: uv_os_fd_t = -1
+        let filenoResult = uv_fileno(cuv_udp_as_handle(handle), &descriptor)
+        guard filenoResult == 0 else {
+            close()
+            throw .libuv(call: "uv_fileno", code: filenoResult)
+        }
+        self.descriptor = descriptor
+        usesSegmentationOffload = settings.allowsSegmentationOffload && cuv_udp_segmentation_supported(descriptor) != 0
         grantedSendBufferSize = negotiate(uv_send_buffer_size, requested: settings.sendBufferSize)
         grantedReceiveBufferSize = negotiate(uv_recv_buffer_size, requested: settings.receiveBufferSize)
     }
@@ -151,36 +182,35 @@ public final class UDPSocket {
         receiveBufferLent = false
     }
 
-    /// Sends one datagram to `destination`.
+    /// Adds one datagram for `destination` to the send batch, which goes to the kernel when it is full, at
+    /// `flush()`, or before the loop next waits for I/O; what then becomes of it shows in `counters`.
     ///
-    /// - Returns: whether the kernel took it, it waits in the pending-send queue, or it was dropped (and why).
-    /// - Complexity: O(1); copies the bytes only when the datagram has to wait.
+    /// - Returns: `.batched`, or `.dropped` (and why) when the datagram is refused at once.
+    /// - Complexity: O(1) but for the flush of a full batch; copies the bytes.
     @discardableResult
     public func send(_ datagram: UnsafeRawBufferPointer, to destination: SocketAddress) -> SendOutcome {
         precondition(state == .open, "send on a socket that is \(state)")
-        guard datagram.count <= Limits.maxDatagramSize else { return drop(.oversizeSend) }
-        guard destination.addressFamily == localAddress.addressFamily else { return drop(.wrongAddressFamily) }
-        let result = destination.withSockaddr { address in
-            var buffer = uv_buf_t(base: Self.cString(datagram.baseAddress), len: datagram.count)
-            return uv_udp_try_send(handle, &buffer, 1, address)
+        guard datagram.count <= Limits.maxDatagramSize else { return .dropped(drop(.oversizeSend)) }
+        guard destination.addressFamily == localAddress.addressFamily else {
+            return .dropped(drop(.wrongAddressFamily))
         }
-        if result >= 0 {
-            counters.sent += 1
-            return .sent
-        }
-        guard result == cuv_eagain() else { return drop(.sendFailed) }
-        return enqueue(datagram, to: destination)
+        sendBatch.append(datagram, to: destination)
+        if sendBatch.isFull { flush() }
+        return .batched
     }
 
     /// Closes the socket. Pending sends are cancelled (counted as `DropReason.cancelledAtClose`) and the memory is
-    /// freed when the loop runs the close callback. Calling it again does nothing.
+    /// freed when the loop runs the close callbacks. Calling it again does nothing.
+    ///
+    /// The send batch is flushed first, so that what was sent before closing (a CLOSE frame, say) still leaves.
     public func close() {
         guard state == .open else { return }
+        flush()
         state = .closing
         onDatagram = nil
-        uv_close(cuv_udp_as_handle(handle)) { handle in
-            Unmanaged<UDPSocket>.fromOpaque(uv_handle_get_data(handle!)).takeRetainedValue().didClose()
-        }
+        handlesClosing = 2
+        uv_close(cuv_prepare_as_handle(prepareHandle)) { UDPSocket.didClose($0!) }
+        uv_close(cuv_udp_as_handle(handle)) { UDPSocket.didClose($0!) }
     }
 
     // MARK: - Receiving
@@ -220,45 +250,6 @@ public final class UDPSocket {
         handler(UnsafeRawBufferPointer(start: bytes, count: count), source)
     }
 
-    // MARK: - Sending
-
-    /// Copies the datagram into a free pending-send slot and hands it to `uv_udp_send`.
-    ///
-    /// Internal rather than private so that a test can stand in for the kernel's `EAGAIN`, which loopback never
-    /// returns (the loopback device releases the send buffer before `sendmsg` returns).
-    func enqueue(_ datagram: UnsafeRawBufferPointer, to destination: SocketAddress) -> SendOutcome {
-        guard let slot = freeSendSlots.popLast() else { return drop(.sendQueueFull) }
-        let payload = sendPayloads + slot * Limits.maxDatagramSize
-        if let base = datagram.baseAddress { payload.copyMemory(from: base, byteCount: datagram.count) }
-        let result = destination.withSockaddr { address in
-            var buffer = uv_buf_t(base: Self.cString(payload), len: datagram.count)
-            return uv_udp_send(sendRequests + slot, handle, &buffer, 1, address) { request, status in
-                let handle = cuv_udp_as_handle(request!.pointee.handle)!
-                UDPSocket.owner(of: handle).didCompleteQueuedSend(request!, status: status)
-            }
-        }
-        guard result == 0 else {
-            freeSendSlots.append(slot)
-            return drop(.sendFailed)
-        }
-        counters.queued += 1
-        return .queued
-    }
-
-    private func didCompleteQueuedSend(_ request: UnsafeMutablePointer<uv_udp_send_t>, status: Int32) {
-        freeSendSlots.append(request - sendRequests)
-        if status == 0 {
-            counters.sent += 1
-        } else {
-            counters[dropped: status == cuv_ecanceled() ? .cancelledAtClose : .sendFailed] += 1
-        }
-    }
-
-    private func drop(_ reason: DropReason) -> SendOutcome {
-        counters[dropped: reason] += 1
-        return .dropped(reason)
-    }
-
     // MARK: - Set-up and tear-down
 
     /// Asks for `requested` bytes, ignoring a refusal (best effort), and returns what the kernel then reports.
@@ -272,25 +263,47 @@ public final class UDPSocket {
         return Int(granted)
     }
 
-    private func didClose() {
-        state = .closed
-        onDatagram = nil
-        freeMemory()
+    /// Starts the prepare handle that flushes the send batch. It is unreferenced: a socket keeps the loop running by
+    /// its reads and pending sends, not by this.
+    private func startFlushHook(on loop: EventLoop) {
+        // It only links the handle into the loop; libuv has no failure to report.
+        precondition(uv_prepare_init(loop.uvLoop, prepareHandle) == 0, "uv_prepare_init failed")
+        uv_handle_set_data(cuv_prepare_as_handle(prepareHandle), Unmanaged.passUnretained(self).toOpaque())
+        uv_prepare_start(prepareHandle) { UDPSocket.owner(of: cuv_prepare_as_handle($0!)).flushBeforeWaiting() }
+        uv_unref(cuv_prepare_as_handle(prepareHandle))
+    }
+
+    private func flushBeforeWaiting() {
+        if state == .open && !sendBatch.isEmpty { flush() }
+    }
+
+    /// Runs once per handle closed; the last one frees the memory and then gives up the reference the loop held
+    /// (taken in `init`), outside the socket's own methods, since it may be the last.
+    private static func didClose(_ handle: UnsafeMutablePointer<uv_handle_t>) {
+        let reference = Unmanaged<UDPSocket>.fromOpaque(uv_handle_get_data(handle))
+        let socket = reference.takeUnretainedValue()
+        socket.handlesClosing -= 1
+        guard socket.handlesClosing == 0 else { return }
+        socket.state = .closed
+        socket.onDatagram = nil
+        socket.freeMemory()
+        reference.release()
     }
 
     private func freeMemory() {
         handle.deallocate()
+        prepareHandle.deallocate()
         receiveBuffer.deallocate()
         sendRequests.deallocate()
         sendPayloads.deallocate()
     }
 
     /// libuv's buffers are `char *` but never written through on send; the bytes are only passed on to the kernel.
-    private static func cString(_ bytes: UnsafeRawPointer?) -> UnsafeMutablePointer<CChar>? {
+    static func cString(_ bytes: UnsafeRawPointer?) -> UnsafeMutablePointer<CChar>? {
         bytes.map { UnsafeMutablePointer<CChar>(OpaquePointer($0)) }
     }
 
-    private static func owner(of handle: UnsafeMutablePointer<uv_handle_t>) -> UDPSocket {
+    static func owner(of handle: UnsafeMutablePointer<uv_handle_t>) -> UDPSocket {
         Unmanaged<UDPSocket>.fromOpaque(uv_handle_get_data(handle)).takeUnretainedValue()
     }
 }

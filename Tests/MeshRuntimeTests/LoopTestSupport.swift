@@ -54,3 +54,14 @@ func sendRawIPv4(_ bytes: [UInt8], toPort port: UInt16) -> Bool {
     }
     return sent == bytes.count
 }
+
+/// Whether the kernel knows UDP generic segmentation offload (`UDP_SEGMENT`, Linux 4.18).
+func kernelSupportsUDPSegmentation() -> Bool {
+    let descriptor = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+    guard descriptor >= 0 else { return false }
+    defer { close(descriptor) }
+    var value: Int32 = 0
+    var length = socklen_t(MemoryLayout<Int32>.size)
+    let udpSegment: Int32 = 103  // UDP_SEGMENT in <netinet/udp.h>
+    return getsockopt(descriptor, Int32(IPPROTO_UDP), udpSegment, &value, &length) == 0
+}
