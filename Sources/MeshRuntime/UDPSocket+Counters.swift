@@ -13,7 +13,7 @@ extension UDPSocket {
         case cancelledAtClose
         /// A received datagram was larger than `Limits.maxDatagramSize`.
         case oversizeReceive
-        /// A received datagram did not fit the receive buffer (`UV_UDP_PARTIAL`).
+        /// A received datagram did not fit the receive buffer (`MSG_TRUNC`).
         case truncatedReceive
 
         /// The metric label, e.g. `oversize_send`.
@@ -53,6 +53,9 @@ extension UDPSocket {
         public internal(set) var sendCalls: UInt64 = 0
         /// UDP GSO messages the kernel took, each carrying several datagrams (counted in `sent` one by one).
         public internal(set) var segmentedMessages: UInt64 = 0
+        /// Runs of several datagrams the kernel handed over coalesced (UDP GRO), each cut apart again and counted in
+        /// `received` datagram by datagram.
+        public internal(set) var coalescedReceives: UInt64 = 0
 
         private var oversizeSend: UInt64 = 0
         private var wrongAddressFamily: UInt64 = 0
@@ -102,6 +105,7 @@ extension UDPSocket {
             receiveErrors += other.receiveErrors
             sendCalls += other.sendCalls
             segmentedMessages += other.segmentedMessages
+            coalescedReceives += other.coalescedReceives
             for reason in DropReason.allCases { self[dropped: reason] += other[dropped: reason] }
         }
     }

@@ -3,7 +3,8 @@ import Glibc
 import MeshCore
 
 extension UDPSocket {
-    /// Datagrams waiting to be handed to the kernel together, and the `sendmmsg` messages they make.
+    /// Datagrams waiting to be handed to the kernel together, and the `sendmmsg` messages they make: the batch a
+    /// socket collects during a loop iteration, and the queue of those that wait for the socket to be writable.
     ///
     /// Each datagram is copied into a slot of `Limits.maxDatagramSize` bytes with its destination already in
     /// `sockaddr` form, and has one `iovec`, so a message is a range of consecutive `iovec`s: one datagram, or a
@@ -71,14 +72,10 @@ extension UDPSocket {
             let slot = payloads + count * Limits.maxDatagramSize
             if let base = datagram.baseAddress { slot.copyMemory(from: base, byteCount: datagram.count) }
             vectors[count] = iovec(iov_base: slot, iov_len: datagram.count)
+            let length = UDPSocket.length(ofFamily: destination.addressFamily)
             let name = UnsafeMutableRawPointer(names + count)
-            nameLengths[count] = destination.withSockaddr { address in
-                let length =
-                    Int(address.pointee.sa_family) == Int(AF_INET6)
-                    ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size
-                name.copyMemory(from: address, byteCount: length)
-                return socklen_t(length)
-            }
+            destination.withSockaddr { name.copyMemory(from: $0, byteCount: Int(length)) }
+            nameLengths[count] = length
             destinations.append(destination)
             count += 1
         }
@@ -134,6 +131,25 @@ extension UDPSocket {
         /// How many datagrams message `index` of the last `prepareMessages` carries.
         func datagramCount(ofMessage index: Int) -> Int {
             messageSizes[index]
+        }
+
+        /// Drops the first `handled` datagrams (the kernel took them, or they were dropped), moving the rest to the
+        /// front so that the whole capacity is free for what comes next.
+        ///
+        /// - Complexity: O(n) in the datagrams that stay, which are copied.
+        mutating func removeFirst(_ handled: Int) {
+            precondition((0...count).contains(handled), "removeFirst(\(handled)) of a send batch holding \(count)")
+            guard handled > 0 else { return }
+            for index in 0..<(count - handled) {
+                let slot = payloads + index * Limits.maxDatagramSize
+                let length = vectors[index + handled].iov_len
+                slot.copyMemory(from: vectors[index + handled].iov_base!, byteCount: length)
+                vectors[index] = iovec(iov_base: slot, iov_len: length)
+                names[index] = names[index + handled]
+                nameLengths[index] = nameLengths[index + handled]
+            }
+            destinations.removeFirst(handled)
+            count -= handled
         }
 
         /// Empties the batch, keeping its memory.

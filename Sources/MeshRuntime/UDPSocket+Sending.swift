@@ -4,32 +4,43 @@ import MeshCore
 
 extension UDPSocket {
     /// Hands the send batch to the kernel now: in `sendmmsg` calls, as GSO messages where
-    /// `usesSegmentationOffload`, or into the pending-send queue behind datagrams already waiting there.
+    /// `usesSegmentationOffload`, or into the pending-send queue when sends already wait there or the kernel says
+    /// `EAGAIN`.
     ///
     /// Each datagram ends up counted once: `sent` when the kernel took it, `queued` when it waits for the socket to
-    /// be writable, or dropped with its reason. A GSO message the kernel refuses with `EIO` (the device cannot
-    /// checksum it), `EINVAL` (UDP checksums are off) or `EMSGSIZE` (a datagram does not fit the path's MTU
-    /// unfragmented, as segmentation requires) is sent again as plain datagrams, and the socket stops using GSO:
-    /// the same refusal would follow every time.
+    /// be writable (and `sent` when it then goes), or dropped with its reason.
     ///
     /// - Complexity: O(n) in the datagrams of the batch, with one system call per `sendmmsg` message batch (more
     ///   only when the kernel takes part of one).
     public func flush() {
         precondition(state == .open, "flush on a socket that is \(state)")
+        guard !sendBatch.isEmpty else { return }
+        // While sends wait for the socket to be writable, a direct send would overtake them.
+        let handled = pendingSends.isEmpty ? transmit(sendBatch) : 0
+        for index in handled..<sendBatch.count {
+            let (bytes, destination) = sendBatch.datagram(at: index)
+            _ = queue(bytes, to: destination)
+        }
+        sendBatch.removeAll()
+        _ = updatePolling()
+    }
+
+    /// Sends `batch` from its first datagram until it is done or the kernel says `EAGAIN`, and returns how many
+    /// datagrams were handled (sent, or dropped and counted).
+    ///
+    /// A GSO message the kernel refuses with `EIO` (the device cannot checksum it), `EINVAL` (UDP checksums are
+    /// off) or `EMSGSIZE` (a datagram does not fit the path's MTU unfragmented, as segmentation requires) is sent
+    /// again as plain datagrams, and the socket stops using GSO: the same refusal would follow every time.
+    private func transmit(_ batch: borrowing SendBatch) -> Int {
         var next = 0
-        while next < sendBatch.count {
-            // libuv sends its queue in order once the socket is writable; a direct send now would overtake it.
-            guard uv_udp_get_send_queue_count(handle) == 0 else {
-                queueBatch(from: next)
-                break
-            }
-            let messageCount = sendBatch.prepareMessages(from: next, segmenting: usesSegmentationOffload)
-            let result = cuv_sendmmsg(descriptor, sendBatch.messages, UInt32(messageCount))
+        while next < batch.count {
+            let messageCount = batch.prepareMessages(from: next, segmenting: usesSegmentationOffload)
+            let result = cuv_sendmmsg(descriptor, batch.messages, UInt32(messageCount))
             counters.sendCalls += 1
             precondition(result != 0, "sendmmsg took none of \(messageCount) messages without an error")
             if result > 0 {
                 for message in 0..<Int(result) {
-                    let datagrams = sendBatch.datagramCount(ofMessage: message)
+                    let datagrams = batch.datagramCount(ofMessage: message)
                     counters.sent += UInt64(datagrams)
                     if datagrams > 1 { counters.segmentedMessages += 1 }
                     next += datagrams
@@ -37,11 +48,10 @@ extension UDPSocket {
                 continue
             }
             // The kernel took none: the error is the first message's.
-            let datagrams = sendBatch.datagramCount(ofMessage: 0)
+            let datagrams = batch.datagramCount(ofMessage: 0)
             switch -result {
             case EAGAIN:
-                queueBatch(from: next)
-                next = sendBatch.count
+                return next
             case EINTR:
                 break  // interrupted before sending anything: try again
             case EIO where datagrams > 1, EINVAL where datagrams > 1, EMSGSIZE where datagrams > 1:
@@ -51,50 +61,34 @@ extension UDPSocket {
                 next += datagrams
             }
         }
-        sendBatch.removeAll()
+        return next
     }
 
-    /// Puts the batch's datagrams from slot `first` on into the pending-send queue, in order.
-    private func queueBatch(from first: Int) {
-        for index in first..<sendBatch.count {
-            let (bytes, destination) = sendBatch.datagram(at: index)
-            _ = enqueue(bytes, to: destination)
-        }
+    /// Sends what waits in the pending-send queue, now that the socket is writable.
+    func sendPending() {
+        let handled = transmit(pendingSends)
+        pendingSends.removeFirst(handled)
+        _ = updatePolling()
     }
 
-    /// Copies the datagram into a free pending-send slot and hands it to `uv_udp_send`, which sends it once the
-    /// socket is writable and the datagrams queued before it have gone.
+    /// Puts the datagram at the end of the pending-send queue, to go when the socket is writable.
     ///
     /// Internal rather than private so that a test can stand in for the kernel's `EAGAIN`, which loopback never
     /// returns (the loopback device releases the send buffer before `sendmsg` returns).
     ///
     /// - Returns: nil when the datagram is queued (and counted as `queued`), or why it was dropped (and counted).
     func enqueue(_ datagram: UnsafeRawBufferPointer, to destination: SocketAddress) -> DropReason? {
-        guard let slot = freeSendSlots.popLast() else { return drop(.sendQueueFull) }
-        let payload = sendPayloads + slot * Limits.maxDatagramSize
-        if let base = datagram.baseAddress { payload.copyMemory(from: base, byteCount: datagram.count) }
-        let result = destination.withSockaddr { address in
-            var buffer = uv_buf_t(base: Self.cString(payload), len: datagram.count)
-            return uv_udp_send(sendRequests + slot, handle, &buffer, 1, address) { request, status in
-                let handle = cuv_udp_as_handle(request!.pointee.handle)!
-                UDPSocket.owner(of: handle).didCompleteQueuedSend(request!, status: status)
-            }
-        }
-        guard result == 0 else {
-            freeSendSlots.append(slot)
-            return drop(.sendFailed)
-        }
-        counters.queued += 1
-        return nil
+        let dropped = queue(datagram, to: destination)
+        _ = updatePolling()
+        return dropped
     }
 
-    private func didCompleteQueuedSend(_ request: UnsafeMutablePointer<uv_udp_send_t>, status: Int32) {
-        freeSendSlots.append(request - sendRequests)
-        if status == 0 {
-            counters.sent += 1
-        } else {
-            counters[dropped: status == cuv_ecanceled() ? .cancelledAtClose : .sendFailed] += 1
-        }
+    /// Appends to the pending-send queue without touching what the poll handle watches.
+    private func queue(_ datagram: UnsafeRawBufferPointer, to destination: SocketAddress) -> DropReason? {
+        guard pendingSends.count < settings.maxPendingSends else { return drop(.sendQueueFull) }
+        pendingSends.append(datagram, to: destination)
+        counters.queued += 1
+        return nil
     }
 
     /// Counts a datagram dropped for `reason` and returns the reason.

@@ -7,11 +7,12 @@ extension UDPSocket {
         /// The receive buffer asked of the kernel (`SO_RCVBUF`), 4 MiB, so that bursts wait in the kernel rather
         /// than being dropped. Best effort: Linux caps it at `net.core.rmem_max`.
         public var receiveBufferSize = 4 << 20
-        /// Datagrams read per `recvmmsg` call, 16. libuv gives each a 64 KiB slot (so 16 take 1 MiB of memory per
-        /// socket) and reads at most `UDPSocket.maxReceiveBatchSize` at once.
+        /// Messages read per `recvmmsg` call, 16, at most `UDPSocket.maxReceiveBatchSize`. Each has a 64 KiB buffer,
+        /// so that a run of datagrams coalesced by the kernel fits (16 take 1 MiB of memory per socket).
         public var receiveBatchSize = 16
-        /// Datagrams held when the kernel cannot take a send at once (`EAGAIN`), 256; beyond that sends are dropped
-        /// and counted as `DropReason.sendQueueFull`, as a congested router would. Each takes 1200 bytes.
+        /// Datagrams held when the kernel cannot take a send at once (`EAGAIN`) until the socket is writable, 256;
+        /// beyond that sends are dropped and counted as `DropReason.sendQueueFull`, as a congested router would. Each
+        /// takes 1200 bytes.
         public var maxPendingSends = 256
         /// Datagrams collected before they are handed to the kernel together, 64 (1200 bytes of memory each).
         ///
@@ -24,6 +25,11 @@ extension UDPSocket {
         /// on loopback costs a fraction of sending each. The socket uses it only where the kernel supports it, and
         /// stops using it for good when the kernel refuses a GSO message (`EIO`, `EINVAL`).
         public var allowsSegmentationOffload = true
+        /// Whether the kernel may hand over a run of datagrams from one sender as one coalesced message (UDP GRO,
+        /// Linux 5.0), true: on loopback a GSO run then reaches the receiver without being cut apart and queued
+        /// datagram by datagram, and is read with one copy. The socket cuts it apart by the segment size the kernel
+        /// reports.
+        public var allowsReceiveOffload = true
 
         /// The defaults above.
         public init() {}

@@ -4,20 +4,24 @@ public import MeshCore
 
 /// A UDP socket on an event loop, bound to one IPv4 or IPv6 address: the node's door to the network.
 ///
-/// Receiving reads up to `Settings.receiveBatchSize` datagrams per system call (`recvmmsg`) into one buffer
-/// allocated at bind time and hands each to the handler as a borrowed byte view, so the receive path does not
-/// allocate.
+/// The socket is a non-blocking descriptor of its own that a libuv poll handle watches for readiness; the reads and
+/// writes are the socket's, because libuv 1.44's UDP handle sends one datagram per system call and reads without
+/// control messages, and on loopback the per-call cost of the kernel's path (the receiver's wake-up included) is
+/// most of the cost of a datagram.
+///
+/// Receiving reads up to `Settings.receiveBatchSize` messages per system call (`recvmmsg`) into buffers allocated at
+/// bind time and hands each datagram to the handler as a borrowed byte view, so the receive path does not allocate.
+/// Where the kernel allows it (`Settings.allowsReceiveOffload`, UDP GRO), a message holds a whole run of datagrams
+/// that a peer sent with GSO, which the socket cuts apart again by the segment size the kernel reports.
 ///
 /// Sending batches: `send` copies the datagram into a preallocated batch of `Settings.sendBatchSize`, and the batch
 /// goes to the kernel in one `sendmmsg` call when it is full, when `flush()` is called, and otherwise once per loop
 /// iteration, by a prepare handle that runs before the loop waits for I/O, so that everything sent while handling
-/// one receive batch or one round of timers leaves together. libuv 1.44 has no batched send, and on loopback the
-/// per-call cost of `sendmsg` (the whole trip through the stack, the receiver's wake-up included) is most of the
-/// cost of a datagram. Runs of datagrams to one address with one size go as one UDP GSO message where the kernel
-/// allows it (`Settings.allowsSegmentationOffload`). Only when the kernel says `EAGAIN` is a datagram copied into one
-/// of `Settings.maxPendingSends` preallocated slots and handed to `uv_udp_send`, which waits for the socket to be
-/// writable. Order is kept: while any slot is in flight the batch goes behind it into the queue. Datagrams over
-/// `Limits.maxDatagramSize` are dropped in both directions and counted.
+/// one receive batch or one round of timers leaves together. Runs of datagrams to one address with one size go as
+/// one UDP GSO message where the kernel allows it (`Settings.allowsSegmentationOffload`). When the kernel says
+/// `EAGAIN`, the rest waits in a queue of `Settings.maxPendingSends` preallocated slots until the socket is
+/// writable; later batches queue behind it, so order is kept, and beyond it datagrams are dropped and counted.
+/// Datagrams over `Limits.maxDatagramSize` are dropped in both directions and counted.
 ///
 /// An IPv6 socket is bound with `IPV6_V6ONLY`, so a node that wants both families opens one socket per family.
 public final class UDPSocket {
@@ -33,10 +37,8 @@ public final class UDPSocket {
         case dropped(DropReason)
     }
 
-    /// libuv reads each datagram of a `recvmmsg` batch into a slot of this size (`UV__UDP_DGRAM_MAXSIZE`), which is
-    /// larger than any UDP payload, so a batched read is never truncated.
-    static let receiveSlotSize = 64 * 1024
-    /// The most datagrams libuv reads in one `recvmmsg` call (`UV__MMSG_MAXWIDTH`).
+    /// The most messages read in one `recvmmsg` call. Each takes a 64 KiB buffer (a coalesced run can be that
+    /// long), so this bounds the receive memory of a socket at 1.25 MiB.
     public static let maxReceiveBatchSize = 20
 
     /// The settings the socket was made with.
@@ -53,25 +55,26 @@ public final class UDPSocket {
     /// Whether runs of datagrams in a batch go to the kernel as UDP GSO messages: allowed by the settings, known to
     /// the kernel, and not refused by it yet.
     public internal(set) var usesSegmentationOffload = false
+    /// Whether the kernel may hand over runs of datagrams coalesced (UDP GRO): allowed by the settings and agreed to
+    /// by the kernel.
+    public private(set) var usesReceiveOffload = false
 
-    let handle: UnsafeMutablePointer<uv_udp_t>
-    /// The socket's descriptor, for the system calls libuv does not make (`sendmmsg`); -1 until bound.
-    private(set) var descriptor: Int32 = -1
+    /// The socket's descriptor; the socket closes it once libuv has let go of it.
+    let descriptor: Int32
+    /// Tells the loop when the descriptor is readable (while receiving) or writable (while sends are queued).
+    private let pollHandle: UnsafeMutablePointer<uv_poll_t>
+    /// What `pollHandle` watches now, as libuv's `UV_READABLE | UV_WRITABLE` bits.
+    private var polledEvents: UInt32 = 0
     /// Flushes the send batch once per loop iteration, after the timers and just before the loop waits for I/O: no
     /// datagram waits in the batch while the loop sleeps.
     private let prepareHandle: UnsafeMutablePointer<uv_prepare_t>
-    /// Handles (the socket and the prepare handle) whose close callbacks have yet to run after `close()`.
+    /// Handles (the poll and the prepare handle) whose close callbacks have yet to run after `close()`.
     private var handlesClosing = 0
     /// Datagrams sent since the last flush.
     var sendBatch: SendBatch
-    private let receiveBuffer: UnsafeMutablePointer<CChar>
-    private let receiveBufferSize: Int
-    /// Whether libuv holds `receiveBuffer` between an allocation callback and the callback that returns it.
-    private var receiveBufferLent = false
-    let sendRequests: UnsafeMutablePointer<uv_udp_send_t>
-    let sendPayloads: UnsafeMutableRawPointer
-    /// Indices of the pending-send slots not in flight; its capacity is reserved up front, so it never reallocates.
-    var freeSendSlots: [Int]
+    /// Datagrams the kernel could not take yet (`EAGAIN`), oldest first, at most `Settings.maxPendingSends`.
+    var pendingSends: SendBatch
+    private let receiveBatch: ReceiveBatch
     private var onDatagram: DatagramHandler?
     private(set) var state = HandleState.open
 
@@ -80,7 +83,8 @@ public final class UDPSocket {
     /// Receiving starts with `startReceiving(_:)`.
     ///
     /// - Throws: `RuntimeError.bindFailed` if the address cannot be bound (in use, not on this host);
-    ///   `RuntimeError.libuv` if no socket can be created.
+    ///   `RuntimeError.libuv` if no socket can be created, with the system's error number negated, as libuv reports
+    ///   errors on Linux.
     public init(loop: EventLoop, address: SocketAddress, settings: Settings = Settings()) throws(RuntimeError) {
         precondition(
             (1...Self.maxReceiveBatchSize).contains(settings.receiveBatchSize),
@@ -89,97 +93,50 @@ public final class UDPSocket {
         precondition(settings.sendBatchSize >= 1, "sendBatchSize \(settings.sendBatchSize) is below 1")
         precondition(
             settings.sendBufferSize > 0 && settings.receiveBufferSize > 0, "socket buffer sizes must be positive")
+        let (descriptor, bound) = try Self.openSocket(bindingTo: address)
         self.settings = settings
-        localAddress = address
-        handle = .allocate(capacity: 1)
+        self.descriptor = descriptor
+        localAddress = bound
+        pollHandle = .allocate(capacity: 1)
         prepareHandle = .allocate(capacity: 1)
         sendBatch = SendBatch(capacity: settings.sendBatchSize)
-        receiveBufferSize = settings.receiveBatchSize * Self.receiveSlotSize
-        receiveBuffer = UnsafeMutableRawPointer.allocate(byteCount: receiveBufferSize, alignment: 16)
-            .bindMemory(to: CChar.self, capacity: receiveBufferSize)
-        sendRequests = .allocate(capacity: max(1, settings.maxPendingSends))
-        sendPayloads = .allocate(byteCount: max(1, settings.maxPendingSends * Limits.maxDatagramSize), alignment: 16)
-        freeSendSlots = Array((0..<settings.maxPendingSends).reversed())
+        pendingSends = SendBatch(capacity: max(1, settings.maxPendingSends))
+        receiveBatch = ReceiveBatch(capacity: settings.receiveBatchSize)
 
-        let initResult = uv_udp_init_ex(
-            loop.uvLoop, handle, UInt32(address.addressFamily) | UV_UDP_RECVMMSG.rawValue)
-        guard initResult == 0 else {
-            freeMemory()
-            throw .libuv(call: "uv_udp_init_ex", code: initResult)
+        let pollResult = uv_poll_init_socket(loop.uvLoop, pollHandle, descriptor)
+        guard pollResult == 0 else {
+            Glibc.close(descriptor)
+            freeHandles()
+            throw .libuv(call: "uv_poll_init_socket", code: pollResult)
         }
-        uv_handle_set_data(cuv_udp_as_handle(handle), Unmanaged.passRetained(self).toOpaque())
+        // The loop's reference: given up when the last of the socket's handles has closed.
+        uv_handle_set_data(cuv_poll_as_handle(pollHandle), Unmanaged.passRetained(self).toOpaque())
         startFlushHook(on: loop)
-
-        let bindFlags = address.addressFamily == AF_INET6 ? UV_UDP_IPV6ONLY.rawValue : 0
-        let bindResult = address.withSockaddr { uv_udp_bind(handle, $0, bindFlags) }
-        guard bindResult == 0 else {
-            close()
-            throw .bindFailed(address: address, code: bindResult)
-        }
-        var name = sockaddr_storage()
-        var nameLength = Int32(MemoryLayout<sockaddr_storage>.size)
-        let nameResult = withUnsafeMutablePointer(to: &name) { storage in
-            storage.withMemoryRebound(to: sockaddr.self, capacity: 1) { uv_udp_getsockname(handle, $0, &nameLength) }
-        }
-        guard nameResult == 0 else {
-            close()
-            throw .libuv(call: "uv_udp_getsockname", code: nameResult)
-        }
-        localAddress = withUnsafePointer(to: &name) { storage in
-            storage.withMemoryRebound(to: sockaddr.self, capacity: 1) { bound in
-                guard let bound = SocketAddress(bound) else {
-                    preconditionFailure("getsockname gave address family \(bound.pointee.sa_family) for \(address)")
-                }
-                return bound
-            }
-        }
-        var descriptor: uv_os_fd_t = -1
-        let filenoResult = uv_fileno(cuv_udp_as_handle(handle), &descriptor)
-        guard filenoResult == 0 else {
-            close()
-            throw .libuv(call: "uv_fileno", code: filenoResult)
-        }
-        self.descriptor = descriptor
+        grantedSendBufferSize = negotiate(SO_SNDBUF, requested: settings.sendBufferSize)
+        grantedReceiveBufferSize = negotiate(SO_RCVBUF, requested: settings.receiveBufferSize)
         usesSegmentationOffload = settings.allowsSegmentationOffload && cuv_udp_segmentation_supported(descriptor) != 0
-        grantedSendBufferSize = negotiate(uv_send_buffer_size, requested: settings.sendBufferSize)
-        grantedReceiveBufferSize = negotiate(uv_recv_buffer_size, requested: settings.receiveBufferSize)
-    }
-
-    /// Whether receives are batched with `recvmmsg` (true on Linux); without it libuv reads one datagram per call.
-    public var usesBatchedReceive: Bool {
-        precondition(state == .open, "usesBatchedReceive on a socket that is \(state)")
-        return uv_udp_using_recvmmsg(handle) != 0
+        usesReceiveOffload = settings.allowsReceiveOffload && cuv_udp_enable_receive_offload(descriptor) != 0
     }
 
     /// Starts delivering datagrams to `handler` on the loop thread.
     ///
-    /// - Throws: `RuntimeError.libuv` if libuv cannot start reading.
+    /// - Throws: `RuntimeError.libuv` if libuv cannot watch the socket.
     public func startReceiving(_ handler: @escaping DatagramHandler) throws(RuntimeError) {
         precondition(state == .open, "startReceiving on a socket that is \(state)")
         precondition(onDatagram == nil, "startReceiving on a socket that is already receiving")
         onDatagram = handler
-        let result = uv_udp_recv_start(
-            handle,
-            { handle, _, buffer in
-                buffer!.pointee = UDPSocket.owner(of: handle!).lendReceiveBuffer()
-            },
-            { handle, count, buffer, address, flags in
-                UDPSocket.owner(of: cuv_udp_as_handle(handle!))
-                    .didReceive(count: count, bytes: buffer!.pointee.base, from: address, flags: flags)
-            })
+        let result = updatePolling()
         guard result == 0 else {
             onDatagram = nil
-            throw .libuv(call: "uv_udp_recv_start", code: result)
+            throw .libuv(call: "uv_poll_start", code: result)
         }
     }
 
     /// Stops delivering datagrams; they wait in the kernel's buffer (or are dropped there when it fills).
     public func stopReceiving() {
         guard state == .open, onDatagram != nil else { return }
-        uv_udp_recv_stop(handle)
         onDatagram = nil
-        // Stopped inside a batch, libuv skips the batch's closing UV_UDP_MMSG_FREE callback: the buffer is ours again.
-        receiveBufferLent = false
+        _ = updatePolling()
     }
 
     /// Adds one datagram for `destination` to the send batch, which goes to the kernel when it is full, at
@@ -199,8 +156,9 @@ public final class UDPSocket {
         return .batched
     }
 
-    /// Closes the socket. Pending sends are cancelled (counted as `DropReason.cancelledAtClose`) and the memory is
-    /// freed when the loop runs the close callbacks. Calling it again does nothing.
+    /// Closes the socket. Sends still waiting for the socket to be writable are cancelled (counted as
+    /// `DropReason.cancelledAtClose`), and the descriptor is closed and the memory freed when the loop runs the close
+    /// callbacks. Calling it again does nothing.
     ///
     /// The send batch is flushed first, so that what was sent before closing (a CLOSE frame, say) still leaves.
     public func close() {
@@ -208,63 +166,140 @@ public final class UDPSocket {
         flush()
         state = .closing
         onDatagram = nil
+        counters[dropped: .cancelledAtClose] += UInt64(pendingSends.count)
+        pendingSends.removeAll()
         handlesClosing = 2
         uv_close(cuv_prepare_as_handle(prepareHandle)) { UDPSocket.didClose($0!) }
-        uv_close(cuv_udp_as_handle(handle)) { UDPSocket.didClose($0!) }
+        uv_close(cuv_poll_as_handle(pollHandle)) { UDPSocket.didClose($0!) }
+    }
+
+    // MARK: - Readiness
+
+    /// Watches the descriptor for what the socket waits for: reading while it receives, writing while sends are
+    /// queued. Returns libuv's result (0 on success).
+    func updatePolling() -> Int32 {
+        let wanted =
+            (onDatagram == nil ? 0 : UV_READABLE.rawValue) | (pendingSends.isEmpty ? 0 : UV_WRITABLE.rawValue)
+        guard state == .open, wanted != polledEvents else { return 0 }
+        guard wanted != 0 else {
+            polledEvents = 0
+            return uv_poll_stop(pollHandle)
+        }
+        let result = uv_poll_start(pollHandle, Int32(wanted)) { handle, status, events in
+            UDPSocket.owner(of: cuv_poll_as_handle(handle!)).didBecomeReady(status: status, events: UInt32(events))
+        }
+        if result == 0 { polledEvents = wanted }
+        return result
+    }
+
+    private func didBecomeReady(status: Int32, events: UInt32) {
+        guard status == 0 else {
+            counters.receiveErrors += 1
+            return
+        }
+        if events & UV_WRITABLE.rawValue != 0 { sendPending() }
+        if events & UV_READABLE.rawValue != 0 { receive() }
     }
 
     // MARK: - Receiving
 
-    private func lendReceiveBuffer() -> uv_buf_t {
-        precondition(!receiveBufferLent, "libuv asked for the receive buffer while it still held it")
-        receiveBufferLent = true
-        return uv_buf_t(base: receiveBuffer, len: receiveBufferSize)
-    }
-
-    private func didReceive(
-        count: Int, bytes: UnsafeMutablePointer<CChar>?, from address: UnsafePointer<sockaddr>?, flags: UInt32
-    ) {
-        // Every callback hands the buffer back except a datagram of a recvmmsg batch; the batch ends with a
-        // UV_UDP_MMSG_FREE callback (no address) that returns it.
-        if flags & UV_UDP_MMSG_CHUNK.rawValue == 0 { receiveBufferLent = false }
-        guard count >= 0 else {
-            counters.receiveErrors += 1
+    /// Reads one batch of messages and delivers their datagrams, stopping as soon as the handler closes the socket
+    /// or stops receiving. One batch per wake-up, so that the replies to it (acknowledgments) leave before the next
+    /// is read; the descriptor stays readable while datagrams wait, so the loop comes straight back.
+    private func receive() {
+        receiveBatch.prepare()
+        let count = cuv_recvmmsg(descriptor, receiveBatch.messages, UInt32(receiveBatch.capacity))
+        guard count > 0 else {
+            if count != -EAGAIN && count != -EINTR { counters.receiveErrors += 1 }
             return
         }
-        // No address: nothing more to read for now, or the end of a batch. A handler that closed the socket or
-        // stopped receiving mid-batch gets none of the batch's remaining datagrams.
-        guard let address, state == .open, let handler = onDatagram else { return }
-        guard flags & UV_UDP_PARTIAL.rawValue == 0 else {
-            counters[dropped: .truncatedReceive] += 1
-            return
+        for index in 0..<Int(count) {
+            let (bytes, segmentSize, isTruncated, address) = receiveBatch.message(index)
+            guard !isTruncated else {
+                counters[dropped: .truncatedReceive] += 1
+                continue
+            }
+            guard let source = SocketAddress(address) else {
+                counters.receiveErrors += 1
+                continue
+            }
+            if segmentSize < bytes.count { counters.coalescedReceives += 1 }
+            var offset = 0
+            repeat {
+                let datagram = UnsafeRawBufferPointer(rebasing: bytes[offset..<min(offset + segmentSize, bytes.count)])
+                offset += segmentSize
+                // A handler that closed the socket or stopped receiving gets none of the remaining datagrams.
+                guard state == .open, let handler = onDatagram else { return }
+                guard datagram.count <= Limits.maxDatagramSize else {
+                    counters[dropped: .oversizeReceive] += 1
+                    continue
+                }
+                counters.received += 1
+                handler(datagram, source)
+            } while offset < bytes.count
         }
-        guard count <= Limits.maxDatagramSize else {
-            counters[dropped: .oversizeReceive] += 1
-            return
-        }
-        guard let source = SocketAddress(address) else {
-            counters.receiveErrors += 1
-            return
-        }
-        counters.received += 1
-        handler(UnsafeRawBufferPointer(start: bytes, count: count), source)
     }
 
     // MARK: - Set-up and tear-down
 
-    /// Asks for `requested` bytes, ignoring a refusal (best effort), and returns what the kernel then reports.
-    private func negotiate(
-        _ bufferSize: (UnsafeMutablePointer<uv_handle_t>?, UnsafeMutablePointer<Int32>?) -> Int32, requested: Int
-    ) -> Int {
+    /// Creates a non-blocking socket bound to `address` and reads back the address it got.
+    private static func openSocket(bindingTo address: SocketAddress) throws(RuntimeError) -> (Int32, SocketAddress) {
+        let type = Int32(SOCK_DGRAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue)
+        let descriptor = socket(address.addressFamily, type, 0)
+        guard descriptor >= 0 else { throw .libuv(call: "socket", code: -errno) }
+        var bound = address
+        do throws(RuntimeError) {
+            if address.addressFamily == AF_INET6 {
+                var on: Int32 = 1
+                guard
+                    setsockopt(descriptor, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &on, socklen_t(MemoryLayout<Int32>.size))
+                        == 0
+                else { throw .libuv(call: "setsockopt(IPV6_V6ONLY)", code: -errno) }
+            }
+            let bindResult = address.withSockaddr { name in
+                Glibc.bind(descriptor, name, Self.length(ofFamily: address.addressFamily))
+            }
+            guard bindResult == 0 else { throw .bindFailed(address: address, code: -errno) }
+            var name = sockaddr_storage()
+            var nameLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let nameResult = withUnsafeMutablePointer(to: &name) { storage in
+                storage.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &nameLength) }
+            }
+            guard nameResult == 0 else { throw .libuv(call: "getsockname", code: -errno) }
+            bound = withUnsafePointer(to: &name) { storage in
+                storage.withMemoryRebound(to: sockaddr.self, capacity: 1) { name in
+                    guard let bound = SocketAddress(name) else {
+                        preconditionFailure("getsockname gave address family \(name.pointee.sa_family) for \(address)")
+                    }
+                    return bound
+                }
+            }
+        } catch {
+            Glibc.close(descriptor)
+            throw error
+        }
+        return (descriptor, bound)
+    }
+
+    /// The length of a `sockaddr_in` or `sockaddr_in6`.
+    static func length(ofFamily family: Int32) -> socklen_t {
+        socklen_t(family == AF_INET6 ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size)
+    }
+
+    /// Asks for `requested` bytes of buffer `option`, ignoring a refusal (best effort), and returns what the kernel
+    /// then reports.
+    private func negotiate(_ option: Int32, requested: Int) -> Int {
+        let size = socklen_t(MemoryLayout<Int32>.size)
         var value = Int32(clamping: requested)
-        _ = bufferSize(cuv_udp_as_handle(handle), &value)
-        var granted: Int32 = 0  // 0 asks libuv to read the size instead of setting it
-        guard bufferSize(cuv_udp_as_handle(handle), &granted) == 0 else { return 0 }
+        _ = setsockopt(descriptor, SOL_SOCKET, option, &value, size)
+        var granted: Int32 = 0
+        var grantedSize = size
+        guard getsockopt(descriptor, SOL_SOCKET, option, &granted, &grantedSize) == 0 else { return 0 }
         return Int(granted)
     }
 
     /// Starts the prepare handle that flushes the send batch. It is unreferenced: a socket keeps the loop running by
-    /// its reads and pending sends, not by this.
+    /// what it waits for (datagrams to read, sends to finish), not by this.
     private func startFlushHook(on loop: EventLoop) {
         // It only links the handle into the loop; libuv has no failure to report.
         precondition(uv_prepare_init(loop.uvLoop, prepareHandle) == 0, "uv_prepare_init failed")
@@ -277,33 +312,25 @@ public final class UDPSocket {
         if state == .open && !sendBatch.isEmpty { flush() }
     }
 
-    /// Runs once per handle closed; the last one frees the memory and then gives up the reference the loop held
-    /// (taken in `init`), outside the socket's own methods, since it may be the last.
+    /// Runs once per handle closed; the last one closes the descriptor (libuv no longer watches it), frees the
+    /// memory and then gives up the loop's reference, outside the socket's own methods, since it may be the last.
     private static func didClose(_ handle: UnsafeMutablePointer<uv_handle_t>) {
         let reference = Unmanaged<UDPSocket>.fromOpaque(uv_handle_get_data(handle))
         let socket = reference.takeUnretainedValue()
         socket.handlesClosing -= 1
         guard socket.handlesClosing == 0 else { return }
         socket.state = .closed
-        socket.onDatagram = nil
-        socket.freeMemory()
+        Glibc.close(socket.descriptor)
+        socket.freeHandles()
         reference.release()
     }
 
-    private func freeMemory() {
-        handle.deallocate()
+    private func freeHandles() {
+        pollHandle.deallocate()
         prepareHandle.deallocate()
-        receiveBuffer.deallocate()
-        sendRequests.deallocate()
-        sendPayloads.deallocate()
     }
 
-    /// libuv's buffers are `char *` but never written through on send; the bytes are only passed on to the kernel.
-    static func cString(_ bytes: UnsafeRawPointer?) -> UnsafeMutablePointer<CChar>? {
-        bytes.map { UnsafeMutablePointer<CChar>(OpaquePointer($0)) }
-    }
-
-    static func owner(of handle: UnsafeMutablePointer<uv_handle_t>) -> UDPSocket {
+    private static func owner(of handle: UnsafeMutablePointer<uv_handle_t>) -> UDPSocket {
         Unmanaged<UDPSocket>.fromOpaque(uv_handle_get_data(handle)).takeUnretainedValue()
     }
 }

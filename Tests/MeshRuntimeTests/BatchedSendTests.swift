@@ -62,8 +62,11 @@ struct BatchedSendTests {
         #expect(sender.counters.sent == UInt64(batches * batchSize))
         #expect(sender.counters.sendCalls == UInt64(batches))
         #expect(sender.counters.dropped == 0)
-        // 64 datagrams of 1200 bytes make a GSO message of 54 (64800 bytes) and one of 10.
+        // 64 datagrams of 1200 bytes make a GSO message of 54 (64800 bytes) and one of 10, and a receiver with GRO
+        // reads each whole.
         #expect(sender.counters.segmentedMessages == (sender.usesSegmentationOffload ? UInt64(2 * batches) : 0))
+        let coalesced = sender.usesSegmentationOffload && receiver.usesReceiveOffload
+        #expect(receiver.counters.coalescedReceives == (coalesced ? UInt64(2 * batches) : 0))
         sender.close()
         receiver.close()
         try loop.close()

@@ -27,7 +27,8 @@ struct EventLoopTests {
         let loop = try EventLoop()
         let socket = try UDPSocket(loop: loop, address: loopbackV4)
         let timer = try LoopTimer(loop: loop) {}
-        // A socket is two libuv handles: the socket and the prepare handle that flushes its send batch.
+        // A socket is two libuv handles: the poll handle that watches its descriptor and the prepare handle that
+        // flushes its send batch.
         #expect(throws: RuntimeError.handlesStillOpen(count: 3)) { try loop.close() }
         socket.close()
         timer.close()

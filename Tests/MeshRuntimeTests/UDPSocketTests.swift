@@ -198,7 +198,6 @@ struct UDPSocketTests {
         } else {
             #expect(socket.grantedReceiveBufferSize > 0)
         }
-        #expect(socket.usesBatchedReceive)
         socket.close()
         try loop.close()
     }
