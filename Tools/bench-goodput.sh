@@ -143,7 +143,8 @@ for mode in ("datagram", "stream"):
                  summary["loss_percent"]))
     details.append(
         f"signalmesh {mode}: the transport took {summary['sent_messages']} messages at {summary['sent_mbps']:.1f} "
-        f"Mbit/s; the socket sent {summary['socket_sent']} datagrams ({summary['socket_queued']} after waiting, "
+        f"Mbit/s; the socket sent {summary['socket_sent']} datagrams in {summary['socket_send_calls']} sendmmsg calls "
+        f"({summary['socket_queued']} after waiting, "
         f"{summary['socket_dropped']} dropped); {summary['received_messages']} received, {summary['lost']} lost, "
         f"{summary['duplicates']} duplicates, {summary['out_of_order']} out of order")
 

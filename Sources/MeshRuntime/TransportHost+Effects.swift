@@ -8,6 +8,9 @@ extension TransportHost {
     /// A handler that sends or pings from inside an event gets its effects queued behind the rest of the current
     /// list instead of run in the middle of it: run in the middle, an older `wake` later in the list would replace
     /// the newer deadline.
+    ///
+    /// Datagrams go into the sockets' send batches; outside `run()`, no loop iteration would send those, so they are
+    /// sent before this returns.
     func carryOut(_ effects: [EndpointEffect]) {
         pendingEffects.append(contentsOf: effects)
         guard !isCarryingOut else { return }
@@ -20,6 +23,9 @@ extension TransportHost {
             perform(effect)
         }
         pendingEffects.removeAll(keepingCapacity: true)
+        if !isRunning {
+            for socket in sockets { socket.flush() }
+        }
     }
 
     private func perform(_ effect: EndpointEffect) {
@@ -45,13 +51,10 @@ extension TransportHost {
 
     private func transmit(_ datagram: [UInt8], to address: SocketAddress) {
         guard let socket = sockets.first(where: { $0.localAddress.addressFamily == address.addressFamily }) else {
-            unsent[.noSocketForFamily, default: 0] += 1
+            unsentForLackOfSocket += 1
             return
         }
-        let outcome = datagram.withUnsafeBytes { socket.send($0, to: address) }
-        switch outcome {
-        case .sent, .queued: break
-        case .dropped(let reason): unsent[.socket(reason), default: 0] += 1
-        }
+        // A refusal is counted by the socket, and `unsent` reads it from there.
+        _ = datagram.withUnsafeBytes { socket.send($0, to: address) }
     }
 }

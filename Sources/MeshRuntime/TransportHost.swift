@@ -38,19 +38,22 @@ public final class TransportHost {
     /// What the sockets together have received, sent and dropped: `socketCounters` summed field by field, for a
     /// shell that measures the host as a whole rather than one address family.
     public var totalSocketCounters: UDPSocket.Counters {
-        sockets.reduce(into: UDPSocket.Counters()) { total, socket in
-            let counters = socket.counters
-            total.received += counters.received
-            total.sent += counters.sent
-            total.queued += counters.queued
-            total.receiveErrors += counters.receiveErrors
-            for reason in UDPSocket.DropReason.allCases { total[dropped: reason] += counters[dropped: reason] }
-        }
+        sockets.reduce(into: UDPSocket.Counters()) { $0.add($1.counters) }
     }
     /// Datagrams received that the endpoint did not act on, by reason.
     public var endpointDrops: [DropReason: Int] { endpoint.drops }
-    /// Datagrams the endpoint asked to send that did not leave, by reason.
-    public internal(set) var unsent: [UnsentReason: UInt64] = [:]
+    /// Datagrams the endpoint asked to send that did not leave, by reason: those to an address family the host has
+    /// no socket for, and those its sockets dropped (refused, no room in the pending-send queue, failed, cancelled by
+    /// `shutdown()`).
+    public var unsent: [UnsentReason: UInt64] {
+        var unsent: [UnsentReason: UInt64] = [:]
+        if unsentForLackOfSocket > 0 { unsent[.noSocketForFamily] = unsentForLackOfSocket }
+        let counters = totalSocketCounters
+        for reason in UDPSocket.DropReason.allCases where reason.isOutgoing && counters[dropped: reason] > 0 {
+            unsent[.socket(reason)] = counters[dropped: reason]
+        }
+        return unsent
+    }
     /// The `now` the endpoint was given with the input being handled, a received datagram or the timer firing; before
     /// the first input, the time the host was made.
     ///
@@ -65,6 +68,11 @@ public final class TransportHost {
     /// `shutdown()`.
     var timer: LoopTimer?
     var connected: Set<NodeID> = []
+    /// Datagrams to an address family the host has no socket for.
+    var unsentForLackOfSocket: UInt64 = 0
+    /// Whether `run()` is running the loop: then the sockets send their batches before the loop waits for I/O;
+    /// otherwise a command's datagrams are sent before it returns.
+    var isRunning = false
     /// Effects waiting to be carried out; `isCarryingOut` marks that a drain is under way further up the stack.
     var pendingEffects: [EndpointEffect] = []
     var isCarryingOut = false
@@ -179,9 +187,16 @@ public final class TransportHost {
     // MARK: Life cycle
 
     /// Runs the loop on the calling thread until `stop()` (or `loop.remote.requestStop()` from another thread).
+    ///
+    /// While it runs, the datagrams that the inputs and commands of one loop iteration produce leave together before
+    /// the loop next waits for I/O (`UDPSocket.send`); when it returns, none is left waiting.
     public func run() {
         precondition(state == .open, "run() on a transport host that is \(state)")
+        isRunning = true
         loop.run()
+        isRunning = false
+        // A stop requested from an I/O callback ends the loop before its next flush: send what that iteration left.
+        for socket in sockets { socket.flush() }
     }
 
     /// Makes `run()` return after the current loop iteration. Loop thread only.

@@ -13,7 +13,7 @@ extension UDPSocket {
         case cancelledAtClose
         /// A received datagram was larger than `Limits.maxDatagramSize`.
         case oversizeReceive
-        /// A received datagram did not fit the receive buffer (`UV_UDP_PARTIAL`).
+        /// A received datagram did not fit the receive buffer (`MSG_TRUNC`).
         case truncatedReceive
 
         /// The metric label, e.g. `oversize_send`.
@@ -28,6 +28,15 @@ extension UDPSocket {
             case .truncatedReceive: "truncated_receive"
             }
         }
+
+        /// Whether the reason is about a datagram on its way out (one the socket was asked to send) rather than
+        /// one that arrived.
+        public var isOutgoing: Bool {
+            switch self {
+            case .oversizeSend, .wrongAddressFamily, .sendQueueFull, .sendFailed, .cancelledAtClose: true
+            case .oversizeReceive, .truncatedReceive: false
+            }
+        }
     }
 
     /// What a socket has done since it was bound; read by the metrics exporter.
@@ -40,6 +49,13 @@ extension UDPSocket {
         public internal(set) var queued: UInt64 = 0
         /// Errors reported by the kernel on receive (not datagrams: nothing was read).
         public internal(set) var receiveErrors: UInt64 = 0
+        /// `sendmmsg` system calls made; `sent` divided by it is how many datagrams a call carried on average.
+        public internal(set) var sendCalls: UInt64 = 0
+        /// UDP GSO messages the kernel took, each carrying several datagrams (counted in `sent` one by one).
+        public internal(set) var segmentedMessages: UInt64 = 0
+        /// Runs of several datagrams the kernel handed over coalesced (UDP GRO), each cut apart again and counted in
+        /// `received` datagram by datagram.
+        public internal(set) var coalescedReceives: UInt64 = 0
 
         private var oversizeSend: UInt64 = 0
         private var wrongAddressFamily: UInt64 = 0
@@ -80,5 +96,17 @@ extension UDPSocket {
 
         /// Datagrams dropped for any reason.
         public var dropped: UInt64 { DropReason.allCases.reduce(0) { $0 + self[dropped: $1] } }
+
+        /// Adds `other`'s counts to these, field by field: the counters of several sockets as one.
+        public mutating func add(_ other: Counters) {
+            received += other.received
+            sent += other.sent
+            queued += other.queued
+            receiveErrors += other.receiveErrors
+            sendCalls += other.sendCalls
+            segmentedMessages += other.segmentedMessages
+            coalescedReceives += other.coalescedReceives
+            for reason in DropReason.allCases { self[dropped: reason] += other[dropped: reason] }
+        }
     }
 }

@@ -4,11 +4,23 @@ public import MeshCore
 
 /// A UDP socket on an event loop, bound to one IPv4 or IPv6 address: the node's door to the network.
 ///
-/// Receiving reads up to `Settings.receiveBatchSize` datagrams per system call (`recvmmsg`) into one buffer
-/// allocated at bind time and hands each to the handler as a borrowed byte view, so the receive path does not
-/// allocate. Sending tries `uv_udp_try_send` (no allocation, no copy); only when the kernel says `EAGAIN` is the
-/// datagram copied into one of `Settings.maxPendingSends` preallocated slots and handed to `uv_udp_send`. Order is
-/// kept: while any slot is in flight libuv refuses direct sends, so later datagrams queue behind earlier ones.
+/// The socket is a non-blocking descriptor of its own that a libuv poll handle watches for readiness; the reads and
+/// writes are the socket's, because libuv 1.44's UDP handle sends one datagram per system call and reads without
+/// control messages, and on loopback the per-call cost of the kernel's path (the receiver's wake-up included) is
+/// most of the cost of a datagram.
+///
+/// Receiving reads up to `Settings.receiveBatchSize` messages per system call (`recvmmsg`) into buffers allocated at
+/// bind time and hands each datagram to the handler as a borrowed byte view, so the receive path does not allocate.
+/// Where the kernel allows it (`Settings.allowsReceiveOffload`, UDP GRO), a message holds a whole run of datagrams
+/// that a peer sent with GSO, which the socket cuts apart again by the segment size the kernel reports.
+///
+/// Sending batches: `send` copies the datagram into a preallocated batch of `Settings.sendBatchSize`, and the batch
+/// goes to the kernel in one `sendmmsg` call when it is full, when `flush()` is called, and otherwise once per loop
+/// iteration, by a prepare handle that runs before the loop waits for I/O, so that everything sent while handling
+/// one receive batch or one round of timers leaves together. Runs of datagrams to one address with one size go as
+/// one UDP GSO message where the kernel allows it (`Settings.allowsSegmentationOffload`). When the kernel says
+/// `EAGAIN`, the rest waits in a queue of `Settings.maxPendingSends` preallocated slots until the socket is
+/// writable; later batches queue behind it, so order is kept, and beyond it datagrams are dropped and counted.
 /// Datagrams over `Limits.maxDatagramSize` are dropped in both directions and counted.
 ///
 /// An IPv6 socket is bound with `IPV6_V6ONLY`, so a node that wants both families opens one socket per family.
@@ -18,18 +30,15 @@ public final class UDPSocket {
 
     /// What became of one `send`.
     public enum SendOutcome: Sendable, Hashable {
-        /// The kernel took the datagram.
-        case sent
-        /// The datagram waits in the pending-send queue; the kernel takes it when the socket is writable.
-        case queued
-        /// The datagram was dropped and counted.
+        /// The datagram waits in the send batch, which goes to the kernel before the loop next waits for I/O (or at
+        /// `flush()`); `counters` says what became of it then.
+        case batched
+        /// The datagram was refused at once and counted.
         case dropped(DropReason)
     }
 
-    /// libuv reads each datagram of a `recvmmsg` batch into a slot of this size (`UV__UDP_DGRAM_MAXSIZE`), which is
-    /// larger than any UDP payload, so a batched read is never truncated.
-    static let receiveSlotSize = 64 * 1024
-    /// The most datagrams libuv reads in one `recvmmsg` call (`UV__MMSG_MAXWIDTH`).
+    /// The most messages read in one `recvmmsg` call. Each takes a 64 KiB buffer (a coalesced run can be that
+    /// long), so this bounds the receive memory of a socket at 1.25 MiB.
     public static let maxReceiveBatchSize = 20
 
     /// The settings the socket was made with.
@@ -42,252 +51,283 @@ public final class UDPSocket {
     /// The receive buffer the kernel granted, as `getsockopt(SO_RCVBUF)` reports it (twice the usable size on Linux).
     public private(set) var grantedReceiveBufferSize = 0
     /// Datagrams received, sent and dropped so far.
-    public private(set) var counters = Counters()
+    public internal(set) var counters = Counters()
+    /// Whether runs of datagrams in a batch go to the kernel as UDP GSO messages: allowed by the settings, known to
+    /// the kernel, and not refused by it yet.
+    public internal(set) var usesSegmentationOffload = false
+    /// Whether the kernel may hand over runs of datagrams coalesced (UDP GRO): allowed by the settings and agreed to
+    /// by the kernel.
+    public private(set) var usesReceiveOffload = false
 
-    private let handle: UnsafeMutablePointer<uv_udp_t>
-    private let receiveBuffer: UnsafeMutablePointer<CChar>
-    private let receiveBufferSize: Int
-    /// Whether libuv holds `receiveBuffer` between an allocation callback and the callback that returns it.
-    private var receiveBufferLent = false
-    private let sendRequests: UnsafeMutablePointer<uv_udp_send_t>
-    private let sendPayloads: UnsafeMutableRawPointer
-    /// Indices of the pending-send slots not in flight; its capacity is reserved up front, so it never reallocates.
-    private var freeSendSlots: [Int]
+    /// The socket's descriptor; the socket closes it once libuv has let go of it.
+    let descriptor: Int32
+    /// Tells the loop when the descriptor is readable (while receiving) or writable (while sends are queued).
+    private let pollHandle: UnsafeMutablePointer<uv_poll_t>
+    /// What `pollHandle` watches now, as libuv's `UV_READABLE | UV_WRITABLE` bits.
+    private var polledEvents: UInt32 = 0
+    /// Flushes the send batch once per loop iteration, after the timers and just before the loop waits for I/O: no
+    /// datagram waits in the batch while the loop sleeps.
+    private let prepareHandle: UnsafeMutablePointer<uv_prepare_t>
+    /// Handles (the poll and the prepare handle) whose close callbacks have yet to run after `close()`.
+    private var handlesClosing = 0
+    /// Datagrams sent since the last flush.
+    var sendBatch: SendBatch
+    /// Datagrams the kernel could not take yet (`EAGAIN`), oldest first, at most `Settings.maxPendingSends`.
+    var pendingSends: SendBatch
+    private let receiveBatch: ReceiveBatch
     private var onDatagram: DatagramHandler?
-    private var state = HandleState.open
+    private(set) var state = HandleState.open
 
     /// Opens a UDP socket on `loop` bound to `address` (port 0 for an ephemeral port) and sizes its buffers.
     ///
     /// Receiving starts with `startReceiving(_:)`.
     ///
     /// - Throws: `RuntimeError.bindFailed` if the address cannot be bound (in use, not on this host);
-    ///   `RuntimeError.libuv` if no socket can be created.
+    ///   `RuntimeError.libuv` if no socket can be created, with the system's error number negated, as libuv reports
+    ///   errors on Linux.
     public init(loop: EventLoop, address: SocketAddress, settings: Settings = Settings()) throws(RuntimeError) {
         precondition(
             (1...Self.maxReceiveBatchSize).contains(settings.receiveBatchSize),
             "receiveBatchSize \(settings.receiveBatchSize) is outside 1...\(Self.maxReceiveBatchSize)")
         precondition(settings.maxPendingSends >= 0, "maxPendingSends \(settings.maxPendingSends) is negative")
+        precondition(settings.sendBatchSize >= 1, "sendBatchSize \(settings.sendBatchSize) is below 1")
         precondition(
             settings.sendBufferSize > 0 && settings.receiveBufferSize > 0, "socket buffer sizes must be positive")
+        let (descriptor, bound) = try Self.openSocket(bindingTo: address)
         self.settings = settings
-        localAddress = address
-        handle = .allocate(capacity: 1)
-        receiveBufferSize = settings.receiveBatchSize * Self.receiveSlotSize
-        receiveBuffer = UnsafeMutableRawPointer.allocate(byteCount: receiveBufferSize, alignment: 16)
-            .bindMemory(to: CChar.self, capacity: receiveBufferSize)
-        sendRequests = .allocate(capacity: max(1, settings.maxPendingSends))
-        sendPayloads = .allocate(byteCount: max(1, settings.maxPendingSends * Limits.maxDatagramSize), alignment: 16)
-        freeSendSlots = Array((0..<settings.maxPendingSends).reversed())
+        self.descriptor = descriptor
+        localAddress = bound
+        pollHandle = .allocate(capacity: 1)
+        prepareHandle = .allocate(capacity: 1)
+        sendBatch = SendBatch(capacity: settings.sendBatchSize)
+        pendingSends = SendBatch(capacity: max(1, settings.maxPendingSends))
+        receiveBatch = ReceiveBatch(capacity: settings.receiveBatchSize)
 
-        let initResult = uv_udp_init_ex(
-            loop.uvLoop, handle, UInt32(address.addressFamily) | UV_UDP_RECVMMSG.rawValue)
-        guard initResult == 0 else {
-            freeMemory()
-            throw .libuv(call: "uv_udp_init_ex", code: initResult)
+        let pollResult = uv_poll_init_socket(loop.uvLoop, pollHandle, descriptor)
+        guard pollResult == 0 else {
+            Glibc.close(descriptor)
+            freeHandles()
+            throw .libuv(call: "uv_poll_init_socket", code: pollResult)
         }
-        uv_handle_set_data(cuv_udp_as_handle(handle), Unmanaged.passRetained(self).toOpaque())
-
-        let bindFlags = address.addressFamily == AF_INET6 ? UV_UDP_IPV6ONLY.rawValue : 0
-        let bindResult = address.withSockaddr { uv_udp_bind(handle, $0, bindFlags) }
-        guard bindResult == 0 else {
-            close()
-            throw .bindFailed(address: address, code: bindResult)
-        }
-        var name = sockaddr_storage()
-        var nameLength = Int32(MemoryLayout<sockaddr_storage>.size)
-        let nameResult = withUnsafeMutablePointer(to: &name) { storage in
-            storage.withMemoryRebound(to: sockaddr.self, capacity: 1) { uv_udp_getsockname(handle, $0, &nameLength) }
-        }
-        guard nameResult == 0 else {
-            close()
-            throw .libuv(call: "uv_udp_getsockname", code: nameResult)
-        }
-        localAddress = withUnsafePointer(to: &name) { storage in
-            storage.withMemoryRebound(to: sockaddr.self, capacity: 1) { bound in
-                guard let bound = SocketAddress(bound) else {
-                    preconditionFailure("getsockname gave address family \(bound.pointee.sa_family) for \(address)")
-                }
-                return bound
-            }
-        }
-        grantedSendBufferSize = negotiate(uv_send_buffer_size, requested: settings.sendBufferSize)
-        grantedReceiveBufferSize = negotiate(uv_recv_buffer_size, requested: settings.receiveBufferSize)
-    }
-
-    /// Whether receives are batched with `recvmmsg` (true on Linux); without it libuv reads one datagram per call.
-    public var usesBatchedReceive: Bool {
-        precondition(state == .open, "usesBatchedReceive on a socket that is \(state)")
-        return uv_udp_using_recvmmsg(handle) != 0
+        // The loop's reference: given up when the last of the socket's handles has closed.
+        uv_handle_set_data(cuv_poll_as_handle(pollHandle), Unmanaged.passRetained(self).toOpaque())
+        startFlushHook(on: loop)
+        grantedSendBufferSize = negotiate(SO_SNDBUF, requested: settings.sendBufferSize)
+        grantedReceiveBufferSize = negotiate(SO_RCVBUF, requested: settings.receiveBufferSize)
+        usesSegmentationOffload = settings.allowsSegmentationOffload && cuv_udp_segmentation_supported(descriptor) != 0
+        usesReceiveOffload = settings.allowsReceiveOffload && cuv_udp_enable_receive_offload(descriptor) != 0
     }
 
     /// Starts delivering datagrams to `handler` on the loop thread.
     ///
-    /// - Throws: `RuntimeError.libuv` if libuv cannot start reading.
+    /// - Throws: `RuntimeError.libuv` if libuv cannot watch the socket.
     public func startReceiving(_ handler: @escaping DatagramHandler) throws(RuntimeError) {
         precondition(state == .open, "startReceiving on a socket that is \(state)")
         precondition(onDatagram == nil, "startReceiving on a socket that is already receiving")
         onDatagram = handler
-        let result = uv_udp_recv_start(
-            handle,
-            { handle, _, buffer in
-                buffer!.pointee = UDPSocket.owner(of: handle!).lendReceiveBuffer()
-            },
-            { handle, count, buffer, address, flags in
-                UDPSocket.owner(of: cuv_udp_as_handle(handle!))
-                    .didReceive(count: count, bytes: buffer!.pointee.base, from: address, flags: flags)
-            })
+        let result = updatePolling()
         guard result == 0 else {
             onDatagram = nil
-            throw .libuv(call: "uv_udp_recv_start", code: result)
+            throw .libuv(call: "uv_poll_start", code: result)
         }
     }
 
     /// Stops delivering datagrams; they wait in the kernel's buffer (or are dropped there when it fills).
     public func stopReceiving() {
         guard state == .open, onDatagram != nil else { return }
-        uv_udp_recv_stop(handle)
         onDatagram = nil
-        // Stopped inside a batch, libuv skips the batch's closing UV_UDP_MMSG_FREE callback: the buffer is ours again.
-        receiveBufferLent = false
+        _ = updatePolling()
     }
 
-    /// Sends one datagram to `destination`.
+    /// Adds one datagram for `destination` to the send batch, which goes to the kernel when it is full, at
+    /// `flush()`, or before the loop next waits for I/O; what then becomes of it shows in `counters`.
     ///
-    /// - Returns: whether the kernel took it, it waits in the pending-send queue, or it was dropped (and why).
-    /// - Complexity: O(1); copies the bytes only when the datagram has to wait.
+    /// - Returns: `.batched`, or `.dropped` (and why) when the datagram is refused at once.
+    /// - Complexity: O(1) but for the flush of a full batch; copies the bytes.
     @discardableResult
     public func send(_ datagram: UnsafeRawBufferPointer, to destination: SocketAddress) -> SendOutcome {
         precondition(state == .open, "send on a socket that is \(state)")
-        guard datagram.count <= Limits.maxDatagramSize else { return drop(.oversizeSend) }
-        guard destination.addressFamily == localAddress.addressFamily else { return drop(.wrongAddressFamily) }
-        let result = destination.withSockaddr { address in
-            var buffer = uv_buf_t(base: Self.cString(datagram.baseAddress), len: datagram.count)
-            return uv_udp_try_send(handle, &buffer, 1, address)
+        guard datagram.count <= Limits.maxDatagramSize else { return .dropped(drop(.oversizeSend)) }
+        guard destination.addressFamily == localAddress.addressFamily else {
+            return .dropped(drop(.wrongAddressFamily))
         }
-        if result >= 0 {
-            counters.sent += 1
-            return .sent
-        }
-        guard result == cuv_eagain() else { return drop(.sendFailed) }
-        return enqueue(datagram, to: destination)
+        sendBatch.append(datagram, to: destination)
+        if sendBatch.isFull { flush() }
+        return .batched
     }
 
-    /// Closes the socket. Pending sends are cancelled (counted as `DropReason.cancelledAtClose`) and the memory is
-    /// freed when the loop runs the close callback. Calling it again does nothing.
+    /// Closes the socket. Sends still waiting for the socket to be writable are cancelled (counted as
+    /// `DropReason.cancelledAtClose`), and the descriptor is closed and the memory freed when the loop runs the close
+    /// callbacks. Calling it again does nothing.
+    ///
+    /// The send batch is flushed first, so that what was sent before closing (a CLOSE frame, say) still leaves.
     public func close() {
         guard state == .open else { return }
+        flush()
         state = .closing
         onDatagram = nil
-        uv_close(cuv_udp_as_handle(handle)) { handle in
-            Unmanaged<UDPSocket>.fromOpaque(uv_handle_get_data(handle!)).takeRetainedValue().didClose()
+        counters[dropped: .cancelledAtClose] += UInt64(pendingSends.count)
+        pendingSends.removeAll()
+        handlesClosing = 2
+        uv_close(cuv_prepare_as_handle(prepareHandle)) { UDPSocket.didClose($0!) }
+        uv_close(cuv_poll_as_handle(pollHandle)) { UDPSocket.didClose($0!) }
+    }
+
+    // MARK: - Readiness
+
+    /// Watches the descriptor for what the socket waits for: reading while it receives, writing while sends are
+    /// queued. Returns libuv's result (0 on success).
+    func updatePolling() -> Int32 {
+        let wanted =
+            (onDatagram == nil ? 0 : UV_READABLE.rawValue) | (pendingSends.isEmpty ? 0 : UV_WRITABLE.rawValue)
+        guard state == .open, wanted != polledEvents else { return 0 }
+        guard wanted != 0 else {
+            polledEvents = 0
+            return uv_poll_stop(pollHandle)
         }
+        let result = uv_poll_start(pollHandle, Int32(wanted)) { handle, status, events in
+            UDPSocket.owner(of: cuv_poll_as_handle(handle!)).didBecomeReady(status: status, events: UInt32(events))
+        }
+        if result == 0 { polledEvents = wanted }
+        return result
+    }
+
+    private func didBecomeReady(status: Int32, events: UInt32) {
+        guard status == 0 else {
+            counters.receiveErrors += 1
+            return
+        }
+        if events & UV_WRITABLE.rawValue != 0 { sendPending() }
+        if events & UV_READABLE.rawValue != 0 { receive() }
     }
 
     // MARK: - Receiving
 
-    private func lendReceiveBuffer() -> uv_buf_t {
-        precondition(!receiveBufferLent, "libuv asked for the receive buffer while it still held it")
-        receiveBufferLent = true
-        return uv_buf_t(base: receiveBuffer, len: receiveBufferSize)
-    }
-
-    private func didReceive(
-        count: Int, bytes: UnsafeMutablePointer<CChar>?, from address: UnsafePointer<sockaddr>?, flags: UInt32
-    ) {
-        // Every callback hands the buffer back except a datagram of a recvmmsg batch; the batch ends with a
-        // UV_UDP_MMSG_FREE callback (no address) that returns it.
-        if flags & UV_UDP_MMSG_CHUNK.rawValue == 0 { receiveBufferLent = false }
-        guard count >= 0 else {
-            counters.receiveErrors += 1
+    /// Reads one batch of messages and delivers their datagrams, stopping as soon as the handler closes the socket
+    /// or stops receiving. One batch per wake-up, so that the replies to it (acknowledgments) leave before the next
+    /// is read; the descriptor stays readable while datagrams wait, so the loop comes straight back.
+    private func receive() {
+        receiveBatch.prepare()
+        let count = cuv_recvmmsg(descriptor, receiveBatch.messages, UInt32(receiveBatch.capacity))
+        guard count > 0 else {
+            if count != -EAGAIN && count != -EINTR { counters.receiveErrors += 1 }
             return
         }
-        // No address: nothing more to read for now, or the end of a batch. A handler that closed the socket or
-        // stopped receiving mid-batch gets none of the batch's remaining datagrams.
-        guard let address, state == .open, let handler = onDatagram else { return }
-        guard flags & UV_UDP_PARTIAL.rawValue == 0 else {
-            counters[dropped: .truncatedReceive] += 1
-            return
-        }
-        guard count <= Limits.maxDatagramSize else {
-            counters[dropped: .oversizeReceive] += 1
-            return
-        }
-        guard let source = SocketAddress(address) else {
-            counters.receiveErrors += 1
-            return
-        }
-        counters.received += 1
-        handler(UnsafeRawBufferPointer(start: bytes, count: count), source)
-    }
-
-    // MARK: - Sending
-
-    /// Copies the datagram into a free pending-send slot and hands it to `uv_udp_send`.
-    ///
-    /// Internal rather than private so that a test can stand in for the kernel's `EAGAIN`, which loopback never
-    /// returns (the loopback device releases the send buffer before `sendmsg` returns).
-    func enqueue(_ datagram: UnsafeRawBufferPointer, to destination: SocketAddress) -> SendOutcome {
-        guard let slot = freeSendSlots.popLast() else { return drop(.sendQueueFull) }
-        let payload = sendPayloads + slot * Limits.maxDatagramSize
-        if let base = datagram.baseAddress { payload.copyMemory(from: base, byteCount: datagram.count) }
-        let result = destination.withSockaddr { address in
-            var buffer = uv_buf_t(base: Self.cString(payload), len: datagram.count)
-            return uv_udp_send(sendRequests + slot, handle, &buffer, 1, address) { request, status in
-                let handle = cuv_udp_as_handle(request!.pointee.handle)!
-                UDPSocket.owner(of: handle).didCompleteQueuedSend(request!, status: status)
+        for index in 0..<Int(count) {
+            let (bytes, segmentSize, isTruncated, address) = receiveBatch.message(index)
+            guard !isTruncated else {
+                counters[dropped: .truncatedReceive] += 1
+                continue
             }
+            guard let source = SocketAddress(address) else {
+                counters.receiveErrors += 1
+                continue
+            }
+            if segmentSize < bytes.count { counters.coalescedReceives += 1 }
+            var offset = 0
+            repeat {
+                let datagram = UnsafeRawBufferPointer(rebasing: bytes[offset..<min(offset + segmentSize, bytes.count)])
+                offset += segmentSize
+                // A handler that closed the socket or stopped receiving gets none of the remaining datagrams.
+                guard state == .open, let handler = onDatagram else { return }
+                guard datagram.count <= Limits.maxDatagramSize else {
+                    counters[dropped: .oversizeReceive] += 1
+                    continue
+                }
+                counters.received += 1
+                handler(datagram, source)
+            } while offset < bytes.count
         }
-        guard result == 0 else {
-            freeSendSlots.append(slot)
-            return drop(.sendFailed)
-        }
-        counters.queued += 1
-        return .queued
-    }
-
-    private func didCompleteQueuedSend(_ request: UnsafeMutablePointer<uv_udp_send_t>, status: Int32) {
-        freeSendSlots.append(request - sendRequests)
-        if status == 0 {
-            counters.sent += 1
-        } else {
-            counters[dropped: status == cuv_ecanceled() ? .cancelledAtClose : .sendFailed] += 1
-        }
-    }
-
-    private func drop(_ reason: DropReason) -> SendOutcome {
-        counters[dropped: reason] += 1
-        return .dropped(reason)
     }
 
     // MARK: - Set-up and tear-down
 
-    /// Asks for `requested` bytes, ignoring a refusal (best effort), and returns what the kernel then reports.
-    private func negotiate(
-        _ bufferSize: (UnsafeMutablePointer<uv_handle_t>?, UnsafeMutablePointer<Int32>?) -> Int32, requested: Int
-    ) -> Int {
+    /// Creates a non-blocking socket bound to `address` and reads back the address it got.
+    private static func openSocket(bindingTo address: SocketAddress) throws(RuntimeError) -> (Int32, SocketAddress) {
+        let type = Int32(SOCK_DGRAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue)
+        let descriptor = socket(address.addressFamily, type, 0)
+        guard descriptor >= 0 else { throw .libuv(call: "socket", code: -errno) }
+        var bound = address
+        do throws(RuntimeError) {
+            if address.addressFamily == AF_INET6 {
+                var on: Int32 = 1
+                guard
+                    setsockopt(descriptor, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &on, socklen_t(MemoryLayout<Int32>.size))
+                        == 0
+                else { throw .libuv(call: "setsockopt(IPV6_V6ONLY)", code: -errno) }
+            }
+            let bindResult = address.withSockaddr { name in
+                Glibc.bind(descriptor, name, Self.length(ofFamily: address.addressFamily))
+            }
+            guard bindResult == 0 else { throw .bindFailed(address: address, code: -errno) }
+            var name = sockaddr_storage()
+            var nameLength = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let nameResult = withUnsafeMutablePointer(to: &name) { storage in
+                storage.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &nameLength) }
+            }
+            guard nameResult == 0 else { throw .libuv(call: "getsockname", code: -errno) }
+            bound = withUnsafePointer(to: &name) { storage in
+                storage.withMemoryRebound(to: sockaddr.self, capacity: 1) { name in
+                    guard let bound = SocketAddress(name) else {
+                        preconditionFailure("getsockname gave address family \(name.pointee.sa_family) for \(address)")
+                    }
+                    return bound
+                }
+            }
+        } catch {
+            Glibc.close(descriptor)
+            throw error
+        }
+        return (descriptor, bound)
+    }
+
+    /// The length of a `sockaddr_in` or `sockaddr_in6`.
+    static func length(ofFamily family: Int32) -> socklen_t {
+        socklen_t(family == AF_INET6 ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size)
+    }
+
+    /// Asks for `requested` bytes of buffer `option`, ignoring a refusal (best effort), and returns what the kernel
+    /// then reports.
+    private func negotiate(_ option: Int32, requested: Int) -> Int {
+        let size = socklen_t(MemoryLayout<Int32>.size)
         var value = Int32(clamping: requested)
-        _ = bufferSize(cuv_udp_as_handle(handle), &value)
-        var granted: Int32 = 0  // 0 asks libuv to read the size instead of setting it
-        guard bufferSize(cuv_udp_as_handle(handle), &granted) == 0 else { return 0 }
+        _ = setsockopt(descriptor, SOL_SOCKET, option, &value, size)
+        var granted: Int32 = 0
+        var grantedSize = size
+        guard getsockopt(descriptor, SOL_SOCKET, option, &granted, &grantedSize) == 0 else { return 0 }
         return Int(granted)
     }
 
-    private func didClose() {
-        state = .closed
-        onDatagram = nil
-        freeMemory()
+    /// Starts the prepare handle that flushes the send batch. It is unreferenced: a socket keeps the loop running by
+    /// what it waits for (datagrams to read, sends to finish), not by this.
+    private func startFlushHook(on loop: EventLoop) {
+        // It only links the handle into the loop; libuv has no failure to report.
+        precondition(uv_prepare_init(loop.uvLoop, prepareHandle) == 0, "uv_prepare_init failed")
+        uv_handle_set_data(cuv_prepare_as_handle(prepareHandle), Unmanaged.passUnretained(self).toOpaque())
+        uv_prepare_start(prepareHandle) { UDPSocket.owner(of: cuv_prepare_as_handle($0!)).flushBeforeWaiting() }
+        uv_unref(cuv_prepare_as_handle(prepareHandle))
     }
 
-    private func freeMemory() {
-        handle.deallocate()
-        receiveBuffer.deallocate()
-        sendRequests.deallocate()
-        sendPayloads.deallocate()
+    private func flushBeforeWaiting() {
+        if state == .open && !sendBatch.isEmpty { flush() }
     }
 
-    /// libuv's buffers are `char *` but never written through on send; the bytes are only passed on to the kernel.
-    private static func cString(_ bytes: UnsafeRawPointer?) -> UnsafeMutablePointer<CChar>? {
-        bytes.map { UnsafeMutablePointer<CChar>(OpaquePointer($0)) }
+    /// Runs once per handle closed; the last one closes the descriptor (libuv no longer watches it), frees the
+    /// memory and then gives up the loop's reference, outside the socket's own methods, since it may be the last.
+    private static func didClose(_ handle: UnsafeMutablePointer<uv_handle_t>) {
+        let reference = Unmanaged<UDPSocket>.fromOpaque(uv_handle_get_data(handle))
+        let socket = reference.takeUnretainedValue()
+        socket.handlesClosing -= 1
+        guard socket.handlesClosing == 0 else { return }
+        socket.state = .closed
+        Glibc.close(socket.descriptor)
+        socket.freeHandles()
+        reference.release()
+    }
+
+    private func freeHandles() {
+        pollHandle.deallocate()
+        prepareHandle.deallocate()
     }
 
     private static func owner(of handle: UnsafeMutablePointer<uv_handle_t>) -> UDPSocket {

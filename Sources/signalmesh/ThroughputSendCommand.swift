@@ -115,6 +115,7 @@ struct ThroughputSendCommand: ParsableCommand {
             fields["sent_seconds"] = (seconds * 1e6).rounded() / 1e6
             fields["sent_mbps"] = ThroughputReport.megabitsValue(sentRate)
             fields["socket_sent"] = outcome.socketSent
+            fields["socket_send_calls"] = outcome.socketSendCalls
             fields["socket_queued"] = outcome.socketQueued
             fields["socket_dropped"] = outcome.socketDropped
             Output.jsonLine(fields)
@@ -122,7 +123,8 @@ struct ThroughputSendCommand: ParsableCommand {
             Output.line(
                 "sent:     \(outcome.messagesSent) messages, \(ThroughputReport.megabytesText(outcome.bytesSent)) in "
                     + "\(String(format: "%.2f", seconds)) s, \(ThroughputReport.megabitsText(sentRate)) Mbit/s; "
-                    + "socket: \(outcome.socketSent) datagrams sent, \(outcome.socketQueued) queued, "
+                    + "socket: \(outcome.socketSent) datagrams sent in \(outcome.socketSendCalls) calls, "
+                    + "\(outcome.socketQueued) queued, "
                     + "\(outcome.socketDropped) dropped")
             Output.line("received: \(report.text)")
         }

@@ -26,6 +26,8 @@ final class ThroughputSender {
         var sendingTime = Duration.zero
         /// What the socket did meanwhile: datagrams the kernel took (data, acknowledgments, pings).
         var socketSent: UInt64 = 0
+        /// The `sendmmsg` calls that carried them: how well sends were batched.
+        var socketSendCalls: UInt64 = 0
         /// Datagrams that had to wait in the socket's pending-send queue.
         var socketQueued: UInt64 = 0
         /// Datagrams the socket dropped (full pending-send queue, refused by the kernel).
@@ -292,8 +294,9 @@ final class ThroughputSender {
         outcome.sendingTime = now - startedSending
         let counters = host.totalSocketCounters
         outcome.socketSent = counters.sent - countersAtStart.sent
+        outcome.socketSendCalls = counters.sendCalls - countersAtStart.sendCalls
         outcome.socketQueued = counters.queued - countersAtStart.queued
-        let sendDrops: [UDPSocket.DropReason] = [.oversizeSend, .wrongAddressFamily, .sendQueueFull, .sendFailed]
+        let sendDrops = UDPSocket.DropReason.allCases.filter(\.isOutgoing)
         outcome.socketDropped = sendDrops.reduce(0) { $0 + counters[dropped: $1] - countersAtStart[dropped: $1] }
         phase = .requesting
         requestReport(now: now)

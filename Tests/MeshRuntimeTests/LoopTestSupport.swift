@@ -54,3 +54,24 @@ func sendRawIPv4(_ bytes: [UInt8], toPort port: UInt16) -> Bool {
     }
     return sent == bytes.count
 }
+
+/// Whether the kernel knows UDP generic segmentation offload (`UDP_SEGMENT`, Linux 4.18).
+func kernelSupportsUDPSegmentation() -> Bool {
+    let descriptor = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+    guard descriptor >= 0 else { return false }
+    defer { close(descriptor) }
+    var value: Int32 = 0
+    var length = socklen_t(MemoryLayout<Int32>.size)
+    let udpSegment: Int32 = 103  // UDP_SEGMENT in <netinet/udp.h>
+    return getsockopt(descriptor, Int32(IPPROTO_UDP), udpSegment, &value, &length) == 0
+}
+
+/// Whether the kernel knows UDP generic receive offload (`UDP_GRO`, Linux 5.0).
+func kernelSupportsUDPReceiveOffload() -> Bool {
+    let descriptor = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+    guard descriptor >= 0 else { return false }
+    defer { close(descriptor) }
+    var on: Int32 = 1
+    let udpGRO: Int32 = 104  // UDP_GRO in <netinet/udp.h>
+    return setsockopt(descriptor, Int32(IPPROTO_UDP), udpGRO, &on, socklen_t(MemoryLayout<Int32>.size)) == 0
+}

@@ -127,6 +127,30 @@ struct TransportHostTests {
         #expect(messages == [.message(message, from: initiatorID)])
     }
 
+    @Test("outside run(), a command's datagrams leave before it returns; inside, with the loop iteration's batch")
+    func commandsOutsideTheLoopSendAtOnce() throws {
+        let capture = try CaptureSocket()
+        let host = try TransportHost(identity: Ed25519PrivateKey(), addresses: [loopbackV4])
+        try host.connect(to: Ed25519PrivateKey().nodeID, at: capture.address)
+        #expect(host.totalSocketCounters.sent == 1)
+        _ = try #require(capture.receive())
+        // Inside run(), the initiation to a second peer waits for the end of the timer's loop iteration.
+        var sentWhenConnected: UInt64?
+        let timer = try LoopTimer(loop: host.loop) {
+            try? host.connect(to: Ed25519PrivateKey().nodeID, at: capture.address)
+            sentWhenConnected = host.totalSocketCounters.sent
+            host.stop()
+        }
+        timer.arm(at: host.loop.now)
+        host.run()
+        timer.close()
+        #expect(sentWhenConnected == 1)
+        #expect(host.totalSocketCounters.sent == 2)
+        _ = try #require(capture.receive())
+        #expect(host.unsent.isEmpty)
+        try host.shutdown()
+    }
+
     @Test("totalSocketCounters sums the counters of the IPv4 and the IPv6 socket")
     func totalSocketCountersSumsBothSockets() throws {
         guard hostHasIPv6Loopback() else { return }
