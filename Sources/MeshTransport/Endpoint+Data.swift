@@ -300,7 +300,13 @@ extension Endpoint {
                 return false
             }
             state.put(consume session, slot)
-            let applicationLimited = !(state.streamOut?.hasSendableData ?? false)
+            // RFC 9002, section 7.8: the window grows only while it is what limits the sender — stream data waits
+            // for it, a datagram was refused for want of it, or the packets in flight before this ACK filled it to
+            // within one datagram. (Counting only stream data froze a datagram sender's window at its initial size.)
+            let windowLimited =
+                !state.congestion.canSend(bytes: Limits.maxDatagramSize) || state.datagramBlocked
+                || (state.streamOut?.hasSendableData ?? false)
+            let applicationLimited = !windowLimited
             state.congestion.onAckOutcome(outcome, applicationLimited: applicationLimited, now: now)
             if state.datagramBlocked && state.congestion.canSend(bytes: Limits.maxDatagramSize)
                 && state[.current]?.sent.canTrackMore == true

@@ -185,4 +185,23 @@ import Testing
         #expect(network.nodes[a].writable == [network.id(b)], "a hears once that the window has room again")
         try network.send([2], from: a, to: b)
     }
+
+    @Test("a sender of datagrams that fills the congestion window sees it grow (it is not application-limited)")
+    func datagramSenderThatFillsTheWindowGrowsIt() throws {
+        var network = TestNetwork(seed: 62)
+        let a = network.addNode()
+        let b = network.addNode()
+        try network.connect(a, to: b)
+        network.run(for: .seconds(1))
+        let initial = CongestionController.Settings().initialWindow
+        #expect(network.nodes[a].endpoint.peers[network.id(b)]?.congestion.congestionWindow == initial)
+        // Keep the window full, as an application that sends until refused and again as soon as it has room: ten
+        // round trips of 40 ms, refilled every millisecond.
+        for _ in 0..<400 {
+            while (try? network.send([UInt8](repeating: 7, count: 1000), from: a, to: b)) != nil {}
+            network.run(for: .milliseconds(1))
+        }
+        let window = network.nodes[a].endpoint.peers[network.id(b)]?.congestion.congestionWindow ?? 0
+        #expect(window > 4 * initial, "slow start doubles a full window every round trip; it is \(window)")
+    }
 }
