@@ -19,6 +19,8 @@ extension TransportHost {
         var next = 0
         while next < pendingEffects.count {
             let effect = pendingEffects[next]
+            // The list lets go of the effect's buffer, so that the one given back to the endpoint is not shared.
+            pendingEffects[next] = .wake(at: inputTime)
             next += 1
             perform(effect)
         }
@@ -32,10 +34,14 @@ extension TransportHost {
         switch effect {
         case .send(let datagram, let address):
             transmit(datagram, to: address)
+            // The socket copied it into its send batch.
+            endpoint.recycle(datagram)
         case .wake(let deadline):
             timer?.arm(at: deadline)
         case .deliver(let message, let peer):
             onEvent?(.message(message, from: peer))
+            // A handler that kept the message keeps it intact: the endpoint copies a shared buffer before reuse.
+            endpoint.recycle(message)
         case .sessionUp(let peer, let address):
             connected.insert(peer)
             onEvent?(.sessionUp(peer: peer, address: address))

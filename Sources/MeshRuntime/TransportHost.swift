@@ -62,7 +62,13 @@ public final class TransportHost {
     /// `inputTime - rtt` equal to the instant `ping(_:)` returned.
     public private(set) var inputTime: Instant
 
-    private var endpoint: Endpoint
+    /// The protocol core. The host's inputs run it with `inputEffects` and `receiveBuffer`, and give the packet and
+    /// message buffers of its effects back (`Endpoint.recycle`), so a packet costs no allocation here either.
+    var endpoint: Endpoint
+    /// The effects array each input appends to, kept between inputs for its capacity.
+    var inputEffects: [EndpointEffect] = []
+    /// The received datagram handed to the endpoint, kept between datagrams for its capacity.
+    var receiveBuffer: [UInt8] = []
     var sockets: [UDPSocket]
     /// Armed at the endpoint's deadline. Nil only until `init` made it (its callback needs `self`) and after
     /// `shutdown()`.
@@ -140,7 +146,9 @@ public final class TransportHost {
     /// - Throws: `Endpoint.SendError` if the id is not a valid key or the peer table is full.
     public func connect(to peer: NodeID, at address: SocketAddress) throws(Endpoint.SendError) {
         precondition(state == .open, "connect(to:at:) on a transport host that is \(state)")
-        carryOut(try endpoint.connect(to: peer, at: address, now: loop.now))
+        try handle { (endpoint, effects) throws(Endpoint.SendError) in
+            try endpoint.connect(to: peer, at: address, now: loop.now, effects: &effects)
+        }
     }
 
     /// Sends `message` to `peer` as one datagram, after the handshake if no session is up yet.
@@ -148,7 +156,9 @@ public final class TransportHost {
     /// - Throws: `Endpoint.SendError` if the message is too large or no address is known for the peer.
     public func send(_ message: [UInt8], to peer: NodeID) throws(Endpoint.SendError) {
         precondition(state == .open, "send(_:to:) on a transport host that is \(state)")
-        carryOut(try endpoint.send(message, to: peer, now: loop.now))
+        try handle { (endpoint, effects) throws(Endpoint.SendError) in
+            try endpoint.send(message, to: peer, now: loop.now, effects: &effects)
+        }
     }
 
     /// Sends `message` on the reliable stream to `peer`, which delivers it once and in order (`Endpoint.sendReliable`).
@@ -157,7 +167,9 @@ public final class TransportHost {
     ///   `.sendBufferFull` while the stream holds its limit of unacknowledged bytes (try again after acknowledgements).
     public func sendReliable(_ message: [UInt8], to peer: NodeID) throws(Endpoint.SendError) {
         precondition(state == .open, "sendReliable(_:to:) on a transport host that is \(state)")
-        carryOut(try endpoint.sendReliable(message, to: peer, now: loop.now))
+        try handle { (endpoint, effects) throws(Endpoint.SendError) in
+            try endpoint.sendReliable(message, to: peer, now: loop.now, effects: &effects)
+        }
     }
 
     /// Sends a PING to `peer`; `onEvent` gets `.pong` with the round-trip time when the peer acknowledges it.
@@ -232,11 +244,34 @@ public final class TransportHost {
 
     private func received(_ bytes: UnsafeRawBufferPointer, from source: SocketAddress) {
         inputTime = loop.now
-        carryOut(endpoint.receive(Array(bytes), from: source, now: inputTime))
+        var datagram = receiveBuffer
+        receiveBuffer = []
+        datagram.removeAll(keepingCapacity: true)
+        datagram.append(contentsOf: bytes)
+        let now = inputTime
+        handle { endpoint, effects in endpoint.receive(datagram, from: source, now: now, effects: &effects) }
+        receiveBuffer = datagram
     }
 
     private func timerFired() {
         inputTime = loop.now
-        carryOut(endpoint.timerFired(now: inputTime))
+        let now = inputTime
+        handle { endpoint, effects in endpoint.timerFired(now: now, effects: &effects) }
+    }
+
+    /// Runs one input on the endpoint with the reused effects array, then carries the effects out. (An input made
+    /// by an event handler while effects are carried out gets an array of its own, which only costs its allocation.)
+    private func handle<Failure: Error>(
+        _ input: (inout Endpoint, inout [EndpointEffect]) throws(Failure) -> Void
+    ) throws(Failure) {
+        var effects = inputEffects
+        inputEffects = []
+        effects.removeAll(keepingCapacity: true)
+        defer {
+            effects.removeAll(keepingCapacity: true)
+            if effects.capacity > inputEffects.capacity { inputEffects = effects }
+        }
+        try input(&endpoint, &effects)
+        carryOut(effects)
     }
 }
