@@ -187,7 +187,7 @@ extension Endpoint {
             count(.unknownIndex)
             return
         }
-        defer { peers[peerID] = state }
+        defer { store(state) }
         guard let slot = state.slot(ofLocalIndex: receiverIndex), var session = state.take(slot) else {
             count(.unknownIndex)
             return

@@ -87,7 +87,7 @@ extension Endpoint {
             count(.peerTableFull)
             return
         }
-        defer { peers[peerID] = state }
+        defer { store(state) }
         if state.staticShared == nil {
             state.staticShared = try? staticKey.sharedSecret(with: remoteStatic)
             rememberStaticShared(state)
@@ -127,7 +127,7 @@ extension Endpoint {
             count(.unexpected)
             return
         }
-        defer { peers[peerID] = state }
+        defer { store(state) }
         guard let handshake = state.handshake, handshake.localIndex == response.receiverIndex else {
             count(.unexpected)
             return

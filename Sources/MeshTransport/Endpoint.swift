@@ -67,6 +67,9 @@ public struct Endpoint {
     var cookies: CookieMaker
     var rateLimiter: SourceRateLimiter
     var peers: [NodeID: Peer] = [:]
+    /// Each stored peer's earliest deadline (`Peer.nextDeadline`), written whenever the peer is stored (`store`), so
+    /// that finding the endpoint's next deadline after each input reads instants instead of copying every peer.
+    var peerDeadlines: [NodeID: Instant] = [:]
     /// Our indices: which peer each belongs to. Pending handshakes and sessions both have one.
     var indices: [UInt32: NodeID] = [:]
     var loadWindow: (start: Instant, count: Int, previous: Int)
@@ -133,7 +136,7 @@ public struct Endpoint {
         if state.current == nil && state.handshake == nil {
             startHandshake(&state, now: now, effects: &effects)
         }
-        peers[peer] = state
+        store(state)
         finish(now: now, effects: &effects)
     }
 
@@ -154,18 +157,21 @@ public struct Endpoint {
             throw .messageTooLarge(message.count, limit: Self.maxDatagramMessage)
         }
         guard var state = checkOut(peer) else { throw .unknownAddress(peer) }
-        defer { peers[peer] = state }
-        guard state.address != nil else { throw .unknownAddress(peer) }
+        guard state.address != nil else {
+            store(state)
+            throw .unknownAddress(peer)
+        }
         // Datagrams are congestion controlled (as RFC 9221 asks of QUIC's): refused while the window is full.
         if state.current?.canSend(now: now, settings: settings) == true,
             state.current?.sent.canTrackMore == false
                 || !state.congestion.canSend(bytes: TransportPacket.minimumDataLength + message.count + 3)
         {
             state.datagramBlocked = true
+            store(state)
             throw .congested(peer)
         }
         sendDatagram(message, to: &state, now: now, effects: &effects)
-        peers[peer] = state  // before `finish`, which reads every peer's deadline
+        store(state)  // before `finish`, which reads every peer's deadline
         finish(now: now, effects: &effects)
     }
 
@@ -190,19 +196,24 @@ public struct Endpoint {
             throw .messageTooLarge(message.count, limit: Self.maxReliableMessage)
         }
         guard var state = checkOut(peer) else { throw .unknownAddress(peer) }
-        defer { peers[peer] = state }
-        guard state.address != nil else { throw .unknownAddress(peer) }
+        guard state.address != nil else {
+            store(state)
+            throw .unknownAddress(peer)
+        }
         if state.streamOut == nil {
             state.streamOut = StreamSender(
                 id: newStreamID(), capacity: settings.maxStreamSendBuffer, initialLimit: Self.streamWindow)
         }
-        guard state.streamOut!.write(message) else { throw .sendBufferFull(peer) }
+        guard state.streamOut!.write(message) else {
+            store(state)
+            throw .sendBufferFull(peer)
+        }
         if state.current == nil {
             if state.handshake == nil { startHandshake(&state, now: now, effects: &effects) }
         } else {
             flush(&state, now: now, effects: &effects)
         }
-        peers[peer] = state  // before `finish`, which reads every peer's deadline
+        store(state)  // before `finish`, which reads every peer's deadline
         finish(now: now, effects: &effects)
     }
 
@@ -210,16 +221,22 @@ public struct Endpoint {
     /// - Throws: `notConnected` when no session is up.
     public mutating func ping(_ peer: NodeID, now: Instant) throws(SendError) -> [EndpointEffect] {
         guard var state = checkOut(peer) else { throw .notConnected(peer) }
-        defer { peers[peer] = state }
-        guard state.current != nil else { throw .notConnected(peer) }
-        guard state.current?.sent.canTrackMore == true else { throw .congested(peer) }
         var effects: [EndpointEffect] = []
         var record = PacketRecord()
         record.isPing = true
-        guard transmit([.ping], record: record, to: &state, now: now, effects: &effects) else {
+        guard state.current != nil else {
+            store(state)
             throw .notConnected(peer)
         }
-        peers[peer] = state  // before `finish`, which reads every peer's deadline
+        guard state.current?.sent.canTrackMore == true else {
+            store(state)
+            throw .congested(peer)
+        }
+        guard transmit([.ping], record: record, to: &state, now: now, effects: &effects) else {
+            store(state)
+            throw .notConnected(peer)
+        }
+        store(state)  // before `finish`, which reads every peer's deadline
         finish(now: now, effects: &effects)
         return effects
     }
@@ -239,7 +256,7 @@ public struct Endpoint {
         state.handshake.map { indices[$0.localIndex] = nil }
         state.handshake = nil
         state.queue.removeAll()
-        peers[peer] = state
+        store(state)
         finish(now: now, effects: &effects)
         return effects
     }
@@ -309,20 +326,24 @@ public struct Endpoint {
         for peer in peers.keys.sorted() {
             guard var state = checkOut(peer) else { continue }
             runTimers(&state, now: now, effects: &effects)
-            peers[peer] = state
+            store(state)
         }
         finish(now: now, effects: &effects)
     }
 
     /// The earliest instant at which `timerFired` has work, if any.
+    ///
+    /// Complexity: O(peers), over instants kept as peers are stored.
     public var nextDeadline: Instant? {
-        var earliest: Instant?
-        for state in peers.values {
-            if let deadline = state.nextDeadline(settings: settings), earliest.map({ deadline < $0 }) ?? true {
-                earliest = deadline
-            }
-        }
-        return earliest
+        peerDeadlines.values.min()
+    }
+
+    /// Stores `state` back in the peer table with its deadline. Every change to a peer goes through here (or leaves
+    /// its deadline alone, like a cookie arriving).
+    mutating func store(_ state: consuming Peer) {
+        let id = state.id
+        peerDeadlines[id] = state.nextDeadline(settings: settings)
+        peers[id] = state
     }
 
     /// Whether a session with `peer` is up.
@@ -354,6 +375,7 @@ public struct Endpoint {
             let idle = peers.values.filter(\.isIdle).min { ($0.lastActivity, $0.id) < ($1.lastActivity, $1.id) }
             guard let idle else { throw .tooManyPeers }
             peers[idle.id] = nil
+            peerDeadlines[idle.id] = nil
         }
         return created
     }

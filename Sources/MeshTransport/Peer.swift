@@ -75,12 +75,17 @@ struct Peer {
             consider(unansweredSince.map { $0 + settings.keepaliveTimeout })
             consider(awaitingAnswerSince.map { $0 + settings.unresponsiveTimeout })
         }
-        for slot in SessionSlot.allCases {
-            guard let session = self[slot] else { continue }
-            consider(session.createdAt + settings.rejectAfterTime)
-            consider(session.received.ackDeadline)
-            consider(session.sent.lossDetectionDeadline)
-        }
+        // Field by field through optional chaining, which reads the fields in place rather than copying a session
+        // (and retaining everything in it) on every input.
+        consider((current?.createdAt).map { $0 + settings.rejectAfterTime })
+        consider(current?.received.ackDeadline)
+        consider(current?.sent.lossDetectionDeadline)
+        consider((next?.createdAt).map { $0 + settings.rejectAfterTime })
+        consider(next?.received.ackDeadline)
+        consider(next?.sent.lossDetectionDeadline)
+        consider((previous?.createdAt).map { $0 + settings.rejectAfterTime })
+        consider(previous?.received.ackDeadline)
+        consider(previous?.sent.lossDetectionDeadline)
         consider(pacedUntil)
         return earliest
     }
