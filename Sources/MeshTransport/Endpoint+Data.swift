@@ -187,7 +187,18 @@ extension Endpoint {
             count(.unknownIndex)
             return
         }
-        defer { store(state) }
+        handleData(
+            receiverIndex: receiverIndex, counter: counter, datagram: datagram, from: source, peerID: peerID,
+            state: &state, now: now, effects: &effects)
+        // Moved back rather than copied (a `defer` would copy the peer and everything it holds).
+        store(consume state)
+    }
+
+    /// `handleData` for the peer whose state is checked out.
+    private mutating func handleData(
+        receiverIndex: UInt32, counter: UInt64, datagram: [UInt8], from source: SocketAddress, peerID: NodeID,
+        state: inout Peer, now: Instant, effects: inout [EndpointEffect]
+    ) {
         guard let slot = state.slot(ofLocalIndex: receiverIndex), var session = state.take(slot) else {
             count(.unknownIndex)
             return

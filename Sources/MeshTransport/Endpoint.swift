@@ -136,7 +136,7 @@ public struct Endpoint {
         if state.current == nil && state.handshake == nil {
             startHandshake(&state, now: now, effects: &effects)
         }
-        store(state)
+        store(consume state)
         finish(now: now, effects: &effects)
     }
 
@@ -158,7 +158,7 @@ public struct Endpoint {
         }
         guard var state = checkOut(peer) else { throw .unknownAddress(peer) }
         guard state.address != nil else {
-            store(state)
+            store(consume state)
             throw .unknownAddress(peer)
         }
         // Datagrams are congestion controlled (as RFC 9221 asks of QUIC's): refused while the window is full.
@@ -167,11 +167,11 @@ public struct Endpoint {
                 || !state.congestion.canSend(bytes: TransportPacket.minimumDataLength + message.count + 3)
         {
             state.datagramBlocked = true
-            store(state)
+            store(consume state)
             throw .congested(peer)
         }
         sendDatagram(message, to: &state, now: now, effects: &effects)
-        store(state)  // before `finish`, which reads every peer's deadline
+        store(consume state)  // before `finish`, which reads every peer's deadline
         finish(now: now, effects: &effects)
     }
 
@@ -200,11 +200,13 @@ public struct Endpoint {
             store(state)
             throw .unknownAddress(peer)
         }
-        if state.streamOut == nil {
-            state.streamOut = StreamSender(
-                id: newStreamID(), capacity: settings.maxStreamSendBuffer, initialLimit: Self.streamWindow)
-        }
-        guard state.streamOut!.write(message) else {
+        var sender =
+            state.streamOut
+            ?? StreamSender(id: newStreamID(), capacity: settings.maxStreamSendBuffer, initialLimit: Self.streamWindow)
+        state.streamOut = nil  // one owner of the send buffer while it grows
+        let written = sender.write(message)
+        state.streamOut = consume sender
+        guard written else {
             store(state)
             throw .sendBufferFull(peer)
         }
@@ -225,18 +227,18 @@ public struct Endpoint {
         var record = PacketRecord()
         record.isPing = true
         guard state.current != nil else {
-            store(state)
+            store(consume state)
             throw .notConnected(peer)
         }
         guard state.current?.sent.canTrackMore == true else {
-            store(state)
+            store(consume state)
             throw .congested(peer)
         }
         guard transmit([.ping], record: record, to: &state, now: now, effects: &effects) else {
-            store(state)
+            store(consume state)
             throw .notConnected(peer)
         }
-        store(state)  // before `finish`, which reads every peer's deadline
+        store(consume state)  // before `finish`, which reads every peer's deadline
         finish(now: now, effects: &effects)
         return effects
     }
@@ -253,7 +255,7 @@ public struct Endpoint {
             state.current = session
         }
         endConnection(&state, reason: .closedLocally, effects: &effects)
-        state.handshake.map { indices[$0.localIndex] = nil }
+        if let handshake = state.handshake { indices[handshake.localIndex] = nil }
         state.handshake = nil
         state.queue.removeAll()
         store(state)
@@ -326,7 +328,7 @@ public struct Endpoint {
         for peer in peers.keys.sorted() {
             guard var state = checkOut(peer) else { continue }
             runTimers(&state, now: now, effects: &effects)
-            store(state)
+            store(consume state)
         }
         finish(now: now, effects: &effects)
     }

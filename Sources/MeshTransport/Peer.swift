@@ -102,21 +102,18 @@ struct Peer {
     /// Takes the session in `slot` out, leaving the slot empty: the caller then holds its only reference, so
     /// changing it copies none of its buffers. Put it back with `put`.
     mutating func take(_ slot: SessionSlot) -> Session? {
+        // Swapped out, not copied: a copy would retain (and then release) everything the session holds.
+        var taken: Session? = nil
         switch slot {
-        case .current:
-            defer { current = nil }
-            return current
-        case .previous:
-            defer { previous = nil }
-            return previous
-        case .next:
-            defer { next = nil }
-            return next
+        case .current: swap(&taken, &current)
+        case .previous: swap(&taken, &previous)
+        case .next: swap(&taken, &next)
         }
+        return taken
     }
 
     /// Puts a session (back) into `slot`.
-    mutating func put(_ session: Session?, _ slot: SessionSlot) {
+    mutating func put(_ session: consuming Session?, _ slot: SessionSlot) {
         switch slot {
         case .current: current = session
         case .previous: previous = session
@@ -126,7 +123,11 @@ struct Peer {
 
     /// The slot holding the session with our index `index`.
     func slot(ofLocalIndex index: UInt32) -> SessionSlot? {
-        SessionSlot.allCases.first { self[$0]?.localIndex == index }
+        // Each index read in place (through `self[slot]` it would copy whole sessions, on every packet).
+        if current?.localIndex == index { return .current }
+        if next?.localIndex == index { return .next }
+        if previous?.localIndex == index { return .previous }
+        return nil
     }
 }
 
