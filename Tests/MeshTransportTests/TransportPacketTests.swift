@@ -106,7 +106,8 @@ import Testing
             #expect(frame.encodedSize == writer.count, "\(frame)")
         }
         await propertyCheck(input: Gen.uint64(in: 0...1_000_000).array(of: 1...40)) { numbers in
-            let ranges = Set(numbers).sorted(by: >).map { $0...$0 }
+            // Even numbers only: ranges of one number each, with the gap between them that a frame requires.
+            let ranges = Set(numbers.map { $0 * 2 }).sorted(by: >).map { $0...$0 }
             let frame = SessionFrame.ack(
                 sessionIndex: 3, AckFrame(ranges: Array(ranges.prefix(32)), ackDelay: .milliseconds(3)))
             var writer = WireWriter()
