@@ -15,6 +15,8 @@ public final class LoopTimer {
 
     /// The deadline the timer is armed for; nil when disarmed or after it fired.
     public private(set) var deadline: Instant?
+    /// The deadline the libuv timer was last started for, while it runs; it never fires later than `deadline`.
+    private var scheduledFor: Instant?
 
     /// A disarmed timer on `loop` that calls `onFire` on the loop thread when an armed deadline passes.
     ///
@@ -38,6 +40,10 @@ public final class LoopTimer {
     public func arm(at deadline: Instant) {
         precondition(state == .open, "arm(at:) on a timer that is \(state)")
         self.deadline = deadline
+        // A later deadline keeps the libuv timer already started for an earlier one: it fires early, finds the
+        // deadline not reached and starts itself again. The endpoint moves its deadline later on almost every
+        // packet; restarting the timer each time would cost two clock reads and a timer-heap update per packet.
+        if let scheduledFor, scheduledFor <= deadline { return }
         schedule(deadline)
     }
 
@@ -45,6 +51,7 @@ public final class LoopTimer {
     public func disarm() {
         precondition(state == .open, "disarm() on a timer that is \(state)")
         deadline = nil
+        scheduledFor = nil
         uv_timer_stop(handle)
     }
 
@@ -53,12 +60,14 @@ public final class LoopTimer {
         guard state == .open else { return }
         state = .closing
         deadline = nil
+        scheduledFor = nil
         uv_close(cuv_timer_as_handle(handle)) { handle in
             Unmanaged<LoopTimer>.fromOpaque(uv_handle_get_data(handle!)).takeRetainedValue().didClose()
         }
     }
 
     private func schedule(_ deadline: Instant) {
+        scheduledFor = deadline
         // libuv measures the timeout from its cached loop time; refresh it so the wait starts now, not at the start
         // of the current iteration.
         uv_update_time(loop.uvLoop)
@@ -73,6 +82,7 @@ public final class LoopTimer {
     }
 
     private func didExpire() {
+        scheduledFor = nil
         guard let deadline else { return }
         guard loop.now >= deadline else {
             schedule(deadline)
