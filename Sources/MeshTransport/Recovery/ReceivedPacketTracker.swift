@@ -7,10 +7,10 @@ import MeshWire
 /// Duplicate detection is not its job (the replay window drops duplicates before a packet gets here); a repeated
 /// number is harmless but counts again towards the every-second-packet rule.
 ///
-/// An ACK is owed **at once** when the `ackElicitingThreshold`-th ack-eliciting packet since the last ACK arrives,
+/// An ACK is owed **at once** when the `immediateAckThreshold`-th ack-eliciting packet since the last ACK arrives,
 /// or when an ack-eliciting packet arrives out of order: below the largest ack-eliciting number seen, or above it
-/// with numbers missing in between. Otherwise an ack-eliciting packet makes an ACK owed within `maxAckDelay` of its
-/// arrival. Packets that are not ack-eliciting never make an ACK owed by themselves (section 13.2.1); they are
+/// with numbers missing in between; within `ackBatchingDelay` once the `ackElicitingThreshold`-th has arrived.
+/// Otherwise an ack-eliciting packet makes an ACK owed within `maxAckDelay` of its arrival. Packets that are not ack-eliciting never make an ACK owed by themselves (section 13.2.1); they are
 /// acknowledged along with the next ones that are.
 ///
 /// At most `maxRanges` ranges are kept; when a new gap would make one more, the lowest (oldest) range is dropped
@@ -27,9 +27,17 @@ public struct ReceivedPacketTracker: Hashable, Sendable {
         /// Our `max_ack_delay`: how long an ACK for an ack-eliciting packet may wait; default 25 ms
         /// (RFC 9000, section 18.2). The peer's loss detection assumes this value, so both ends use the default.
         public var maxAckDelay = Duration.milliseconds(25)
-        /// Acknowledge at once after this many ack-eliciting packets since the last ACK; default 2
-        /// (RFC 9000, section 13.2.2).
+        /// After this many ack-eliciting packets since the last ACK, one is owed within `ackBatchingDelay`;
+        /// default 2 (RFC 9000, section 13.2.2, acknowledges every second packet).
         public var ackElicitingThreshold = 2
+        /// How long an ACK owed under `ackElicitingThreshold` may wait for more packets to cover; default 1 ms. A
+        /// fast flow reaches `immediateAckThreshold` well within it and gets one ACK per ten packets instead of
+        /// one per two — the ACK decimation QUIC implementations use (draft-ietf-quic-ack-frequency), which halves
+        /// what both ends spend on ACKs; a slow flow gets its ACK 1 ms later, which the ACK Delay field tells the
+        /// peer, so its RTT samples do not grow. Zero gives RFC 9000's every-second-packet rule exactly.
+        public var ackBatchingDelay = Duration.milliseconds(1)
+        /// Acknowledge at once after this many ack-eliciting packets since the last ACK; default 10.
+        public var immediateAckThreshold = 10
 
         /// The defaults.
         public init() {}
@@ -64,6 +72,12 @@ public struct ReceivedPacketTracker: Hashable, Sendable {
             settings.maxAckDelay < .milliseconds(1 << 14),
             "RFC 9000 section 18.2: max_ack_delay values of 2^14 ms or more are invalid")
         precondition(settings.ackElicitingThreshold >= 1, "RFC 9000 section 13.2.2: acknowledge at least every packet")
+        precondition(
+            settings.immediateAckThreshold >= settings.ackElicitingThreshold,
+            "the immediate-ACK threshold is at least the ack-eliciting threshold")
+        precondition(
+            settings.ackBatchingDelay >= .zero && settings.ackBatchingDelay <= settings.maxAckDelay,
+            "the ACK batching delay lies between zero and max_ack_delay")
         self.settings = settings
     }
 
@@ -92,9 +106,14 @@ public struct ReceivedPacketTracker: Hashable, Sendable {
         }
         largestAckEliciting = max(largestAckEliciting ?? number, number)
         ackElicitingSinceLastAck += 1
-        let due =
-            outOfOrder || ackElicitingSinceLastAck >= settings.ackElicitingThreshold
-            ? now : now + settings.maxAckDelay
+        let due: Instant
+        if outOfOrder || ackElicitingSinceLastAck >= settings.immediateAckThreshold {
+            due = now
+        } else if ackElicitingSinceLastAck >= settings.ackElicitingThreshold {
+            due = now + settings.ackBatchingDelay
+        } else {
+            due = now + settings.maxAckDelay
+        }
         ackDeadline = min(ackDeadline ?? due, due)
     }
 

@@ -17,8 +17,25 @@ import Testing
         #expect(tracker.ackDeadline == instant(ms: 35))
     }
 
-    @Test func everySecondAckElicitingPacketIsAcknowledgedAtOnce() throws {
+    @Test func everySecondAckElicitingPacketIsAcknowledgedWithinTheBatchingDelay() throws {
         var tracker = ReceivedPacketTracker()
+        try receive([0], into: &tracker, at: instant(ms: 10))
+        try receive([1], into: &tracker, at: instant(ms: 12))
+        #expect(tracker.ackDeadline == instant(ms: 13))
+    }
+
+    @Test func everyTenthAckElicitingPacketIsAcknowledgedAtOnce() throws {
+        var tracker = ReceivedPacketTracker()
+        try receive(Array(0..<9), into: &tracker, at: instant(ms: 10))
+        #expect(tracker.ackDeadline == instant(ms: 11))
+        try receive([9], into: &tracker, at: instant(ms: 10))
+        #expect(tracker.ackDeadline == instant(ms: 10))
+    }
+
+    @Test func withoutABatchingDelayEverySecondPacketIsAcknowledgedAtOnce() throws {
+        var settings = ReceivedPacketTracker.Settings()
+        settings.ackBatchingDelay = .zero
+        var tracker = ReceivedPacketTracker(settings: settings)
         try receive([0], into: &tracker, at: instant(ms: 10))
         try receive([1], into: &tracker, at: instant(ms: 12))
         #expect(tracker.ackDeadline == instant(ms: 12))
