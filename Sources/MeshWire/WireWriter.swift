@@ -44,7 +44,9 @@ public struct WireWriter: Sendable {
 
     private mutating func writeBigEndian(_ value: UInt64, count: Int) {
         // One append of the low `count` bytes of the big-endian form (a byte at a time showed in profiles).
-        withUnsafeBytes(of: value.bigEndian) { raw in bytes.append(contentsOf: raw[(8 - count)...]) }
+        withUnsafeBytes(of: value.bigEndian) { raw in
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[(8 - count)...]))
+        }
     }
 
     /// The shortest QUIC varint encoding of `value` (at most 2^62 - 1).

@@ -101,16 +101,18 @@ struct Session {
         guard replay.wouldAccept(counter) else { return false }
         let header = TransportPacket.dataHeaderLength
         let plaintextCount = datagram.count - header - AES256GCM.tagLength
+        // Ciphertext and tag are copied in (one memcpy) and opened in place; the tag is cut off after.
         plaintext.removeAll(keepingCapacity: true)
-        plaintext.append(contentsOf: repeatElement(0, count: plaintextCount))
         let opened = datagram.withUnsafeBytes { raw in
-            plaintext.withUnsafeMutableBytes { output in
+            plaintext.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[header...]))
+            return plaintext.withUnsafeMutableBytes { sealed in
                 (try? receiver.open(
-                    UnsafeRawBufferPointer(rebasing: raw[header...]), nonce: AESGCMNonce(counter: counter),
-                    authenticating: UnsafeRawBufferPointer(rebasing: raw[0..<header]), into: output)) != nil
+                    UnsafeRawBufferPointer(sealed), nonce: AESGCMNonce(counter: counter),
+                    authenticating: UnsafeRawBufferPointer(rebasing: raw[0..<header]), into: sealed)) != nil
             }
         }
         guard opened else { return false }
+        plaintext.removeLast(plaintext.count - plaintextCount)
         _ = replay.accept(counter)
         return true
     }
