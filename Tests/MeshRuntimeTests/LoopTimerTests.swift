@@ -48,6 +48,36 @@ struct LoopTimerTests {
         try loop.close()
     }
 
+    @Test("moved later, a timer fires only once its new deadline has passed; moved earlier, at the earlier one")
+    func movedLaterOrEarlier() throws {
+        let loop = try EventLoop()
+        let start = loop.now
+        var firedAt: [String: Instant] = [:]
+        let later = try LoopTimer(loop: loop) {
+            firedAt["later"] = loop.now
+            if firedAt.count == 2 { loop.stop() }
+        }
+        let earlier = try LoopTimer(loop: loop) {
+            firedAt["earlier"] = loop.now
+            if firedAt.count == 2 { loop.stop() }
+        }
+        // `later` keeps the libuv timer started for 10 ms, which fires early and starts itself again for 40 ms.
+        later.arm(at: start + .milliseconds(10))
+        later.arm(at: start + .milliseconds(40))
+        // `earlier` has to restart its libuv timer for the nearer deadline.
+        earlier.arm(at: start + .milliseconds(60))
+        earlier.arm(at: start + .milliseconds(20))
+        #expect(try !runUntilStopped(loop))
+        let laterFired = try #require(firedAt["later"])
+        let earlierFired = try #require(firedAt["earlier"])
+        #expect(laterFired >= start + .milliseconds(40))
+        #expect(earlierFired >= start + .milliseconds(20))
+        #expect(earlierFired < laterFired, "the timer moved to 20 ms fires before the one moved to 40 ms")
+        later.close()
+        earlier.close()
+        try loop.close()
+    }
+
     @Test("a disarmed timer does not fire")
     func disarmedTimerStaysQuiet() throws {
         let loop = try EventLoop()
