@@ -26,7 +26,10 @@ modules_of() {
     varint | frames | fields) echo "MeshCore MeshWire" ;;
     nodeid | hex) echo "MeshCore" ;;
     keyfile) echo "MeshCore MeshCrypto" ;;
-    packet | sessionframes | endpoint) echo "MeshCore MeshWire MeshCrypto MeshTransport" ;;
+    # MeshTransport keeps sent packets in swift-collections' Deque: its module and those it depends on link too.
+    packet | sessionframes | endpoint)
+        echo "MeshCore MeshWire MeshCrypto InternalCollectionsUtilities ContainersPreview DequeModule MeshTransport"
+        ;;
     *) return 1 ;;
     esac
 }
@@ -58,6 +61,9 @@ link_harness() {
     # or renamed source left behind in the scratch path is never linked.
     for module in $(modules_of "$target"); do
         while IFS= read -r source; do
+            # SwiftPM quotes a path that has spaces in it ('…/Integer rank.swift').
+            source=${source#\'}
+            source=${source%\'}
             objects+=("$bin/$module.build/$(basename "$source").o")
         done <"$bin/$module.build/sources"
     done
