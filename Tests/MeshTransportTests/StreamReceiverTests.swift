@@ -27,6 +27,41 @@ import Testing
         #expect(receiver.pendingBytes == 0)
     }
 
+    @Test("chunks of random sizes, shuffled, duplicated and overlapping, deliver every message once and in order")
+    func shuffledOverlappingChunksDeliverInOrder() throws {
+        var generator = SplitMix64(seed: 77)
+        for round in 0..<50 {
+            let messages = (0..<Int(generator.next() % 20 + 1)).map { index in
+                [UInt8](repeating: UInt8(truncatingIfNeeded: index + round), count: Int(generator.next() % 700))
+            }
+            let bytes = Self.framed(messages)
+            var chunks: [(Int, [UInt8])] = []
+            var start = 0
+            while start < bytes.count {
+                let length = Int(generator.next() % 300) + 1
+                let end = min(start + length, bytes.count)
+                chunks.append((start, Array(bytes[start..<end])))
+                // Sometimes a second chunk that overlaps this one and runs past it.
+                if generator.next() % 4 == 0 {
+                    let overlapStart = max(0, start - 5)
+                    chunks.append((overlapStart, Array(bytes[overlapStart..<min(end + 9, bytes.count)])))
+                }
+                start = end
+            }
+            chunks += chunks.prefix(Int(generator.next() % 5))  // duplicates
+            for index in chunks.indices.reversed() {
+                chunks.swapAt(index, Int(generator.next() % UInt64(index + 1)))
+            }
+            var receiver = StreamReceiver(id: 1, window: 1 << 20, maxMessage: 1 << 20)
+            var delivered: [[UInt8]] = []
+            for (offset, chunk) in chunks {
+                delivered += try receiver.receive(offset: UInt64(offset), bytes: chunk)
+            }
+            #expect(delivered == messages, "round \(round)")
+            #expect(receiver.pendingBytes == 0, "round \(round)")
+        }
+    }
+
     @Test func dataPastTheGrantedLimitIsAViolation() {
         var receiver = StreamReceiver(id: 1, window: 100, maxMessage: 1 << 20)
         #expect(throws: StreamReceiver.Violation.dataBeyondLimit(offset: 101, limit: 100)) {

@@ -20,8 +20,8 @@ struct StreamReceiver {
     let id: UInt32
     let window: UInt64
     let maxMessage: Int
-    /// Out-of-order chunks by offset.
-    private var pending: [UInt64: [UInt8]] = [:]
+    /// Out-of-order chunks, sorted by offset (one per offset): merging takes them from the front, in one pass.
+    private var pending: [(offset: UInt64, bytes: [UInt8])] = []
     private(set) var pendingBytes = 0
     /// Contiguous bytes received but not yet split into complete messages.
     private var assembly: [UInt8] = []
@@ -57,20 +57,29 @@ struct StreamReceiver {
         guard end <= limit else { throw .dataBeyondLimit(offset: end, limit: limit) }
         guard end > contiguousEnd else { return }
         if offset > contiguousEnd {
-            if let existing = pending[offset], existing.count >= bytes.count { return }
-            let growth = bytes.count - (pending[offset]?.count ?? 0)
+            let index = pendingIndex(atOrAfter: offset)
+            let existing = index < pending.count && pending[index].offset == offset ? pending[index].bytes.count : nil
+            if let existing, existing >= bytes.count { return }
+            let growth = bytes.count - (existing ?? 0)
             // Overlapping or tiny chunks could otherwise hold many copies of the window or make merging slow: cap
             // both the bytes and the number of chunks held; a refused chunk is simply sent again later.
             guard pendingBytes + growth <= Int(window), pending.count < Self.maxPendingChunks else { return }
             pendingBytes += growth
-            pending[offset] = bytes
+            if existing != nil {
+                pending[index].bytes = bytes
+            } else {
+                pending.insert((offset, bytes), at: index)
+            }
             return
         }
         assembly.append(contentsOf: bytes[Int(contiguousEnd - offset)...])
         contiguousEnd = end
-        // Pull in pending chunks that are now contiguous (or overlap).
-        while let next = pending.keys.filter({ $0 <= contiguousEnd }).min() {
-            let chunk = pending.removeValue(forKey: next)!
+        // Pull in pending chunks that are now contiguous (or overlap): a prefix of the sorted list, which grows as
+        // the contiguous end moves on.
+        var merged = 0
+        while merged < pending.count && pending[merged].offset <= contiguousEnd {
+            let (next, chunk) = pending[merged]
+            merged += 1
             pendingBytes -= chunk.count
             let chunkEnd = next + UInt64(chunk.count)
             if chunkEnd > contiguousEnd {
@@ -78,7 +87,19 @@ struct StreamReceiver {
                 contiguousEnd = chunkEnd
             }
         }
+        pending.removeFirst(merged)
         try splitMessages(into: &messages, buffers: &buffers)
+    }
+
+    /// The index of the first pending chunk whose offset is at least `offset` (`pending.count` if none).
+    private func pendingIndex(atOrAfter offset: UInt64) -> Int {
+        var low = 0
+        var high = pending.count
+        while low < high {
+            let middle = (low + high) / 2
+            if pending[middle].offset < offset { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 
     private mutating func splitMessages(
