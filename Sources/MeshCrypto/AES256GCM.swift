@@ -54,7 +54,9 @@ public final class AES256GCM {
 
     /// A context keyed for one direction. GCM's default IV length is the 96 bits used here, so none is set.
     private func makeContext(encrypting: Bool) -> OpaquePointer {
-        guard let context = EVP_CIPHER_CTX_new() else { preconditionFailure("EVP_CIPHER_CTX_new failed: out of memory") }
+        guard let context = EVP_CIPHER_CTX_new() else {
+            preconditionFailure("EVP_CIPHER_CTX_new failed: out of memory")
+        }
         key.withUnsafeBytes { raw in
             let bytes = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
             let result =

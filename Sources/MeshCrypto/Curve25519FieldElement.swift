@@ -78,7 +78,8 @@ struct Curve25519FieldElement {
     static func + (a: Self, b: Self) -> Self {
         let sum = (
             a.limbs.0 + b.limbs.0, a.limbs.1 + b.limbs.1, a.limbs.2 + b.limbs.2, a.limbs.3 + b.limbs.3,
-            a.limbs.4 + b.limbs.4)
+            a.limbs.4 + b.limbs.4
+        )
         var result = Self(0, 0, 0, 0, 0)
         result.limbs = carried(sum)
         return result

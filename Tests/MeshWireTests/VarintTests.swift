@@ -74,7 +74,8 @@ import Testing
         }
     }
 
-    @Test("appending the largest value of each length gives 1, 2, 4 and 8 bytes",
+    @Test(
+        "appending the largest value of each length gives 1, 2, 4 and 8 bytes",
         arguments: [(UInt64(63), 1), (16383, 2), (1_073_741_823, 4), (Varint.max, 8)])
     func appendLengths(value: UInt64, length: Int) throws {
         var bytes: [UInt8] = []
