@@ -156,23 +156,19 @@ public struct Endpoint {
         guard message.count <= Self.maxDatagramMessage else {
             throw .messageTooLarge(message.count, limit: Self.maxDatagramMessage)
         }
-        guard var state = checkOut(peer) else { throw .unknownAddress(peer) }
-        guard state.address != nil else {
-            store(consume state)
-            throw .unknownAddress(peer)
+        try updatePeer(peer, ifUnknown: .unknownAddress(peer), now: now, effects: &effects) {
+            (endpoint, state, effects) throws(SendError) in
+            guard state.address != nil else { throw .unknownAddress(peer) }
+            // Datagrams are congestion controlled (as RFC 9221 asks of QUIC's): refused while the window is full.
+            if state.current?.canSend(now: now, settings: endpoint.settings) == true,
+                state.current?.sent.canTrackMore == false
+                    || !state.congestion.canSend(bytes: TransportPacket.minimumDataLength + message.count + 3)
+            {
+                state.datagramBlocked = true
+                throw .congested(peer)
+            }
+            endpoint.sendDatagram(message, to: &state, now: now, effects: &effects)
         }
-        // Datagrams are congestion controlled (as RFC 9221 asks of QUIC's): refused while the window is full.
-        if state.current?.canSend(now: now, settings: settings) == true,
-            state.current?.sent.canTrackMore == false
-                || !state.congestion.canSend(bytes: TransportPacket.minimumDataLength + message.count + 3)
-        {
-            state.datagramBlocked = true
-            store(consume state)
-            throw .congested(peer)
-        }
-        sendDatagram(message, to: &state, now: now, effects: &effects)
-        store(consume state)  // before `finish`, which reads every peer's deadline
-        finish(now: now, effects: &effects)
     }
 
     /// Sends `message` (up to 1 MiB) on the peer's reliable, ordered stream: delivered exactly once and in order
@@ -195,51 +191,40 @@ public struct Endpoint {
         guard message.count <= Self.maxReliableMessage else {
             throw .messageTooLarge(message.count, limit: Self.maxReliableMessage)
         }
-        guard var state = checkOut(peer) else { throw .unknownAddress(peer) }
-        guard state.address != nil else {
-            store(state)
-            throw .unknownAddress(peer)
+        try updatePeer(peer, ifUnknown: .unknownAddress(peer), now: now, effects: &effects) {
+            (endpoint, state, effects) throws(SendError) in
+            guard state.address != nil else { throw .unknownAddress(peer) }
+            var sender =
+                state.streamOut
+                ?? StreamSender(
+                    id: endpoint.newStreamID(), capacity: endpoint.settings.maxStreamSendBuffer,
+                    initialLimit: Self.streamWindow)
+            state.streamOut = nil  // one owner of the send buffer while it grows
+            let written = sender.write(message)
+            state.streamOut = consume sender
+            guard written else { throw .sendBufferFull(peer) }
+            if state.current == nil {
+                if state.handshake == nil { endpoint.startHandshake(&state, now: now, effects: &effects) }
+            } else {
+                endpoint.flush(&state, now: now, effects: &effects)
+            }
         }
-        var sender =
-            state.streamOut
-            ?? StreamSender(id: newStreamID(), capacity: settings.maxStreamSendBuffer, initialLimit: Self.streamWindow)
-        state.streamOut = nil  // one owner of the send buffer while it grows
-        let written = sender.write(message)
-        state.streamOut = consume sender
-        guard written else {
-            store(state)
-            throw .sendBufferFull(peer)
-        }
-        if state.current == nil {
-            if state.handshake == nil { startHandshake(&state, now: now, effects: &effects) }
-        } else {
-            flush(&state, now: now, effects: &effects)
-        }
-        store(state)  // before `finish`, which reads every peer's deadline
-        finish(now: now, effects: &effects)
     }
 
     /// Sends a PING to `peer`; when it is acknowledged, a `.pong` effect reports the round-trip time.
     /// - Throws: `notConnected` when no session is up.
     public mutating func ping(_ peer: NodeID, now: Instant) throws(SendError) -> [EndpointEffect] {
-        guard var state = checkOut(peer) else { throw .notConnected(peer) }
         var effects: [EndpointEffect] = []
-        var record = PacketRecord()
-        record.isPing = true
-        guard state.current != nil else {
-            store(consume state)
-            throw .notConnected(peer)
+        try updatePeer(peer, ifUnknown: .notConnected(peer), now: now, effects: &effects) {
+            (endpoint, state, effects) throws(SendError) in
+            guard state.current != nil else { throw .notConnected(peer) }
+            guard state.current?.sent.canTrackMore == true else { throw .congested(peer) }
+            var record = PacketRecord()
+            record.isPing = true
+            guard endpoint.transmit([.ping], record: record, to: &state, now: now, effects: &effects) else {
+                throw .notConnected(peer)
+            }
         }
-        guard state.current?.sent.canTrackMore == true else {
-            store(consume state)
-            throw .congested(peer)
-        }
-        guard transmit([.ping], record: record, to: &state, now: now, effects: &effects) else {
-            store(consume state)
-            throw .notConnected(peer)
-        }
-        store(consume state)  // before `finish`, which reads every peer's deadline
-        finish(now: now, effects: &effects)
         return effects
     }
 
@@ -346,6 +331,24 @@ public struct Endpoint {
         let id = state.id
         peerDeadlines[id] = state.nextDeadline(settings: settings)
         peers[id] = state
+    }
+
+    /// Runs `body` on `peer`'s state, checked out of the table: stored back (with its deadline) whether `body`
+    /// throws or not, and on success followed by `finish`, which reads every peer's deadline.
+    /// - Throws: `unknown` when the peer is not in the table, or what `body` throws.
+    private mutating func updatePeer(
+        _ peer: NodeID, ifUnknown unknown: SendError, now: Instant, effects: inout [EndpointEffect],
+        _ body: (inout Endpoint, inout Peer, inout [EndpointEffect]) throws(SendError) -> Void
+    ) throws(SendError) {
+        guard var state = checkOut(peer) else { throw unknown }
+        do {
+            try body(&self, &state, &effects)
+        } catch {
+            store(state)
+            throw error
+        }
+        store(consume state)
+        finish(now: now, effects: &effects)
     }
 
     /// Whether a session with `peer` is up.
