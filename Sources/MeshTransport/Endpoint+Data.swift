@@ -139,23 +139,24 @@ extension Endpoint {
                 state.announceMaxData = false
                 budget -= frame.encodedSize
             }
-            // The chunk is copied into a recycled buffer, which goes back to the pool once the packet is sealed.
-            var chunk = buffers.take()
-            if streamReady, let id = state.streamOut?.id,
-                let offset = state.streamOut!.nextChunk(
-                    maxBytes: budget - SessionFrame.streamOverhead, into: &chunk)
-            {
-                frames.append(.stream(streamID: id, offset: offset, bytes: chunk))
-                record.stream = (id, offset..<(offset + UInt64(chunk.count)))
+            // A stream chunk is copied into a recycled buffer, which goes back to the pool once the packet is sealed.
+            var chunk: [UInt8]?
+            if streamReady, let id = state.streamOut?.id {
+                var bytes = buffers.take()
+                if let offset = state.streamOut!.nextChunk(maxBytes: budget - SessionFrame.streamOverhead, into: &bytes)
+                {
+                    frames.append(.stream(streamID: id, offset: offset, bytes: bytes))
+                    record.stream = (id, offset..<(offset + UInt64(bytes.count)))
+                }
+                chunk = consume bytes
             }
-            guard !frames.isEmpty else {
-                buffers.give(chunk)
-                break
+            let hasFrames = !frames.isEmpty
+            if hasFrames {
+                transmit(&frames, record: record, to: &state, now: now, effects: &effects)
+                frames.removeAll(keepingCapacity: true)
             }
-            transmit(&frames, record: record, to: &state, now: now, effects: &effects)
-            frames.removeAll(keepingCapacity: true)
-            buffers.give(chunk)
-            if record.stream == nil { break }
+            if let chunk { buffers.give(chunk) }
+            if !hasFrames || record.stream == nil { break }
         }
     }
 
