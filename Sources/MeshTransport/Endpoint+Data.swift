@@ -21,33 +21,41 @@ extension Endpoint {
         _ frames: inout [SessionFrame], record: PacketRecord = PacketRecord(), to state: inout Peer, now: Instant,
         effects: inout [EndpointEffect]
     ) -> Bool {
-        guard let address = state.address, var session = state.take(.current) else { return false }
+        let settings = settings
         // A full tracker means the peer acknowledges nothing; nothing more goes out until it does or the probe
         // timer makes room.
-        guard session.canSend(now: now, settings: settings), session.sent.canTrackMore else {
-            state.current = session
-            return false
+        guard let address = state.address,
+            state.withSession(.current, { $0.canSend(now: now, settings: settings) && $0.sent.canTrackMore }) == true
+        else { return false }
+        // The session is changed where it lies in the peer; the pooled buffer is moved in, so sealing into it
+        // copies nothing.
+        var buffer: [UInt8]? = buffers.take()
+        let sealed = state.withSession(.current) { session in
+            var record = record
+            // Piggyback the ACK owed on the current session; ACKs owed on older sessions go in their own packets.
+            if record.ack == nil, session.received.ackDeadline != nil,
+                let ack = session.received.makeAckFrame(now: now)
+            {
+                frames.insert(.ack(sessionIndex: session.remoteIndex, ack), at: 0)
+                record.ack = (session.localIndex, ack)
+            }
+            let ackEliciting = frames.contains(where: \.isAckEliciting)
+            let (packet, number) = session.seal(frames, into: buffer.take()!)
+            session.sent.onPacketSent(
+                number, size: packet.count, ackEliciting: ackEliciting, inFlight: ackEliciting, payload: record,
+                now: now)
+            return (
+                packet: packet, ackEliciting: ackEliciting, smoothedRTT: session.sent.rtt.smoothedRTT,
+                wantsRekey: session.wantsRekey(now: now, settings: settings)
+            )
         }
-        var record = record
-        // Piggyback the ACK owed on the current session; ACKs owed on older sessions go in their own packets.
-        if record.ack == nil, session.received.ackDeadline != nil, let ack = session.received.makeAckFrame(now: now) {
-            frames.insert(.ack(sessionIndex: session.remoteIndex, ack), at: 0)
-            record.ack = (session.localIndex, ack)
-        }
-        let ackEliciting = frames.contains(where: \.isAckEliciting)
-        let (packet, number) = session.seal(frames, into: buffers.take())
-        session.sent.onPacketSent(
-            number, size: packet.count, ackEliciting: ackEliciting, inFlight: ackEliciting, payload: record, now: now)
+        guard let (packet, ackEliciting, smoothedRTT, wantsRekey) = consume sealed else { return false }
         if ackEliciting {
             state.congestion.onPacketSent(bytes: packet.count)
             state.pacer.onPacketSent(
                 now: now, bytes: packet.count, congestionWindow: state.congestion.congestionWindow,
-                smoothedRTT: session.sent.rtt.smoothedRTT)
+                smoothedRTT: smoothedRTT)
         }
-        let wantsRekey = session.wantsRekey(now: now, settings: settings)
-        // `consume` ends the local copy here, so the peer's session stays the only owner of its buffers and the
-        // next packet changes them in place instead of copying them.
-        state.current = consume session
         state.lastActivity = now
         state.unansweredSince = nil
         effects.append(.send(datagram: packet, to: address))
@@ -121,16 +129,15 @@ extension Endpoint {
             // An owed ACK goes out when due, or earlier when the packet is going anyway; it is written first, so
             // the stream chunk can fill exactly what is left.
             let sendAck = ackDeadline.map { $0 <= now || streamReady || state.announceMaxData } ?? false
-            if sendAck, var session = state.take(.current) {
-                let ack = session.received.makeAckFrame(now: now)
-                let (localIndex, remoteIndex) = (session.localIndex, session.remoteIndex)
-                state.current = consume session
-                if let ack {
-                    let frame = SessionFrame.ack(sessionIndex: remoteIndex, ack)
-                    frames.append(frame)
-                    record.ack = (localIndex, ack)
-                    budget -= frame.encodedSize
-                }
+            if sendAck,
+                let (ack, localIndex, remoteIndex) = state.withSession(
+                    .current, { ($0.received.makeAckFrame(now: now), $0.localIndex, $0.remoteIndex) }),
+                let ack
+            {
+                let frame = SessionFrame.ack(sessionIndex: remoteIndex, ack)
+                frames.append(frame)
+                record.ack = (localIndex, ack)
+                budget -= frame.encodedSize
             }
             if state.announceMaxData, let receiver = state.streamIn {
                 let frame = SessionFrame.maxData(streamID: receiver.id, limit: receiver.currentLimit)
@@ -184,43 +191,47 @@ extension Endpoint {
         receiverIndex: UInt32, counter: UInt64, datagram: [UInt8], from source: SocketAddress, now: Instant,
         effects: inout [EndpointEffect]
     ) {
-        guard let peerID = indices[receiverIndex], var state = checkOut(peerID) else {
+        guard let peerID = indices[receiverIndex], let slot = peers.slot(of: peerID),
+            withPeer(inSlot: slot, { endpoint, state in
+                endpoint.handleData(
+                    receiverIndex: receiverIndex, counter: counter, datagram: datagram, from: source, peerID: peerID,
+                    state: &state, now: now, effects: &effects)
+            }) != nil
+        else {
             count(.unknownIndex)
             return
         }
-        handleData(
-            receiverIndex: receiverIndex, counter: counter, datagram: datagram, from: source, peerID: peerID,
-            state: &state, now: now, effects: &effects)
-        // Moved back rather than copied (a `defer` would copy the peer and everything it holds).
-        store(consume state)
     }
 
-    /// `handleData` for the peer whose state is checked out.
+    /// `handleData` for the peer's state, changed in place.
     private mutating func handleData(
         receiverIndex: UInt32, counter: UInt64, datagram: [UInt8], from source: SocketAddress, peerID: NodeID,
         state: inout Peer, now: Instant, effects: inout [EndpointEffect]
     ) {
-        guard let slot = state.slot(ofLocalIndex: receiverIndex), var session = state.take(slot) else {
+        guard let slot = state.slot(ofLocalIndex: receiverIndex) else {
             count(.unknownIndex)
-            return
-        }
-        guard session.canReceive(now: now, settings: settings) else {
-            state.put(session, slot)
-            count(.expiredSession)
-            return
-        }
-        let priorHighest = session.highestReceived
-        guard session.replayWindowAccepts(counter) else {
-            state.put(session, slot)
-            count(.replayed)
             return
         }
         var plaintext = plaintextScratch
         plaintextScratch = []
         defer { plaintextScratch = plaintext }
-        guard session.open(datagram, counter: counter, into: &plaintext) else {
-            state.put(session, slot)
-            count(.decryptFailed)
+        // The session is read and changed where it lies in the peer (a move out and back costs two copies of it).
+        let settings = settings
+        var priorHighest: UInt64?
+        let opened = state.withSession(slot) { session -> DropReason? in
+            guard session.canReceive(now: now, settings: settings) else { return .expiredSession }
+            priorHighest = session.highestReceived
+            guard session.replayWindowAccepts(counter) else { return .replayed }
+            guard session.open(datagram, counter: counter, into: &plaintext) else { return .decryptFailed }
+            return nil
+        }
+        switch opened {
+        case .some(.none): break
+        case .some(.some(let reason)):
+            count(reason)
+            return
+        case .none:  // the slot was found just above, so it holds a session
+            count(.unknownIndex)
             return
         }
         var frames = borrowFrames()
@@ -228,14 +239,14 @@ extension Endpoint {
         let decoded = (try? SessionFrame.decodeAll(plaintext, into: &frames, buffers: &buffers)) != nil
         let ackEliciting = decoded && frames.contains(where: \.isAckEliciting)
         // A counter above 2^62 - 1 cannot be acknowledged; such a session is near its end anyway.
-        try? session.received.onPacketReceived(counter, ackEliciting: ackEliciting, now: now)
+        state.withSession(slot) { session in
+            try? session.received.onPacketReceived(counter, ackEliciting: ackEliciting, now: now)
+        }
         let wasUp = state.current != nil
-        if slot == .next {
+        if slot == .next, let session = state.take(.next) {
             // Key confirmation: the initiator used the session we offered, so it becomes current.
             install(consume session, in: &state)
             if !wasUp { effects.append(.sessionUp(peer: peerID, address: source)) }
-        } else {
-            state.put(consume session, slot)
         }
         // Roaming: follow the peer to a new address, but only on a packet newer than any before.
         if priorHighest.map({ counter > $0 }) ?? true { state.address = source }
@@ -278,17 +289,15 @@ extension Endpoint {
         }
         // Handed back before the answer and the flush below, which build packets in the same array.
         giveBack(&frames)
-        if answerNow, var current = state.take(.current) {
+        if answerNow,
+            let (ack, localIndex, remoteIndex) = state.withSession(
+                .current, { ($0.received.makeAckFrame(now: now), $0.localIndex, $0.remoteIndex) }),
+            let ack
+        {
             // A PING is answered at once, so that the sender's RTT sample has no acknowledgment delay in it.
-            let ack = current.received.makeAckFrame(now: now)
-            let (localIndex, remoteIndex) = (current.localIndex, current.remoteIndex)
-            state.current = consume current
-            if let ack {
-                var record = PacketRecord()
-                record.ack = (localIndex, ack)
-                transmit(
-                    [.ack(sessionIndex: remoteIndex, ack)], record: record, to: &state, now: now, effects: &effects)
-            }
+            var record = PacketRecord()
+            record.ack = (localIndex, ack)
+            transmit([.ack(sessionIndex: remoteIndex, ack)], record: record, to: &state, now: now, effects: &effects)
         }
         flush(&state, now: now, effects: &effects)
     }
@@ -297,7 +306,7 @@ extension Endpoint {
     mutating func handleAck(
         _ ack: AckFrame, sessionIndex: UInt32, state: inout Peer, now: Instant, effects: inout [EndpointEffect]
     ) -> Bool {
-        if let slot = state.slot(ofLocalIndex: sessionIndex), var session = state.take(slot) {
+        if let slot = state.slot(ofLocalIndex: sessionIndex) {
             var outcome = ackOutcomeScratch
             ackOutcomeScratch = AckOutcome()
             defer {
@@ -305,13 +314,10 @@ extension Endpoint {
                 outcome.lost.removeAll(keepingCapacity: true)
                 ackOutcomeScratch = outcome
             }
-            do {
-                try session.sent.onAckReceived(ack, now: now, into: &outcome)
-            } catch {
-                state.put(consume session, slot)
-                return false
+            let applied = state.withSession(slot) { session in
+                (try? session.sent.onAckReceived(ack, now: now, into: &outcome)) != nil
             }
-            state.put(consume session, slot)
+            guard applied == true else { return false }
             // RFC 9002, section 7.8: the window grows only while it is what limits the sender — stream data waits
             // for it, a datagram was refused for want of it, or the packets in flight before this ACK filled it to
             // within one datagram. (Counting only stream data froze a datagram sender's window at its initial size.)
@@ -343,11 +349,8 @@ extension Endpoint {
         if let (id, range) = record.stream, state.streamOut?.id == id {
             state.streamOut!.acknowledge(range)
         }
-        if let (index, frame) = record.ack, let slot = state.slot(ofLocalIndex: index),
-            var session = state.take(slot)
-        {
-            session.received.onAckFrameAcknowledged(frame)
-            state.put(consume session, slot)
+        if let (index, frame) = record.ack, let slot = state.slot(ofLocalIndex: index) {
+            state.withSession(slot) { $0.received.onAckFrameAcknowledged(frame) }
         }
         if record.isPing { effects.append(.pong(peer: state.id, rtt: now - packet.timeSent)) }
     }

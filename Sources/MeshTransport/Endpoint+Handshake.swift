@@ -170,7 +170,9 @@ extension Endpoint {
             return
         }
         // The retry timer resends the initiation, now with mac2 (WireGuard waits the same way).
-        peers[peerID]?.cookie = (cookie, now)
+        guard var state = checkOut(peerID) else { return }
+        state.cookie = (cookie, now)
+        store(consume state)
     }
 
     /// Makes `session` current; the old current becomes previous, whose own index is retired.

@@ -66,10 +66,8 @@ public struct Endpoint {
     var generator: Xoshiro256StarStar
     var cookies: CookieMaker
     var rateLimiter: SourceRateLimiter
-    var peers: [NodeID: Peer] = [:]
-    /// Each stored peer's earliest deadline (`Peer.nextDeadline`), written whenever the peer is stored (`store`), so
-    /// that finding the endpoint's next deadline after each input reads instants instead of copying every peer.
-    var peerDeadlines: [NodeID: Instant] = [:]
+    /// The peers, each changed where it lies (`withPeer`), with their deadlines.
+    var peers = PeerTable()
     /// Our indices: which peer each belongs to. Pending handshakes and sessions both have one.
     var indices: [UInt32: NodeID] = [:]
     var loadWindow: (start: Instant, count: Int, previous: Int)
@@ -310,10 +308,9 @@ public struct Endpoint {
     /// `timerFired(now:)`, appending its effects to `effects`.
     public mutating func timerFired(now: Instant, effects: inout [EndpointEffect]) {
         cookies.rotateIfDue(now: now, random: &random)
-        for peer in peers.keys.sorted() {
-            guard var state = checkOut(peer) else { continue }
-            runTimers(&state, now: now, effects: &effects)
-            store(consume state)
+        for peer in peers.sortedIDs {
+            guard let slot = peers.slot(of: peer) else { continue }
+            withPeer(inSlot: slot) { endpoint, state in endpoint.runTimers(&state, now: now, effects: &effects) }
         }
         finish(now: now, effects: &effects)
     }
@@ -322,32 +319,55 @@ public struct Endpoint {
     ///
     /// Complexity: O(peers), over instants kept as peers are stored.
     public var nextDeadline: Instant? {
-        peerDeadlines.values.min()
+        peers.earliestDeadline
     }
 
-    /// Stores `state` back in the peer table with its deadline. Every change to a peer goes through here (or leaves
-    /// its deadline alone, like a cookie arriving).
+    /// Stores `state` (checked out, or new) in the peer table with its deadline.
     mutating func store(_ state: consuming Peer) {
-        let id = state.id
-        peerDeadlines[id] = state.nextDeadline(settings: settings)
-        peers[id] = state
+        let deadline = state.nextDeadline(settings: settings)
+        peers.store(state, deadline: deadline)
     }
 
-    /// Runs `body` on `peer`'s state, checked out of the table: stored back (with its deadline) whether `body`
-    /// throws or not, and on success followed by `finish`, which reads every peer's deadline.
+    /// Runs `body` on the peer in `slot` where it lies in the table, with the endpoint (the table's slab is lent out
+    /// meanwhile, so the peer is neither copied nor moved), then records the peer's new deadline. Nil when the slot
+    /// is empty. While `body` runs, the table reads as empty and must not be changed.
+    @discardableResult
+    mutating func withPeer<Result, Failure: Error>(
+        inSlot slot: Int, _ body: (inout Endpoint, inout Peer) throws(Failure) -> Result
+    ) throws(Failure) -> Result? {
+        var slab = peers.lend()
+        var deadline: Instant?? = nil
+        defer { peers.giveBack(&slab, changed: slot, deadline: deadline) }
+        // Through the element's inout access: reading it (even to compare it with nil) would copy the whole peer.
+        return try Self.visit(&slab[slot], with: &self, deadline: &deadline, body)
+    }
+
+    /// `withPeer`'s work on the slot: runs `body` on its peer and records the peer's deadline in `deadline`.
+    private static func visit<Result, Failure: Error>(
+        _ slot: inout Peer?, with endpoint: inout Endpoint, deadline: inout Instant??,
+        _ body: (inout Endpoint, inout Peer) throws(Failure) -> Result
+    ) throws(Failure) -> Result? {
+        guard slot != nil else { return nil }
+        defer { deadline = .some(Self.deadline(of: &slot!, settings: endpoint.settings)) }
+        return try body(&endpoint, &slot!)
+    }
+
+    /// `peer.nextDeadline`, with the peer passed in place.
+    private static func deadline(of peer: inout Peer, settings: EndpointSettings) -> Instant? {
+        peer.nextDeadline(settings: settings)
+    }
+
+    /// Runs `body` on `peer`'s state in place (`withPeer`); on success `finish` follows, which reads every peer's
+    /// deadline.
     /// - Throws: `unknown` when the peer is not in the table, or what `body` throws.
     private mutating func updatePeer(
         _ peer: NodeID, ifUnknown unknown: SendError, now: Instant, effects: inout [EndpointEffect],
         _ body: (inout Endpoint, inout Peer, inout [EndpointEffect]) throws(SendError) -> Void
     ) throws(SendError) {
-        guard var state = checkOut(peer) else { throw unknown }
-        do {
-            try body(&self, &state, &effects)
-        } catch {
-            store(state)
-            throw error
-        }
-        store(consume state)
+        guard let slot = peers.slot(of: peer),
+            try withPeer(inSlot: slot, { (endpoint, state) throws(SendError) in try body(&endpoint, &state, &effects) })
+                != nil
+        else { throw unknown }
         finish(now: now, effects: &effects)
     }
 
@@ -363,10 +383,10 @@ public struct Endpoint {
         drops[reason, default: 0] += 1
     }
 
-    /// Removes `peer`'s state from the table for the caller to change and store back. While it is out, the caller
-    /// holds the only reference to the buffers inside (trackers, streams), so changing them copies nothing.
+    /// Takes `peer`'s state out of the table for the caller to change and `store` back (inputs that are not on the
+    /// packet path; those change peers in place with `withPeer`).
     mutating func checkOut(_ peer: NodeID) -> Peer? {
-        peers.removeValue(forKey: peer)
+        peers.checkOut(peer)
     }
 
     /// The state of `peer`, created if needed, checked out (the caller stores it back).
@@ -377,10 +397,9 @@ public struct Endpoint {
         if let existing = checkOut(peer) { return existing }
         guard let created = Peer(id: peer) else { throw .invalidPeerKey(peer) }
         if peers.count >= settings.maxPeers {
-            let idle = peers.values.filter(\.isIdle).min { ($0.lastActivity, $0.id) < ($1.lastActivity, $1.id) }
+            let idle = peers.peers.filter(\.isIdle).min { ($0.lastActivity, $0.id) < ($1.lastActivity, $1.id) }
             guard let idle else { throw .tooManyPeers }
-            peers[idle.id] = nil
-            peerDeadlines[idle.id] = nil
+            peers.remove(idle.id)
         }
         return created
     }

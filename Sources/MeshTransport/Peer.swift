@@ -112,6 +112,17 @@ struct Peer {
         return taken
     }
 
+    /// Runs `body` on the session in `slot` where it lies (neither copied nor moved); nil when the slot is empty.
+    mutating func withSession<Result, Failure: Error>(
+        _ slot: SessionSlot, _ body: (inout Session) throws(Failure) -> Result
+    ) throws(Failure) -> Result? {
+        switch slot {
+        case .current: current == nil ? nil : try body(&current!)
+        case .previous: previous == nil ? nil : try body(&previous!)
+        case .next: next == nil ? nil : try body(&next!)
+        }
+    }
+
     /// Puts a session (back) into `slot`.
     mutating func put(_ session: consuming Session?, _ slot: SessionSlot) {
         switch slot {
