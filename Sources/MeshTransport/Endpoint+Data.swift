@@ -191,16 +191,16 @@ extension Endpoint {
         receiverIndex: UInt32, counter: UInt64, datagram: [UInt8], from source: SocketAddress, now: Instant,
         effects: inout [EndpointEffect]
     ) {
-        guard let peerID = indices[receiverIndex], let slot = peers.slot(of: peerID),
-            withPeer(inSlot: slot, { endpoint, state in
-                endpoint.handleData(
-                    receiverIndex: receiverIndex, counter: counter, datagram: datagram, from: source, peerID: peerID,
-                    state: &state, now: now, effects: &effects)
-            }) != nil
-        else {
+        guard let peerID = indices[receiverIndex], let slot = peers.slot(of: peerID) else {
             count(.unknownIndex)
             return
         }
+        let handled = withPeer(inSlot: slot) { endpoint, state in
+            endpoint.handleData(
+                receiverIndex: receiverIndex, counter: counter, datagram: datagram, from: source, peerID: peerID,
+                state: &state, now: now, effects: &effects)
+        }
+        if handled == nil { count(.unknownIndex) }  // the peer is checked out: not on this path
     }
 
     /// `handleData` for the peer's state, changed in place.
