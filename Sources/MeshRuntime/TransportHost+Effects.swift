@@ -11,23 +11,40 @@ extension TransportHost {
     ///
     /// Datagrams go into the sockets' send batches; outside `run()`, no loop iteration would send those, so they are
     /// sent before this returns.
-    func carryOut(_ effects: [EndpointEffect]) {
-        pendingEffects.append(contentsOf: effects)
-        guard !isCarryingOut else { return }
+    func carryOut(_ effects: consuming [EndpointEffect]) {
+        var effects = effects
+        carryOut(&effects)
+    }
+
+    /// `carryOut`, taking the effects out of `effects` one by one (each moved, not copied, so that a buffer given
+    /// back to the endpoint is not still held by the list) and leaving it empty with its capacity.
+    func carryOut(_ effects: inout [EndpointEffect]) {
+        guard !isCarryingOut else {
+            pendingEffects.append(contentsOf: effects)
+            effects.removeAll(keepingCapacity: true)
+            return
+        }
         isCarryingOut = true
         defer { isCarryingOut = false }
-        var next = 0
-        while next < pendingEffects.count {
-            let effect = pendingEffects[next]
-            // The list lets go of the effect's buffer, so that the one given back to the endpoint is not shared.
-            pendingEffects[next] = .wake(at: inputTime)
-            next += 1
-            perform(effect)
+        performInOrder(&effects)
+        while !pendingEffects.isEmpty {
+            var queued: [EndpointEffect] = []
+            swap(&queued, &pendingEffects)
+            performInOrder(&queued)
+            if pendingEffects.isEmpty { swap(&queued, &pendingEffects) }  // keeps the capacity
         }
-        pendingEffects.removeAll(keepingCapacity: true)
         if !isRunning {
             for socket in sockets { socket.flush() }
         }
+    }
+
+    private func performInOrder(_ effects: inout [EndpointEffect]) {
+        for index in effects.indices {
+            var effect = EndpointEffect.wake(at: inputTime)
+            swap(&effect, &effects[index])
+            perform(effect)
+        }
+        effects.removeAll(keepingCapacity: true)
     }
 
     private func perform(_ effect: EndpointEffect) {

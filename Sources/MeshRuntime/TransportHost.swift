@@ -272,6 +272,6 @@ public final class TransportHost {
             if effects.capacity > inputEffects.capacity { inputEffects = effects }
         }
         try input(&endpoint, &effects)
-        carryOut(effects)
+        carryOut(&effects)
     }
 }

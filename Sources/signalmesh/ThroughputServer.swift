@@ -14,6 +14,14 @@ final class ThroughputServer {
     private struct Run {
         var tally: ThroughputTally
         var isReported = false
+
+        /// Tallies a data message if it belongs to this run and the run is not reported yet; false when it belongs
+        /// to another run. (Called in place through the dictionary: reading the run out would copy its tally.)
+        mutating func record(run: UInt64, sequence: UInt64, size: Int, at now: Instant) -> Bool {
+            guard tally.run == run else { return false }
+            if !isReported { tally.record(sequence: sequence, size: size, at: now) }
+            return true
+        }
     }
 
     private let host: TransportHost
@@ -58,20 +66,21 @@ final class ThroughputServer {
         case .data(let mode, let run, let sequence, let size):
             // One lookup per message on the common path (the tally changes in place through its index): at
             // gigabits per second, each extra dictionary lookup shows in the goodput this tool measures.
-            var index = runs.index(forKey: peer)
-            if index.map({ runs.values[$0].tally.run != run }) ?? true {
-                guard index != nil || runs.count < Self.maxRuns else {
-                    if !warnedFull {
-                        Output.note("ignoring data from \(peer.shortText)…: \(Self.maxRuns) runs are under way")
-                        warnedFull = true
-                    }
-                    return
-                }
-                runs[peer] = Run(tally: ThroughputTally(run: run, mode: mode))
-                index = runs.index(forKey: peer)
+            if let index = runs.index(forKey: peer),
+                runs.values[index].record(run: run, sequence: sequence, size: size, at: host.inputTime)
+            {
+                return
             }
-            guard let index, !runs.values[index].isReported else { return }
-            runs.values[index].tally.record(sequence: sequence, size: size, at: host.inputTime)
+            guard runs[peer] != nil || runs.count < Self.maxRuns else {
+                if !warnedFull {
+                    Output.note("ignoring data from \(peer.shortText)…: \(Self.maxRuns) runs are under way")
+                    warnedFull = true
+                }
+                return
+            }
+            var fresh = Run(tally: ThroughputTally(run: run, mode: mode))
+            _ = fresh.record(run: run, sequence: sequence, size: size, at: host.inputTime)
+            runs[peer] = fresh
         case .reportRequest(let mode, let run, let messagesSent, _):
             guard runs[peer] != nil || runs.count < Self.maxRuns else { return }
             if runs[peer]?.tally.run != run { runs[peer] = Run(tally: ThroughputTally(run: run, mode: mode)) }
