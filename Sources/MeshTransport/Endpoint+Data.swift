@@ -104,10 +104,13 @@ extension Endpoint {
     /// Sends what the peer is owed and what the stream has, as congestion control and pacing allow: ACKs due on
     /// any session, a MAX_DATA grant, and stream chunks.
     mutating func flush(_ state: inout Peer, now: Instant, effects: inout [EndpointEffect]) {
-        guard state.current?.canSend(now: now, settings: settings) == true, state.address != nil else { return }
+        let settings = settings
+        guard state.withSession(.current, { $0.canSend(now: now, settings: settings) }) == true, state.address != nil
+        else { return }
         // ACKs owed on sessions other than the current one (the current one's ride along below).
         for slot in SessionSlot.older {
-            guard let deadline = state[slot]?.received.ackDeadline, deadline <= now, var session = state.take(slot)
+            guard let deadline = state.withSession(slot, { $0.received.ackDeadline }) ?? nil, deadline <= now,
+                var session = state.take(slot)
             else { continue }
             let ack = session.received.makeAckFrame(now: now)
             let (localIndex, remoteIndex) = (session.localIndex, session.remoteIndex)
@@ -174,12 +177,14 @@ extension Endpoint {
     /// Whether a stream packet may go now: data waits, and congestion control, the tracker and the pacer allow
     /// it. When only the pacer holds it back, `pacedUntil` says until when.
     func streamMaySend(_ state: inout Peer, now: Instant) -> Bool {
-        guard state.streamOut?.hasSendableData == true, let session = state.current else { return false }
+        guard state.streamOut?.hasSendableData == true,
+            let (canTrackMore, smoothedRTT) = state.withSession(
+                .current, { ($0.sent.canTrackMore, $0.sent.rtt.smoothedRTT) })
+        else { return false }
         let size = Limits.maxDatagramSize
-        guard state.congestion.canSend(bytes: size), session.sent.canTrackMore else { return false }
+        guard state.congestion.canSend(bytes: size), canTrackMore else { return false }
         let sendAt = state.pacer.nextSendTime(
-            now: now, bytes: size, congestionWindow: state.congestion.congestionWindow,
-            smoothedRTT: session.sent.rtt.smoothedRTT)
+            now: now, bytes: size, congestionWindow: state.congestion.congestionWindow, smoothedRTT: smoothedRTT)
         guard sendAt <= now else {
             state.pacedUntil = sendAt
             return false
@@ -242,7 +247,7 @@ extension Endpoint {
         state.withSession(slot) { session in
             try? session.received.onPacketReceived(counter, ackEliciting: ackEliciting, now: now)
         }
-        let wasUp = state.current != nil
+        let wasUp = state.isUp
         if slot == .next, let session = state.take(.next) {
             // Key confirmation: the initiator used the session we offered, so it becomes current.
             install(consume session, in: &state)
@@ -327,7 +332,7 @@ extension Endpoint {
             let applicationLimited = !windowLimited
             state.congestion.onAckOutcome(outcome, applicationLimited: applicationLimited, now: now)
             if state.datagramBlocked && state.congestion.canSend(bytes: Limits.maxDatagramSize)
-                && state[.current]?.sent.canTrackMore == true
+                && state.withSession(.current, { $0.sent.canTrackMore }) == true
             {
                 state.datagramBlocked = false
                 effects.append(.writable(peer: state.id))

@@ -28,7 +28,7 @@ extension Endpoint {
             endConnection(&state, reason: .expired, effects: &effects)
         }
         for slot in SessionSlot.allCases {
-            guard let deadline = state[slot]?.sent.lossDetectionDeadline, now >= deadline,
+            guard let deadline = state.withSession(slot, { $0.sent.lossDetectionDeadline }) ?? nil, now >= deadline,
                 var session = state.take(slot)
             else { continue }
             let timeout = session.sent.onLossDetectionTimeout(now: now)

@@ -158,8 +158,10 @@ public struct Endpoint {
             (endpoint, state, effects) throws(SendError) in
             guard state.address != nil else { throw .unknownAddress(peer) }
             // Datagrams are congestion controlled (as RFC 9221 asks of QUIC's): refused while the window is full.
-            if state.current?.canSend(now: now, settings: endpoint.settings) == true,
-                state.current?.sent.canTrackMore == false
+            let settings = endpoint.settings
+            if let (canSend, canTrackMore) = state.withSession(
+                .current, { ($0.canSend(now: now, settings: settings), $0.sent.canTrackMore) }),
+                canSend, !canTrackMore
                     || !state.congestion.canSend(bytes: TransportPacket.minimumDataLength + message.count + 3)
             {
                 state.datagramBlocked = true
@@ -324,6 +326,7 @@ public struct Endpoint {
 
     /// Stores `state` (checked out, or new) in the peer table with its deadline.
     mutating func store(_ state: consuming Peer) {
+        var state = state
         let deadline = state.nextDeadline(settings: settings)
         peers.store(state, deadline: deadline)
     }

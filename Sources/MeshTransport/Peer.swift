@@ -51,6 +51,12 @@ struct Peer {
         mac1Key = PacketMAC.mac1Key(receiverStatic: key)
     }
 
+    /// Whether a session is up (`current` is set), read without copying the session.
+    var isUp: Bool {
+        if case .none = current { return false }
+        return true
+    }
+
     /// Whether nothing is going on with this peer: no session, no handshake, nothing queued.
     var isIdle: Bool {
         current == nil && previous == nil && next == nil && handshake == nil && queue.isEmpty
@@ -64,7 +70,10 @@ struct Peer {
     }
 
     /// The earliest instant a timer of this peer is due.
-    func nextDeadline(settings: EndpointSettings) -> Instant? {
+    ///
+    /// `mutating` though it changes nothing: through `inout` access the sessions' trackers are read where they lie,
+    /// while reading them from a borrowed peer copied each one (about 1 KB per input) to compute a deadline.
+    mutating func nextDeadline(settings: EndpointSettings) -> Instant? {
         var earliest: Instant?
         func consider(_ candidate: Instant?) {
             guard let candidate else { return }
@@ -74,29 +83,20 @@ struct Peer {
         if current != nil {
             consider(unansweredSince.map { $0 + settings.keepaliveTimeout })
             consider(awaitingAnswerSince.map { $0 + settings.unresponsiveTimeout })
+            consider(Self.deadline(of: &current!, settings: settings))
         }
-        // Field by field through optional chaining, which reads the fields in place rather than copying a session
-        // (and retaining everything in it) on every input.
-        consider((current?.createdAt).map { $0 + settings.rejectAfterTime })
-        consider(current?.received.ackDeadline)
-        consider(current?.sent.lossDetectionDeadline)
-        consider((next?.createdAt).map { $0 + settings.rejectAfterTime })
-        consider(next?.received.ackDeadline)
-        consider(next?.sent.lossDetectionDeadline)
-        consider((previous?.createdAt).map { $0 + settings.rejectAfterTime })
-        consider(previous?.received.ackDeadline)
-        consider(previous?.sent.lossDetectionDeadline)
+        if next != nil { consider(Self.deadline(of: &next!, settings: settings)) }
+        if previous != nil { consider(Self.deadline(of: &previous!, settings: settings)) }
         consider(pacedUntil)
         return earliest
     }
 
-    /// The session in `slot`, read-only.
-    subscript(slot: SessionSlot) -> Session? {
-        switch slot {
-        case .current: current
-        case .previous: previous
-        case .next: next
-        }
+    /// The earliest of a session's timers: expiry, the ACK owed, loss detection.
+    private static func deadline(of session: inout Session, settings: EndpointSettings) -> Instant? {
+        var earliest = session.createdAt + settings.rejectAfterTime
+        if let ack = session.received.ackDeadline, ack < earliest { earliest = ack }
+        if let loss = session.sent.lossDetectionDeadline, loss < earliest { earliest = loss }
+        return earliest
     }
 
     /// Takes the session in `slot` out, leaving the slot empty: the caller then holds its only reference, so
@@ -132,12 +132,12 @@ struct Peer {
         }
     }
 
-    /// The slot holding the session with our index `index`.
-    func slot(ofLocalIndex index: UInt32) -> SessionSlot? {
-        // Each index read in place (through `self[slot]` it would copy whole sessions, on every packet).
-        if current?.localIndex == index { return .current }
-        if next?.localIndex == index { return .next }
-        if previous?.localIndex == index { return .previous }
+    /// The slot holding the session with our index `index`. (`mutating` only to read the sessions in place:
+    /// through a borrowed peer, each `current?.localIndex` copied a whole session.)
+    mutating func slot(ofLocalIndex index: UInt32) -> SessionSlot? {
+        if withSession(.current, { $0.localIndex }) == index { return .current }
+        if withSession(.next, { $0.localIndex }) == index { return .next }
+        if withSession(.previous, { $0.localIndex }) == index { return .previous }
         return nil
     }
 }
