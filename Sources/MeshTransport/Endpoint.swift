@@ -161,7 +161,8 @@ public struct Endpoint {
             let settings = endpoint.settings
             if let (canSend, canTrackMore) = state.withSession(
                 .current, { ($0.canSend(now: now, settings: settings), $0.sent.canTrackMore) }),
-                canSend, !canTrackMore
+                canSend,
+                !canTrackMore
                     || !state.congestion.canSend(bytes: TransportPacket.minimumDataLength + message.count + 3)
             {
                 state.datagramBlocked = true
