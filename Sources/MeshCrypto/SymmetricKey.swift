@@ -17,6 +17,14 @@ public struct SymmetricKey: Sendable, Equatable {
         }
     }
 
+    /// A key with the exactly 32 bytes at `bytes`. Not generic, unlike `init(bytes:)`, so that callers in other
+    /// modules (the Noise handshake derives ten keys per handshake) run it without unspecialised generic code.
+    /// - Throws: `invalidKeyLength` for any other length.
+    public init(copying bytes: UnsafeRawBufferPointer) throws(CryptoError) {
+        guard bytes.count == Self.length else { throw .invalidKeyLength(expected: Self.length, actual: bytes.count) }
+        secret = SecretStorage(count: Self.length) { raw in raw.copyMemory(from: bytes) }
+    }
+
     /// A fresh random key from `random`.
     public init(using random: inout some RandomBytesSource) {
         secret = SecretStorage(count: Self.length) { random.fill($0) }

@@ -29,6 +29,23 @@ struct SymmetricKeyTests {
         }
     }
 
+    @Test("a key copied from raw bytes equals the one made from the same array, and reads them back")
+    func copyingRawBytesMatchesTheArrayInitialiser() throws {
+        let keyBytes = bytes(gcmSpecVectors[2].key)
+        let copied = try keyBytes.withUnsafeBytes { raw throws(CryptoError) in try SymmetricKey(copying: raw) }
+        #expect(try copied == SymmetricKey(bytes: keyBytes))
+        #expect(copied.withUnsafeBytes { Array($0) } == keyBytes)
+    }
+
+    @Test("copying raw bytes of any length other than 32 is refused", arguments: [0, 16, 31, 33, 64])
+    func copyingWrongLengthIsRefused(length: Int) {
+        #expect(throws: CryptoError.invalidKeyLength(expected: 32, actual: length)) {
+            try repeated(1, count: length).withUnsafeBytes { raw throws(CryptoError) in
+                try SymmetricKey(copying: raw)
+            }
+        }
+    }
+
     @Test("keys drawn from the same seeded source are equal")
     func seededKeysAreReproducible() {
         var first = SeededRandomBytes(seed: 99)

@@ -19,6 +19,10 @@ public struct NoiseIKInitiator {
     /// The bytes the first message adds to its payload: e (32), encrypted s (32 + 16), the payload's tag (16).
     public static let initiationOverhead = 32 + 48 + 16
 
+    /// `ck` and `h` after InitializeSymmetric(protocol_name): the same for every handshake of both roles, so computed
+    /// once (keys are immutable; a handshake's first MixKey replaces the chaining key with a new one).
+    static let initialValues = NoiseSymmetricState.initialValues(protocolName: protocolName)
+
     private enum Step {
         case start
         case awaitingResponse
@@ -46,7 +50,7 @@ public struct NoiseIKInitiator {
         self.localStatic = localStatic
         self.remoteStatic = remoteStatic
         self.ephemeral = ephemeral
-        symmetric = NoiseSymmetricState(protocolName: Self.protocolName)
+        symmetric = NoiseSymmetricState(initial: Self.initialValues)
         symmetric.mixHash(prologue)
         symmetric.mixHash(remoteStatic.rawValue.bytes)
     }

@@ -22,7 +22,7 @@ public struct NoiseIKResponder {
     /// Prepares to answer an initiation addressed to `localStatic`.
     public init(prologue: [UInt8], localStatic: X25519PrivateKey) {
         self.localStatic = localStatic
-        symmetric = NoiseSymmetricState(protocolName: NoiseIKInitiator.protocolName)
+        symmetric = NoiseSymmetricState(initial: NoiseIKInitiator.initialValues)
         symmetric.mixHash(prologue)
         symmetric.mixHash(localStatic.publicKey.rawValue.bytes)
     }

@@ -11,13 +11,23 @@ struct NoiseSymmetricState {
 
     /// InitializeSymmetric(protocol_name): `h` is the name padded with zeros to 32 bytes, or its hash if longer.
     init(protocolName: String) {
+        self.init(initial: Self.initialValues(protocolName: protocolName))
+    }
+
+    /// The state InitializeSymmetric leaves: `ck` and `h` (see `initialValues`).
+    init(initial: (chainingKey: SymmetricKey, handshakeHash: Bytes32)) {
+        chainingKey = initial.chainingKey
+        handshakeHash = initial.handshakeHash
+    }
+
+    /// `ck` and `h` after InitializeSymmetric(protocol_name), for callers that compute them once per protocol.
+    static func initialValues(protocolName: String) -> (chainingKey: SymmetricKey, handshakeHash: Bytes32) {
         let name = Array(protocolName.utf8)
         let initial =
             name.count <= SHA256.digestLength
             ? Bytes32(name + [UInt8](repeating: 0, count: SHA256.digestLength - name.count))!
             : SHA256.hash(name)
-        chainingKey = try! SymmetricKey(bytes: initial.bytes)
-        handshakeHash = initial
+        return (try! SymmetricKey(bytes: initial.bytes), initial)
     }
 
     /// MixHash(data): h = HASH(h || data).
@@ -51,31 +61,33 @@ struct NoiseSymmetricState {
 
     /// Split(): the two transport keys, initiator-to-responder first.
     func split() -> (initiatorToResponder: SymmetricKey, responderToInitiator: SymmetricKey) {
-        var output = [UInt8](repeating: 0, count: 64)
         chainingKey.withUnsafeBytes { ck in
-            output.withUnsafeMutableBytes { out in
-                HKDF.deriveKey(
-                    inputKeyMaterial: UnsafeRawBufferPointer(start: nil, count: 0), salt: ck,
-                    info: UnsafeRawBufferPointer(start: nil, count: 0), into: out)
-            }
+            Self.derivePair(salt: ck, inputKeyMaterial: UnsafeRawBufferPointer(start: nil, count: 0))
         }
-        defer { output.withUnsafeMutableBytes { _ = $0.initializeMemory(as: UInt8.self, repeating: 0) } }
-        return (try! SymmetricKey(bytes: output[0..<32]), try! SymmetricKey(bytes: output[32..<64]))
     }
 
     /// HKDF(ck, ikm, 2) of the Noise spec (section 4.3), which is RFC 5869 HKDF with salt `ck` and empty info.
     private static func hkdf2(chainingKey: SymmetricKey, inputKeyMaterial: SymmetricKey) -> (SymmetricKey, SymmetricKey)
     {
-        var output = [UInt8](repeating: 0, count: 64)
-        defer { output.withUnsafeMutableBytes { _ = $0.initializeMemory(as: UInt8.self, repeating: 0) } }
         chainingKey.withUnsafeBytes { ck in
-            inputKeyMaterial.withUnsafeBytes { ikm in
-                output.withUnsafeMutableBytes { out in
-                    HKDF.deriveKey(
-                        inputKeyMaterial: ikm, salt: ck, info: UnsafeRawBufferPointer(start: nil, count: 0), into: out)
-                }
-            }
+            inputKeyMaterial.withUnsafeBytes { ikm in derivePair(salt: ck, inputKeyMaterial: ikm) }
         }
-        return (try! SymmetricKey(bytes: output[0..<32]), try! SymmetricKey(bytes: output[32..<64]))
+    }
+
+    /// Two 32-byte keys from one 64-byte HKDF output, which passes through a stack buffer that is wiped after.
+    private static func derivePair(
+        salt: UnsafeRawBufferPointer, inputKeyMaterial: UnsafeRawBufferPointer
+    ) -> (SymmetricKey, SymmetricKey) {
+        withUnsafeTemporaryAllocation(byteCount: 2 * SymmetricKey.length, alignment: 8) { output in
+            defer { output.initializeMemory(as: UInt8.self, repeating: 0) }
+            HKDF.deriveKey(
+                inputKeyMaterial: inputKeyMaterial, salt: salt, info: UnsafeRawBufferPointer(start: nil, count: 0),
+                into: output)
+            let bytes = UnsafeRawBufferPointer(output)
+            return (
+                try! SymmetricKey(copying: UnsafeRawBufferPointer(rebasing: bytes[0..<SymmetricKey.length])),
+                try! SymmetricKey(copying: UnsafeRawBufferPointer(rebasing: bytes[SymmetricKey.length...]))
+            )
+        }
     }
 }
