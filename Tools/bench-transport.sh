@@ -31,6 +31,9 @@ ROWS = [
     # key, benchmark name, label, operations per sample, kind
     ("dh", "X25519 sharedSecret", "X25519 sharedSecret (1 DH)", 1000, "plain"),
     ("keygen", "X25519 key generation", "X25519 key generation", 1000, "plain"),
+    # One operation is a batch of 8 keys, so per key: 8000 keys per sample.
+    ("keygen_batch", "X25519 key generation in batches of 8", "X25519 key generation, batch of 8 (per key)", 8000,
+     "plain"),
     ("handshake", "Noise IK handshake", "Noise IK handshake, connect -> confirm", 1, "handshake"),
     ("responder", "Noise IK handshake", "  responder share: initiation + confirm", 1, "responder"),
     ("aead", "AES-256-GCM seal+open 1100 B", "AES-256-GCM seal+open 1100 B (raw)", 1000, "plain"),
@@ -110,12 +113,14 @@ if not all(key in values for key, *_ in ROWS):
     print("\n(derived figures need every benchmark; run without --filter/--skip)")
     sys.exit(0)
 
-dh, keygen, handshake, responder = (values[k]["cpu"] for k in ("dh", "keygen", "handshake", "responder"))
+dh, keygen, handshake, responder = (values[k]["cpu"] for k in ("dh", "keygen_batch", "handshake", "responder"))
 aead, datagram, reliable = values["aead"], values["datagram"], values["reliable"]
 initiator = handshake - responder
 # A handshake runs on two nodes, each on its own core: the figure per core is the side each node runs. Each side
 # keeps DH(s, rs) per peer (Specs/transport.md, section 2), so a reconnecting peer's handshake costs 3 sharedSecret +
-# 1 key generation per side.
+# 1 key generation per side. Endpoints make ephemeral keys in batches of 8 (Endpoint.ephemeralBatch); the floor
+# counts a batch's cost per key, measured back to back, which is the best case: in a handshake the key is made
+# between other work.
 side_floor = 3 * dh + keygen
 slowest_side_rate = 1e9 / max(initiator, responder)
 verdict = "met" if slowest_side_rate >= TARGET_HANDSHAKES_PER_SECOND else "MISSED"
@@ -124,10 +129,14 @@ print("Derived (CPU p50):")
 print("  handshakes per second per core, each node running its own side:")
 print(f"    initiator {duration(initiator)}: {1e9 / initiator:,.0f}/s; responder {duration(responder)}:"
       f" {1e9 / responder:,.0f}/s; target >= {TARGET_HANDSHAKES_PER_SECOND:,} per core: {verdict}")
-print(f"    a side's X25519 work (3 sharedSecret + 1 key generation) is {duration(side_floor)}, so X25519 alone caps a"
-      f" core at {1e9 / side_floor:,.0f}/s; everything else is")
-print(f"    {100 * (initiator - side_floor) / initiator:.0f}% of the initiator's side and"
-      f" {100 * (responder - side_floor) / responder:.0f}% of the responder's")
+print(f"    a side's X25519 work (3 sharedSecret + 1 key generation in a batch) is {duration(side_floor)}, so X25519"
+      f" alone caps a core at {1e9 / side_floor:,.0f}/s; everything else is")
+def share(side):
+    # The X25519 rows are separate measurements; a negative remainder means the floor was measured in a slower
+    # moment than the handshake, not that the handshake beat it.
+    rest = 100 * (side - side_floor) / side
+    return f"{rest:.0f}%" if rest >= 0 else f"{rest:.0f}% (within the noise between separately measured rows)"
+print(f"    {share(initiator)} of the initiator's side and {share(responder)} of the responder's")
 print(f"  both sides on one core (two nodes' work): {duration(handshake)}, {1e9 / handshake:,.0f} handshakes/s (wall"
       f" clock: {1e9 / values['handshake']['wall']:,.0f}); X25519 alone caps that at {1e9 / (2 * side_floor):,.0f}/s")
 print(f"  DATAGRAM path: {duration(datagram['cpu'])} per 1100-byte message = {datagram['cpu'] / aead['cpu']:.1f}x"

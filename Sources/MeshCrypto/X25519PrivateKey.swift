@@ -30,11 +30,52 @@ public struct X25519PrivateKey: Sendable {
         publicKey = secret.withUnsafeBytes { Self.publicKey(for: $0) }
     }
 
+    private init(secret: SecretStorage, publicKey: X25519PublicKey) {
+        self.secret = secret
+        self.publicKey = publicKey
+    }
+
+    /// `count` new keys drawn from `random`: the same keys, in the same order, as `count` calls of `init(using:)`,
+    /// made together for less. Their base-point multiplications run back to back, so libsodium's 30 KB table stays
+    /// in cache (between handshakes other work evicts it), and their public keys share one field inversion
+    /// (Montgomery's batch-inversion trick; only public values, points on the curve, go through it). For a supply of
+    /// ephemeral keys, each used once.
+    public static func batch(count: Int, using random: inout some RandomBytesSource) -> [X25519PrivateKey] {
+        precondition(count >= 0, "a batch of \(count) keys")
+        ensureSodium()
+        let secrets = (0..<count).map { _ in SecretStorage(count: Self.length) { random.fill($0) } }
+        let ys = secrets.map { $0.withUnsafeBytes { Self.edwardsY(for: $0) } }
+        // u = (1 + y) / (1 - y) for each key. The denominators are never zero: y = 1 only at the identity, and a
+        // clamped scalar (8k with 2^251 <= k < 2^252 < the group order) times the base point never is.
+        let denominators = ys.map { Curve25519FieldElement.one - $0 }
+        var prefix: [Curve25519FieldElement] = []
+        prefix.reserveCapacity(count)
+        for denominator in denominators { prefix.append(prefix.last.map { $0 * denominator } ?? denominator) }
+        var inverse = prefix.last?.inverted() ?? Curve25519FieldElement.one
+        var keys = [X25519PrivateKey?](repeating: nil, count: count)
+        for index in stride(from: count - 1, through: 0, by: -1) {
+            // Here `inverse` is 1 / (d_0 ... d_index).
+            let inverseOfThis = index > 0 ? inverse * prefix[index - 1] : inverse
+            inverse = inverse * denominators[index]
+            let u = (Curve25519FieldElement.one + ys[index]) * inverseOfThis
+            keys[index] = X25519PrivateKey(
+                secret: secrets[index], publicKey: X25519PublicKey(rawValue: u.littleEndianBytes))
+        }
+        return keys.map { $0! }
+    }
+
     /// The public key of `scalar`: X25519(scalar, 9) (RFC 7748), computed on the birationally equivalent Edwards
     /// curve with libsodium's precomputed base-point table and mapped to u = (1 + y) / (1 - y), which is 2.4 times
     /// faster than `crypto_scalarmult_base`'s ladder (see `Curve25519FieldElement`). Tests compare it with the ladder:
     /// `sharedSecret(with:)` the base point u = 9.
     static func publicKey(for scalar: UnsafeRawBufferPointer) -> X25519PublicKey {
+        let y = edwardsY(for: scalar)
+        let u = (Curve25519FieldElement.one + y) * (Curve25519FieldElement.one - y).inverted()
+        return X25519PublicKey(rawValue: u.littleEndianBytes)
+    }
+
+    /// The y coordinate of the clamped `scalar` times the Ed25519 base point.
+    private static func edwardsY(for scalar: UnsafeRawBufferPointer) -> Curve25519FieldElement {
         let edwards = withUnsafeTemporaryAllocation(byteCount: Self.length, alignment: 8) { clamped in
             defer { sodium_memzero(clamped.baseAddress!, clamped.count) }
             clamped.copyMemory(from: scalar)
@@ -49,9 +90,8 @@ public struct X25519PrivateKey: Sendable {
                 precondition(result == 0, "crypto_scalarmult_ed25519_base_noclamp failed")
             }
         }
-        let y = edwards.withUnsafeBytes { Curve25519FieldElement(littleEndian: $0) }
-        let u = (Curve25519FieldElement.one + y) * (Curve25519FieldElement.one - y).inverted()
-        return X25519PublicKey(rawValue: u.littleEndianBytes)
+        // The encoding's top bit is the sign of x; Curve25519FieldElement(littleEndian:) ignores bit 255.
+        return edwards.withUnsafeBytes { Curve25519FieldElement(littleEndian: $0) }
     }
 
     /// The Diffie-Hellman shared secret with `peer` (RFC 7748 X25519).

@@ -16,7 +16,7 @@ extension Endpoint {
         }
         var noise = NoiseIKInitiator(
             prologue: prologue, localStatic: staticKey, remoteStatic: state.staticKey,
-            ephemeral: X25519PrivateKey(using: &random), staticShared: state.staticShared)
+            ephemeral: newEphemeral(), staticShared: state.staticShared)
         let payload = TAI64N(now).bytes + nodeID.publicKey.bytes
         // Only a low-order static key fails here, and `Peer` refuses node ids that do not convert to X25519.
         guard let message = try? noise.writeInitiation(payload: payload) else { return }
@@ -97,9 +97,7 @@ extension Endpoint {
             count(.replayedInitiation)
             return
         }
-        guard
-            let (message, keys) = try? responder.writeResponse(payload: [], ephemeral: X25519PrivateKey(using: &random))
-        else {
+        guard let (message, keys) = try? responder.writeResponse(payload: [], ephemeral: newEphemeral()) else {
             count(.handshakeFailed)
             return
         }

@@ -30,6 +30,30 @@ struct X25519PublicKeyDerivationTests {
         let ladder = try key.sharedSecret(with: basePoint)
         #expect(ladder.withUnsafeBytes { Array($0) } == key.publicKey.rawValue.bytes)
     }
+
+    @Test(
+        "a batch gives the keys, in order, that single generation gives from the same source",
+        arguments: [0, 1, 2, 8, 13])
+    func batchEqualsOneByOne(count: Int) {
+        var batchSource = SeededRandomBytes(seed: UInt64(40 + count))
+        var singleSource = SeededRandomBytes(seed: UInt64(40 + count))
+        let batch = X25519PrivateKey.batch(count: count, using: &batchSource)
+        let single = (0..<count).map { _ in X25519PrivateKey(using: &singleSource) }
+        #expect(batch.count == count)
+        #expect(batch.map(\.publicKey) == single.map(\.publicKey))
+        #expect(
+            batch.map { $0.withUnsafeRawRepresentation { Array($0) } }
+                == single.map { $0.withUnsafeRawRepresentation { Array($0) } })
+    }
+
+    @Test("every public key of a batch equals the ladder's X25519(k, 9)")
+    func batchPublicKeysEqualLadder() throws {
+        var source = SeededRandomBytes(seed: 77)
+        for key in X25519PrivateKey.batch(count: 64, using: &source) {
+            let ladder = try key.sharedSecret(with: basePoint)
+            #expect(ladder.withUnsafeBytes { Array($0) } == key.publicKey.rawValue.bytes)
+        }
+    }
 }
 
 /// Arithmetic modulo 2^255 - 19 used by the public-key mapping.

@@ -52,6 +52,9 @@ let benchmarks: @Sendable () -> Void = {
     let x25519 = X25519Fixture()
     registerOperation("X25519 sharedSecret", configuration: cryptoConfiguration) { blackHole(x25519.sharedSecret()) }
     registerOperation("X25519 key generation", configuration: cryptoConfiguration) { blackHole(x25519.newKey()) }
+    registerOperation("X25519 key generation in batches of 8", configuration: cryptoConfiguration) {
+        blackHole(x25519.newBatch())
+    }
 
     let packet = AESGCMPacketFixture()
     registerOperation("AES-256-GCM seal+open 1100 B", configuration: cryptoConfiguration) { packet.sealAndOpen() }
