@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "MeshWire", targets: ["MeshWire"]),
         .library(name: "MeshCrypto", targets: ["MeshCrypto"]),
         .library(name: "MeshTransport", targets: ["MeshTransport"]),
+        .library(name: "MeshMembership", targets: ["MeshMembership"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -51,12 +52,15 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
         .target(
+            name: "MeshMembership", dependencies: ["MeshCore", "MeshCrypto", "MeshTransport"],
+            swiftSettings: swiftSettings),
+        .target(
             name: "MeshRuntime", dependencies: ["MeshCore", "MeshWire", "MeshCrypto", "MeshTransport", "CLibUV"],
             swiftSettings: swiftSettings),
         .executableTarget(
             name: "signalmesh",
             dependencies: [
-                "MeshCore", "MeshWire", "MeshCrypto", "MeshTransport", "MeshRuntime",
+                "MeshCore", "MeshWire", "MeshCrypto", "MeshTransport", "MeshMembership", "MeshRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
@@ -79,6 +83,13 @@ let package = Package(
             name: "MeshTransportTests",
             dependencies: [
                 "MeshTransport", "MeshCrypto", "MeshWire", "MeshCore",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MeshMembershipTests",
+            dependencies: [
+                "MeshMembership", "MeshCrypto", "MeshCore",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: swiftSettings),

@@ -6,9 +6,6 @@ import MeshTransport
 
 /// The options every command that runs the transport shares: where the identity lives, which network, which output.
 struct NodeOptions: ParsableArguments {
-    /// The longest network name accepted, in bytes.
-    static let maxNetworkLength = 64
-
     @Option(name: .long, help: "The data directory (default: ~/.signalmesh/NETWORK).")
     var datadir: String?
 
@@ -21,15 +18,7 @@ struct NodeOptions: ParsableArguments {
     var json = false
 
     func validate() throws {
-        guard !network.isEmpty, network.utf8.count <= Self.maxNetworkLength else {
-            throw ValidationError("--network must have 1 to \(Self.maxNetworkLength) bytes")
-        }
-        guard network.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) }),
-            network != ".", network != ".."
-        else {
-            throw ValidationError(
-                "--network '\(network)' may use only letters, digits, '-', '_' and '.' (it names a directory)")
-        }
+        if let problem = NetworkName.problem(with: network) { throw ValidationError("--network: \(problem)") }
     }
 
     /// `--datadir`, or `~/.signalmesh/<network>`.
