@@ -203,7 +203,7 @@ public struct SeedList: Sendable, Equatable {
     }
 
     /// `instant` as `2026-11-21T00:00:00Z` (whole seconds, rounded down).
-    static func text(_ instant: Instant) -> String {
+    public static func text(_ instant: Instant) -> String {
         Date(timeIntervalSince1970: Double(instant.secondsSinceEpoch)).formatted(.iso8601)
     }
 }

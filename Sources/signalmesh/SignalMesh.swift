@@ -10,6 +10,7 @@ struct SignalMesh: ParsableCommand {
         version: BuildInfo.version,
         subcommands: [
             KeygenCommand.self, IDCommand.self, ListenCommand.self, PingCommand.self, ThroughputCommand.self,
+            BootstrapCommand.self,
             VersionCommand.self,
         ]
     )

@@ -293,3 +293,27 @@ func describe<T>(_ body: () throws -> T) -> String {
         return "not a SeedListError: \(error)"
     }
 }
+
+@Suite("The bundled example seed list")
+struct BundledSeedListTests {
+    /// The repository's root, from this file's path (Tests/MeshMembershipTests/SeedListTests.swift).
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    @Test("Bootstrap/example verifies against the signer named in Bootstrap/README.md")
+    func exampleVerifies() throws {
+        let list = try [UInt8](Data(contentsOf: Self.root.appendingPathComponent("Bootstrap/example/seeds.json")))
+        let signatures = try [UInt8](
+            Data(contentsOf: Self.root.appendingPathComponent("Bootstrap/example/seeds.json.sig")))
+        let readme = try String(
+            contentsOf: Self.root.appendingPathComponent("Bootstrap/README.md"), encoding: .utf8)
+        let signer = try NodeID(text: "sm1a0he2gt38pa6npl49uecm2d6lj9cd34ydk069cfa094f45y0p4lqphgshp")
+        #expect(readme.contains(signer.text))
+        let parsed = try SeedList(parsing: list)
+        let verified = try SeedListVerifier.verify(
+            list: list, signatures: signatures, trust: SeedListTrust(signers: [signer]), network: "main",
+            previous: nil, now: parsed.generatedAt)
+        #expect(verified.list.seeds.count == 3)
+        #expect(verified.trustedSigners == [signer])
+    }
+}
