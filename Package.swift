@@ -52,7 +52,7 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
         .target(
-            name: "MeshMembership", dependencies: ["MeshCore", "MeshCrypto", "MeshTransport"],
+            name: "MeshMembership", dependencies: ["MeshCore", "MeshWire", "MeshCrypto", "MeshTransport"],
             swiftSettings: swiftSettings),
         .target(
             name: "MeshRuntime", dependencies: ["MeshCore", "MeshWire", "MeshCrypto", "MeshTransport", "CLibUV"],
@@ -89,7 +89,7 @@ let package = Package(
         .testTarget(
             name: "MeshMembershipTests",
             dependencies: [
-                "MeshMembership", "MeshCrypto", "MeshCore",
+                "MeshMembership", "MeshCrypto", "MeshWire", "MeshCore",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: swiftSettings),

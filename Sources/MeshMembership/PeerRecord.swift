@@ -1,0 +1,187 @@
+public import MeshCore
+public import MeshCrypto
+public import MeshWire
+
+/// A node's signed statement of where it can be reached (`Specs/membership.md`, "Peer records"). Nodes pass each
+/// other's records in peer exchange; because only the node itself can sign its record, nobody can point others at a
+/// wrong address under its id, and a higher `seq` replaces an older record.
+public struct PeerRecord: Sendable, Equatable {
+    /// The record format's version byte.
+    public static let version: UInt8 = 1
+    /// At most this many addresses in a record.
+    public static let maxAddresses = 8
+    /// The longest encoded record: header, 8 IPv6 addresses and the signature.
+    public static let maxEncodedSize = 1 + 32 + 8 + 8 + 1 + 1 + maxAddresses * 19 + 64
+    /// Prefixed to the record's encoding (without its signature) before signing.
+    public static let context = Array("signalmesh-peer-record/1\n".utf8)
+
+    /// What a node says about itself, beyond its addresses.
+    public struct Roles: OptionSet, Sendable, Hashable {
+        public let rawValue: UInt8
+        public init(rawValue: UInt8) { self.rawValue = rawValue }
+        /// The node runs the seed profile (`signalmesh seed`): many connections, no trading state.
+        public static let seed = Roles(rawValue: 1)
+        /// Every role this version knows; other bits are refused.
+        public static let known: Roles = [.seed]
+    }
+
+    /// The node the record is about, and whose key signed it.
+    public let nodeID: NodeID
+    /// Rises whenever the node issues a new record; the highest one known wins.
+    public let seq: UInt64
+    /// When the node issued the record (nanoseconds; records far older than their peers' are treated as stale).
+    public let issuedAt: Instant
+    public let roles: Roles
+    /// Where the node listens, 1 to `maxAddresses`, in its order of preference.
+    public let addresses: [SocketAddress]
+    /// Ed25519 by `nodeID` over `context` and the encoding of the fields above.
+    public let signature: Bytes64
+
+    /// Issues a record for `key`'s node.
+    /// - Precondition: 1 to `maxAddresses` addresses, none with port 0.
+    public init(
+        key: Ed25519PrivateKey, seq: UInt64, issuedAt: Instant, roles: Roles = [], addresses: [SocketAddress]
+    ) {
+        precondition(
+            (1...Self.maxAddresses).contains(addresses.count) && addresses.allSatisfy { $0.port != 0 },
+            "a peer record has 1 to \(Self.maxAddresses) addresses with nonzero ports")
+        nodeID = key.nodeID
+        self.seq = seq
+        self.issuedAt = issuedAt
+        self.roles = roles
+        self.addresses = addresses
+        var writer = WireWriter()
+        Self.encodeUnsigned(
+            nodeID: nodeID, seq: seq, issuedAt: issuedAt, roles: roles, addresses: addresses, into: &writer)
+        signature = key.signature(for: Self.context + writer.take())
+    }
+
+    /// Reads a record from `reader` and checks its signature.
+    /// - Throws: `WireError` for a malformed encoding, `PeerRecordError.invalidSignature` for a bad signature.
+    public init(from reader: inout WireReader) throws(PeerRecordError) {
+        let start = reader
+        do {
+            let version = try reader.readUInt8("peer record version")
+            guard version == Self.version else { throw WireError.unsupportedVersion(version, supported: Self.version) }
+            nodeID = NodeID(publicKey: try reader.readBytes32("peer record node id"))
+            seq = try reader.readVarint("peer record seq")
+            issuedAt = Instant(nanosecondsSinceEpoch: try reader.readInt64("peer record issued at"))
+            let rawRoles = try reader.readUInt8("peer record roles")
+            guard Roles(rawValue: rawRoles).isSubset(of: .known) else {
+                throw WireError.invalidValue(
+                    field: "peer record roles", reason: "unknown role bits in \(String(rawRoles, radix: 2))")
+            }
+            roles = Roles(rawValue: rawRoles)
+            let count = try reader.readCount("peer record addresses", max: Self.maxAddresses)
+            guard count >= 1 else { throw WireError.invalidValue(field: "peer record addresses", reason: "none") }
+            var addresses: [SocketAddress] = []
+            for _ in 0..<count { addresses.append(try Self.readAddress(&reader)) }
+            self.addresses = addresses
+            let signedLength = reader.offset - start.offset
+            signature = try reader.readBytes64("peer record signature")
+            var signed = start
+            let message = try signed.readBytes("peer record", count: signedLength)
+            guard Ed25519PublicKey(nodeID).isValidSignature(signature, for: Self.context + message) else {
+                throw PeerRecordError.invalidSignature(nodeID)
+            }
+        } catch let error as WireError {
+            reader = start
+            throw .malformed(error)
+        } catch let error as PeerRecordError {
+            reader = start
+            throw error
+        } catch {
+            preconditionFailure("unexpected error \(error)")
+        }
+    }
+
+    /// Decodes one record that fills `bytes` exactly.
+    public init(decoding bytes: [UInt8]) throws(PeerRecordError) {
+        var reader = WireReader(bytes)
+        try self.init(from: &reader)
+        do {
+            try reader.expectEnd("peer record")
+        } catch {
+            throw .malformed(error)
+        }
+    }
+
+    /// Appends the record's encoding.
+    public func encode(into writer: inout WireWriter) {
+        Self.encodeUnsigned(
+            nodeID: nodeID, seq: seq, issuedAt: issuedAt, roles: roles, addresses: addresses, into: &writer)
+        writer.writeBytes64(signature)
+    }
+
+    /// The record's encoding.
+    public var encoded: [UInt8] {
+        var writer = WireWriter(capacity: Self.maxEncodedSize)
+        encode(into: &writer)
+        return writer.take()
+    }
+
+    /// Whether this record should replace `other` (both about the same node): a higher `seq`.
+    public func supersedes(_ other: PeerRecord) -> Bool {
+        nodeID == other.nodeID && seq > other.seq
+    }
+
+    private static func encodeUnsigned(
+        nodeID: NodeID, seq: UInt64, issuedAt: Instant, roles: Roles, addresses: [SocketAddress],
+        into writer: inout WireWriter
+    ) {
+        writer.writeUInt8(version)
+        writer.writeBytes32(nodeID.publicKey)
+        writer.writeVarint(seq)
+        writer.writeInt64(issuedAt.nanosecondsSinceEpoch)
+        writer.writeUInt8(roles.rawValue)
+        writer.writeVarint(UInt64(addresses.count))
+        for address in addresses { writeAddress(address, into: &writer) }
+    }
+
+    /// `family:u8` (4 or 6), the host's 4 or 16 bytes, `port:u16`.
+    static func writeAddress(_ address: SocketAddress, into writer: inout WireWriter) {
+        switch address {
+        case .ipv4(let host, let port):
+            writer.writeUInt8(4)
+            writer.writeUInt32(host)
+            writer.writeUInt16(port)
+        case .ipv6(let host, let port):
+            writer.writeUInt8(6)
+            writer.writeBytes(host.bytes)
+            writer.writeUInt16(port)
+        }
+    }
+
+    static func readAddress(_ reader: inout WireReader) throws(WireError) -> SocketAddress {
+        let family = try reader.readUInt8("address family")
+        let address: SocketAddress
+        switch family {
+        case 4:
+            let host = try reader.readUInt32("IPv4 address")
+            address = .ipv4(host, port: try reader.readUInt16("port"))
+        case 6:
+            let host = Bytes16(try reader.readBytes("IPv6 address", count: 16))!
+            address = .ipv6(host, port: try reader.readUInt16("port"))
+        default:
+            throw .invalidValue(field: "address family", reason: "\(family) is neither 4 nor 6")
+        }
+        guard address.port != 0 else { throw .invalidValue(field: "port", reason: "port 0") }
+        return address
+    }
+}
+
+/// Why a peer record was refused.
+public enum PeerRecordError: Error, Equatable, CustomStringConvertible {
+    /// The bytes are not a record of this version (the wire error says which field).
+    case malformed(WireError)
+    /// The signature does not verify for the node the record names: forged or altered.
+    case invalidSignature(NodeID)
+
+    /// What was wrong.
+    public var description: String {
+        switch self {
+        case .malformed(let error): "a malformed peer record: \(error.description)"
+        case .invalidSignature(let id): "a peer record for \(id.shortText)… whose signature does not verify"
+        }
+    }
+}
