@@ -17,7 +17,9 @@ public struct PeerRecord: Sendable, Equatable {
 
     /// What a node says about itself, beyond its addresses.
     public struct Roles: OptionSet, Sendable, Hashable {
+        /// The role bits as encoded.
         public let rawValue: UInt8
+        /// Roles from their bits.
         public init(rawValue: UInt8) { self.rawValue = rawValue }
         /// The node runs the seed profile (`signalmesh seed`): many connections, no trading state.
         public static let seed = Roles(rawValue: 1)
@@ -31,6 +33,7 @@ public struct PeerRecord: Sendable, Equatable {
     public let seq: UInt64
     /// When the node issued the record (nanoseconds; records far older than their peers' are treated as stale).
     public let issuedAt: Instant
+    /// The roles the node claims (a claim, not a proof: nodes treat it as a hint).
     public let roles: Roles
     /// Where the node listens, 1 to `maxAddresses`, in its order of preference.
     public let addresses: [SocketAddress]
