@@ -1,0 +1,386 @@
+public import MeshCore
+
+/// The timers and sizes of the membership core. The defaults follow HyParView's paper scaled to a trading network:
+/// an active view of 8 and a passive view of 64.
+public struct MembershipSettings: Sendable, Equatable {
+    /// Peers kept connected (the active view). Seeds run with a larger one.
+    public var activeViewSize = 8
+    /// Peers known but not connected (the passive view), the reserve the active view is refilled from.
+    public var passiveViewSize = 64
+    /// Hops a JOIN's random walk takes before the new node is taken into an active view (HyParView's ARWL).
+    public var activeRandomWalkLength: UInt8 = 6
+    /// At this many hops left, the walk also puts the new node in a passive view (PRWL).
+    public var passiveRandomWalkLength: UInt8 = 3
+    /// Below this many active peers the node refills from its passive view and, failing that, its seeds.
+    public var lowWatermark = 4
+    /// How often a node shuffles (exchanges records with a random walk's end), jittered ±25%.
+    public var shuffleInterval = Duration.seconds(10)
+    /// Records from the active view a shuffle carries.
+    public var shuffleActive = 3
+    /// Records from the passive view a shuffle carries.
+    public var shufflePassive = 4
+    /// How often a node with a short active view asks again, jittered ±25%: one NEIGHBOR request at a time to a
+    /// passive peer, and a JOIN to a seed when no passive peer answers.
+    public var refillInterval = Duration.seconds(2)
+    /// How often a node returns to a seed even with a full active view (a shuffle with the seed, then a NEIGHBOR
+    /// request to a passive peer), jittered ±25%, so that two halves of a partition that each filled their views
+    /// find each other again when it heals (memberlist #222, serf #605).
+    public var seedRefreshInterval = Duration.seconds(300)
+    /// How long a NEIGHBOR request waits for its reply before the peer counts as unreachable.
+    public var neighborTimeout = Duration.seconds(10)
+
+    /// The defaults.
+    public init() {}
+
+    /// The seed profile: a larger active view (seeds are where everyone joins) and no periodic return to seeds.
+    public static var seed: MembershipSettings {
+        var settings = MembershipSettings()
+        settings.activeViewSize = 32
+        settings.passiveViewSize = 256
+        return settings
+    }
+}
+
+/// What the membership core asks its shell (the node core) to do.
+public enum MembershipEffect: Sendable, Equatable {
+    /// Send `message` to `peer`, opening a session to one of its addresses if none is up. If the peer cannot be
+    /// reached, the shell reports `peerUnreachable`.
+    case send(MembershipMessage, to: PeerContact)
+    /// Close the session to `peer` (after anything sent before).
+    case disconnect(NodeID)
+    /// `peer` joined the active view: keep a session to it, gossip with it.
+    case neighborUp(NodeID)
+    /// `peer` left the active view.
+    case neighborDown(NodeID)
+    /// Call `timerFired` at this instant.
+    case wake(at: Instant)
+}
+
+/// The membership core: HyParView's active and passive views kept by joins, neighbour requests and shuffles
+/// (`Specs/membership.md`). Pure: inputs with `now` in, `MembershipEffect`s out; choices come from its own seeded
+/// generator, and views are arrays in a fixed order, so a simulator replays it exactly.
+public struct Membership: Sendable {
+    /// The sizes and timers the core was made with.
+    public let settings: MembershipSettings
+    /// This node's current record (the node issues a new one when its addresses change).
+    public private(set) var selfRecord: PeerRecord
+    /// This node's id.
+    public var nodeID: NodeID { selfRecord.nodeID }
+    /// The seeds, from the accepted seed list (without this node).
+    public private(set) var seeds: [PeerContact]
+    /// Connected peers, at most `activeViewSize`.
+    public private(set) var active: [PeerContact] = []
+    /// Known peers in reserve, at most `passiveViewSize`.
+    public private(set) var passive: [PeerContact] = []
+    /// Peers asked to become neighbours, with when the request expires.
+    private(set) var pending: [(id: NodeID, peer: PeerContact, expires: Instant)] = []
+    /// The records this node sent in its last shuffle: the first to make room for the reply's.
+    private var lastShuffleSent: [NodeID] = []
+    private var generator: Xoshiro256StarStar
+    private var nextShuffle: Instant
+    private var nextRefill: Instant
+    private var nextSeedRefresh: Instant
+    /// Messages refused, by what was wrong (for metrics).
+    public private(set) var refused: [String: Int] = [:]
+
+    /// A core for the node whose record is `selfRecord`, joining through `seeds`.
+    public init(
+        selfRecord: PeerRecord, seeds: [PeerContact], settings: MembershipSettings = MembershipSettings(), seed: UInt64,
+        now: Instant
+    ) {
+        self.selfRecord = selfRecord
+        self.settings = settings
+        self.seeds = seeds.filter { $0.nodeID != selfRecord.nodeID }
+        generator = Xoshiro256StarStar(seed: seed)
+        // Every stored property needs a value before `jittered` (a mutating method) may run.
+        (nextShuffle, nextRefill, nextSeedRefresh) = (now, now, now)
+        nextShuffle = now + jittered(settings.shuffleInterval)
+        nextSeedRefresh = now + jittered(settings.seedRefreshInterval)
+    }
+
+    // MARK: Inputs
+
+    /// Joins the overlay: a JOIN to one random seed (the refill timer tries others if it fails).
+    public mutating func start(now: Instant) -> [MembershipEffect] {
+        var effects: [MembershipEffect] = []
+        joinThroughSeed(now: now, effects: &effects)
+        nextRefill = now + jittered(settings.refillInterval)
+        effects.append(.wake(at: nextDeadline))
+        return effects
+    }
+
+    /// Handles a message from `sender`, whose identity the transport authenticated.
+    public mutating func received(
+        _ message: MembershipMessage, from sender: NodeID, now: Instant
+    ) -> [MembershipEffect] {
+        var effects: [MembershipEffect] = []
+        switch message {
+        case .join(let record):
+            guard record.nodeID == sender, sender != nodeID else { return refuse("join record not the sender's") }
+            let joiner = PeerContact(record: record)
+            addActive(joiner, announce: false, effects: &effects)
+            for peer in active where peer.nodeID != sender {
+                effects.append(.send(.forwardJoin(record, ttl: settings.activeRandomWalkLength), to: peer))
+            }
+        case .forwardJoin(let record, let ttl):
+            // From any authenticated peer (a neighbour that dropped this node a moment ago still walks its joins).
+            guard record.nodeID != nodeID, record.nodeID != sender else { break }
+            let joiner = PeerContact(record: record)
+            if ttl == 0 || active.count <= 1 {
+                addActive(joiner, announce: true, effects: &effects)
+                break
+            }
+            if ttl == settings.passiveRandomWalkLength { addPassive(joiner) }
+            if let next = randomActive(excluding: [sender, record.nodeID]) {
+                effects.append(.send(.forwardJoin(record, ttl: ttl - 1), to: next))
+            } else {
+                addActive(joiner, announce: true, effects: &effects)
+            }
+        case .neighbor(let record, let highPriority):
+            guard record.nodeID == sender, sender != nodeID else { return refuse("neighbor record not the sender's") }
+            let peer = PeerContact(record: record)
+            if isActive(sender) || highPriority || active.count < settings.activeViewSize {
+                addActive(peer, announce: false, effects: &effects)
+                effects.append(.send(.neighborReply(accepted: true), to: contact(for: sender) ?? peer))
+            } else {
+                addPassive(peer)
+                effects.append(.send(.neighborReply(accepted: false), to: peer))
+            }
+        case .neighborReply(let accepted):
+            // Without a request pending, it answers a NEIGHBOR this node sent when it took the peer in on its own
+            // (`announce`), or a request that timed out or whose peer was taken in another way: nothing to do.
+            guard let index = pending.firstIndex(where: { $0.id == sender }) else {
+                // A late acceptance would leave the peer listing this node alone: undo it.
+                if accepted && !isActive(sender) {
+                    effects.append(.send(.disconnect(alive: true), to: PeerContact(nodeID: sender)))
+                }
+                break
+            }
+            let request = pending.remove(at: index)
+            if accepted {
+                removePassive(sender)
+                addActive(request.peer, announce: false, effects: &effects)
+            }
+        // A refusal is not answered by asking the next peer at once: the refill timer asks again, so a full
+        // neighbourhood costs one request per `refillInterval`, never a burst.
+        case .disconnect(let alive):
+            guard let peer = active.first(where: { $0.nodeID == sender }) else { break }
+            removeActive(sender, effects: &effects)
+            if alive { addPassive(peer) }
+            effects.append(.disconnect(sender))
+            if active.count < settings.lowWatermark { askForNeighbor(now: now, effects: &effects) }
+        case .shuffle(let origin, let ttl, let records):
+            // From any authenticated peer: a neighbour that dropped this node a moment ago still forwards its walks.
+            guard origin.nodeID != nodeID else { break }
+            if ttl > 0, active.count > 1, let next = randomActive(excluding: [sender, origin.nodeID]) {
+                effects.append(.send(.shuffle(origin: origin, ttl: ttl - 1, records: records), to: next))
+                break
+            }
+            let reply = Array(
+                shuffled(passive.filter { $0.record != nil && $0.nodeID != origin.nodeID }).prefix(records.count)
+                    .compactMap(\.record))
+            effects.append(.send(.shuffleReply(records: reply), to: PeerContact(record: origin)))
+            integrate(records + [origin], evictFirst: reply.map(\.nodeID))
+        case .shuffleReply(let records):
+            integrate(records, evictFirst: lastShuffleSent)
+            lastShuffleSent = []
+        }
+        effects.append(.wake(at: nextDeadline))
+        return effects
+    }
+
+    /// The shell could not reach `peer` (no handshake, the session died, or it stopped answering).
+    public mutating func peerUnreachable(_ peer: NodeID, now: Instant) -> [MembershipEffect] {
+        var effects: [MembershipEffect] = []
+        pending.removeAll { $0.id == peer }
+        if isActive(peer) {
+            removeActive(peer, effects: &effects)
+            askForNeighbor(now: now, effects: &effects)
+        }
+        // A peer that cannot be reached is no reserve (HyParView drops it; a later shuffle may bring it back).
+        removePassive(peer)
+        effects.append(.wake(at: nextDeadline))
+        return effects
+    }
+
+    /// Runs what is due: expired neighbour requests, the refill of a short active view, shuffles, seed refreshes.
+    public mutating func timerFired(now: Instant) -> [MembershipEffect] {
+        var effects: [MembershipEffect] = []
+        for request in pending where request.expires <= now {
+            pending.removeAll { $0.id == request.id }
+            removePassive(request.id)
+        }
+        if now >= nextRefill {
+            nextRefill = now + jittered(settings.refillInterval)
+            if active.count < settings.lowWatermark && pending.isEmpty {
+                if !askForNeighbor(now: now, effects: &effects) { joinThroughSeed(now: now, effects: &effects) }
+            }
+        }
+        if now >= nextShuffle {
+            nextShuffle = now + jittered(settings.shuffleInterval)
+            shuffle(effects: &effects)
+        }
+        if now >= nextSeedRefresh {
+            nextSeedRefresh = now + jittered(settings.seedRefreshInterval)
+            refreshThroughSeed(now: now, effects: &effects)
+        }
+        effects.append(.wake(at: nextDeadline))
+        return effects
+    }
+
+    /// The earliest instant `timerFired` has work.
+    public var nextDeadline: Instant {
+        // The refill timer only matters while the active view is short.
+        var earliest = min(nextShuffle, nextSeedRefresh)
+        if active.count < settings.lowWatermark { earliest = min(earliest, nextRefill) }
+        for request in pending where request.expires < earliest { earliest = request.expires }
+        return earliest
+    }
+
+    /// Whether `peer` is in the active view.
+    public func isActive(_ peer: NodeID) -> Bool { active.contains { $0.nodeID == peer } }
+
+    // MARK: Steps
+
+    private mutating func refuse(_ reason: String) -> [MembershipEffect] {
+        refused[reason, default: 0] += 1
+        return []
+    }
+
+    /// Adds `peer` to the active view, dropping a random neighbour (told with DISCONNECT) if it is full.
+    /// `announce`: this node decided on its own, so it asks the peer to take it as a neighbour too.
+    private mutating func addActive(_ peer: PeerContact, announce: Bool, effects: inout [MembershipEffect]) {
+        guard peer.nodeID != nodeID else { return }
+        if let index = active.firstIndex(where: { $0.nodeID == peer.nodeID }) {
+            if let record = peer.record { _ = active[index].update(with: record) }
+            return
+        }
+        if active.count >= settings.activeViewSize, let dropped = randomActive(excluding: []) {
+            effects.append(.send(.disconnect(alive: true), to: dropped))
+            effects.append(.disconnect(dropped.nodeID))
+            removeActive(dropped.nodeID, effects: &effects)
+            addPassive(dropped)
+        }
+        removePassive(peer.nodeID)
+        pending.removeAll { $0.id == peer.nodeID }
+        active.append(peer)
+        effects.append(.neighborUp(peer.nodeID))
+        if announce { effects.append(.send(.neighbor(selfRecord, highPriority: true), to: peer)) }
+    }
+
+    private mutating func removeActive(_ peer: NodeID, effects: inout [MembershipEffect]) {
+        guard let index = active.firstIndex(where: { $0.nodeID == peer }) else { return }
+        active.remove(at: index)
+        effects.append(.neighborDown(peer))
+    }
+
+    /// Adds `peer` to the passive view (or refreshes its record), dropping a random entry if it is full. Seeds stay
+    /// out: they are always known.
+    private mutating func addPassive(_ peer: PeerContact) {
+        guard peer.nodeID != nodeID, !isActive(peer.nodeID) else { return }
+        if let index = passive.firstIndex(where: { $0.nodeID == peer.nodeID }) {
+            if let record = peer.record { _ = passive[index].update(with: record) }
+            return
+        }
+        if passive.count >= settings.passiveViewSize {
+            passive.remove(at: Int(generator.next() % UInt64(passive.count)))
+        }
+        passive.append(peer)
+    }
+
+    private mutating func removePassive(_ peer: NodeID) {
+        passive.removeAll { $0.nodeID == peer }
+    }
+
+    /// Puts shuffled-in records into the passive view, making room by evicting `evictFirst` (what this node sent
+    /// away) before random entries.
+    private mutating func integrate(_ records: [PeerRecord], evictFirst: [NodeID]) {
+        var evictable = evictFirst
+        for record in records.prefix(MembershipMessage.maxRecords + 1) where record.nodeID != nodeID {
+            if isActive(record.nodeID) {
+                if let index = active.firstIndex(where: { $0.nodeID == record.nodeID }) {
+                    _ = active[index].update(with: record)
+                }
+                continue
+            }
+            if passive.count >= settings.passiveViewSize, !passive.contains(where: { $0.nodeID == record.nodeID }),
+                let victim = evictable.popLast(), passive.contains(where: { $0.nodeID == victim })
+            {
+                removePassive(victim)
+            }
+            addPassive(PeerContact(record: record))
+        }
+    }
+
+    /// Sends NEIGHBOR to a random passive peer not already asked; false if there is none to ask.
+    @discardableResult
+    private mutating func askForNeighbor(now: Instant, effects: inout [MembershipEffect]) -> Bool {
+        let candidates = passive.filter { peer in !pending.contains { $0.id == peer.nodeID } }
+        guard !candidates.isEmpty else { return false }
+        let peer = candidates[Int(generator.next() % UInt64(candidates.count))]
+        pending.append((peer.nodeID, peer, now + settings.neighborTimeout))
+        effects.append(.send(.neighbor(selfRecord, highPriority: active.isEmpty), to: peer))
+        return true
+    }
+
+    /// Sends JOIN to a random seed that is not already a neighbour (any seed if all are).
+    private mutating func joinThroughSeed(now: Instant, effects: inout [MembershipEffect]) {
+        let candidates = seeds.filter { !isActive($0.nodeID) }
+        let pool = candidates.isEmpty ? seeds : candidates
+        guard !pool.isEmpty else { return }
+        let seed = pool[Int(generator.next() % UInt64(pool.count))]
+        effects.append(.send(.join(selfRecord), to: seed))
+        if !isActive(seed.nodeID) {
+            // The seed takes a JOIN's sender into its active view; this side does the same.
+            addActive(seed, announce: false, effects: &effects)
+        }
+    }
+
+    /// The periodic return to the seeds: a shuffle straight with a random seed (whose passive view spans the whole
+    /// network), and a NEIGHBOR request to a random passive peer, which moves one of a full active view's links when
+    /// accepted. Over rounds this rewires two halves that each filled their views during a partition.
+    private mutating func refreshThroughSeed(now: Instant, effects: inout [MembershipEffect]) {
+        if !seeds.isEmpty {
+            let seed = seeds[Int(generator.next() % UInt64(seeds.count))]
+            let records = Array(shuffled(passive).compactMap(\.record).prefix(settings.shufflePassive))
+            lastShuffleSent = records.map(\.nodeID)
+            effects.append(.send(.shuffle(origin: selfRecord, ttl: 0, records: records), to: seed))
+        }
+        if pending.isEmpty { askForNeighbor(now: now, effects: &effects) }
+    }
+
+    /// Starts a shuffle: this node's record, some active and passive records, on a random walk from a neighbour.
+    private mutating func shuffle(effects: inout [MembershipEffect]) {
+        guard let target = randomActive(excluding: []) else { return }
+        let fromActive = shuffled(active.filter { $0.nodeID != target.nodeID }).prefix(settings.shuffleActive)
+        let fromPassive = shuffled(passive).prefix(settings.shufflePassive)
+        let records = Array((fromActive + fromPassive).compactMap(\.record).prefix(MembershipMessage.maxRecords))
+        lastShuffleSent = records.map(\.nodeID)
+        effects.append(
+            .send(
+                .shuffle(origin: selfRecord, ttl: settings.activeRandomWalkLength, records: records), to: target))
+    }
+
+    private func contact(for peer: NodeID) -> PeerContact? {
+        active.first { $0.nodeID == peer } ?? passive.first { $0.nodeID == peer }
+    }
+
+    private mutating func randomActive(excluding excluded: [NodeID]) -> PeerContact? {
+        let candidates = active.filter { !excluded.contains($0.nodeID) }
+        guard !candidates.isEmpty else { return nil }
+        return candidates[Int(generator.next() % UInt64(candidates.count))]
+    }
+
+    private mutating func shuffled(_ peers: [PeerContact]) -> [PeerContact] {
+        var copy = peers
+        copy.shuffle(using: &generator)
+        return copy
+    }
+
+    /// `base` ± 25%, from the core's generator.
+    private mutating func jittered(_ base: Duration) -> Duration {
+        let quarter = max(base.nanoseconds / 4, 1)
+        let offset = Int64(generator.next() % UInt64(2 * quarter)) - quarter
+        return .nanoseconds(base.nanoseconds + offset)
+    }
+}

@@ -1,0 +1,152 @@
+public import MeshCore
+public import MeshWire
+
+/// A message of the membership protocol (`Specs/membership.md`, "Messages"), carried in one frame on the reliable
+/// stream between two nodes. Records name the nodes they are about and are checked when decoded.
+public enum MembershipMessage: Sendable, Equatable {
+    /// A new node asks a contact (a seed, usually) to take it into the overlay.
+    case join(PeerRecord)
+    /// The contact spreads the new node by a random walk of `ttl` more hops.
+    case forwardJoin(PeerRecord, ttl: UInt8)
+    /// Asks to become an active neighbour; `highPriority` when the sender has no active neighbour at all.
+    case neighbor(PeerRecord, highPriority: Bool)
+    /// The answer to `neighbor`.
+    case neighborReply(accepted: Bool)
+    /// The sender drops the receiver from its active view (`alive`: it is not leaving the network).
+    case disconnect(alive: Bool)
+    /// A shuffle's random walk: `origin` asks for records in exchange for `records`, `ttl` more hops.
+    case shuffle(origin: PeerRecord, ttl: UInt8, records: [PeerRecord])
+    /// The answer to a shuffle, sent straight to its origin.
+    case shuffleReply(records: [PeerRecord])
+
+    /// At most this many records in one shuffle or reply.
+    public static let maxRecords = 16
+    /// The largest random walk.
+    public static let maxTTL: UInt8 = 16
+
+    /// Frame type numbers (even: a receiver must understand them, `Specs/wire.md` section 5).
+    enum FrameType: UInt64, CaseIterable {
+        case join = 2
+        case forwardJoin = 4
+        case neighbor = 6
+        case neighborReply = 8
+        case disconnect = 10
+        case shuffle = 12
+        case shuffleReply = 14
+    }
+
+    /// The message as one frame.
+    public var encoded: [UInt8] {
+        var payload = WireWriter(capacity: 256)
+        let type: FrameType
+        switch self {
+        case .join(let record):
+            type = .join
+            record.encode(into: &payload)
+        case .forwardJoin(let record, let ttl):
+            type = .forwardJoin
+            record.encode(into: &payload)
+            payload.writeUInt8(ttl)
+        case .neighbor(let record, let highPriority):
+            type = .neighbor
+            record.encode(into: &payload)
+            payload.writeBool(highPriority)
+        case .neighborReply(let accepted):
+            type = .neighborReply
+            payload.writeBool(accepted)
+        case .disconnect(let alive):
+            type = .disconnect
+            payload.writeBool(alive)
+        case .shuffle(let origin, let ttl, let records):
+            type = .shuffle
+            origin.encode(into: &payload)
+            payload.writeUInt8(ttl)
+            Self.encode(records, into: &payload)
+        case .shuffleReply(let records):
+            type = .shuffleReply
+            Self.encode(records, into: &payload)
+        }
+        return Frame(type: type.rawValue, payload: payload.take()).encoded
+    }
+
+    /// Decodes one message that fills `bytes` (one frame).
+    /// - Throws: `MembershipMessageError` naming what was wrong.
+    public init(decoding bytes: [UInt8]) throws(MembershipMessageError) {
+        let frames: [Frame]
+        do {
+            frames = try Frame.decodeAll(bytes, maxPayload: 8 << 10, maxFrames: 1) {
+                FrameType(rawValue: $0) != nil
+            }
+        } catch {
+            throw .malformed(error.description)
+        }
+        guard frames.count == 1, let type = FrameType(rawValue: frames[0].type) else {
+            throw .malformed("a membership message is one frame of a known type")
+        }
+        var reader = WireReader(frames[0].payload)
+        do {
+            switch type {
+            case .join:
+                self = .join(try PeerRecord(from: &reader))
+            case .forwardJoin:
+                let record = try PeerRecord(from: &reader)
+                self = .forwardJoin(record, ttl: try Self.readTTL(&reader))
+            case .neighbor:
+                let record = try PeerRecord(from: &reader)
+                self = .neighbor(record, highPriority: try reader.readBool("high priority"))
+            case .neighborReply:
+                self = .neighborReply(accepted: try reader.readBool("accepted"))
+            case .disconnect:
+                self = .disconnect(alive: try reader.readBool("alive"))
+            case .shuffle:
+                let origin = try PeerRecord(from: &reader)
+                let ttl = try Self.readTTL(&reader)
+                self = .shuffle(origin: origin, ttl: ttl, records: try Self.readRecords(&reader))
+            case .shuffleReply:
+                self = .shuffleReply(records: try Self.readRecords(&reader))
+            }
+            try reader.expectEnd("membership message")
+        } catch let error as PeerRecordError {
+            throw .badRecord(error)
+        } catch let error as WireError {
+            throw .malformed(error.description)
+        } catch {
+            throw .malformed(String(describing: error))
+        }
+    }
+
+    private static func encode(_ records: [PeerRecord], into writer: inout WireWriter) {
+        precondition(records.count <= maxRecords, "at most \(maxRecords) records in one message")
+        writer.writeVarint(UInt64(records.count))
+        for record in records { record.encode(into: &writer) }
+    }
+
+    private static func readRecords(_ reader: inout WireReader) throws -> [PeerRecord] {
+        let count = try reader.readCount("records", max: maxRecords)
+        var records: [PeerRecord] = []
+        for _ in 0..<count { records.append(try PeerRecord(from: &reader)) }
+        return records
+    }
+
+    private static func readTTL(_ reader: inout WireReader) throws(WireError) -> UInt8 {
+        let ttl = try reader.readUInt8("ttl")
+        guard ttl <= maxTTL else { throw .oversized(field: "ttl", length: UInt64(ttl), limit: UInt64(maxTTL)) }
+        return ttl
+    }
+}
+
+/// Why a membership message was refused (the sender's fault: counted against it).
+public enum MembershipMessageError: Error, Equatable, CustomStringConvertible {
+    /// Not a well-formed message of this version.
+    case malformed(String)
+    /// A record in it does not decode or verify.
+    case badRecord(PeerRecordError)
+
+    /// What was wrong.
+    public var description: String {
+        switch self {
+        case .malformed(let detail): "a malformed membership message: \(detail)"
+        case .badRecord(let error): "a membership message with \(error.description)"
+        }
+    }
+}

@@ -1,0 +1,133 @@
+import MeshCore
+import MeshCrypto
+import MeshWire
+import Testing
+
+@testable import MeshMembership
+
+@Suite("Membership views")
+struct MembershipTests {
+    @Test("200 nodes joining through 3 seeds form one connected overlay with full, symmetric active views")
+    func joinsConverge() {
+        var network = MembershipNetwork(count: 200, seedCount: 3)
+        network.start(0..<3)
+        for batch in stride(from: 3, to: 200, by: 20) {
+            network.start(batch..<min(batch + 20, 200))
+            network.run(for: .seconds(1))
+        }
+        network.run(for: .seconds(60))
+        let all = Array(0..<200)
+        #expect(network.isConnected(all))
+        let ordinary = Array(3..<200)
+        let sizes = ordinary.map { network.nodes[$0].core.active.count }
+        #expect(sizes.min()! >= MembershipSettings().lowWatermark, "active view sizes \(sizes.sorted())")
+        #expect(sizes.allSatisfy { $0 <= MembershipSettings().activeViewSize })
+        #expect(network.asymmetricLinks(all) == 0)
+        let passive = ordinary.map { network.nodes[$0].core.passive.count }
+        #expect(passive.min()! >= 10, "passive views \(passive.sorted())")
+        let refused = network.nodes.map(\.core.refused).reduce(into: [String: Int]()) {
+            $0.merge($1, uniquingKeysWith: +)
+        }
+        #expect(refused.isEmpty, "\(refused)")
+    }
+
+    @Test("crashed nodes leave the views of the living, who refill from their passive views")
+    func crashesAreReplaced() {
+        var network = MembershipNetwork(count: 100, seedCount: 3)
+        network.start(0..<100)
+        network.run(for: .seconds(60))
+        let crashed = Set(stride(from: 10, to: 100, by: 5))  // 18 nodes
+        for index in crashed { network.crash(index) }
+        network.run(for: .seconds(120))
+        let living = (0..<100).filter { !crashed.contains($0) }
+        #expect(network.isConnected(living))
+        for index in living {
+            let neighbours = Set(network.activeNeighbours(index))
+            #expect(neighbours.isDisjoint(with: crashed), "node \(index) still lists crashed \(neighbours)")
+            #expect(network.nodes[index].core.active.count >= MembershipSettings().lowWatermark || index < 3)
+        }
+    }
+
+    @Test("after a 50/50 partition heals, the overlay is one connected graph again")
+    func partitionHeals() {
+        let count = 60
+        var network = MembershipNetwork(count: count, seedCount: 2)
+        network.start(0..<count)
+        network.run(for: .seconds(60))
+        // Seed 0 and the even nodes on one side, seed 1 and the odd nodes on the other.
+        network.isCut = { $0 % 2 != $1 % 2 }
+        network.run(for: .seconds(300))
+        let even = (0..<count).filter { $0 % 2 == 0 }
+        let odd = (0..<count).filter { $0 % 2 == 1 }
+        #expect(network.isConnected(even))
+        #expect(network.isConnected(odd))
+        let crossDuring = (0..<count).reduce(0) { total, index in
+            total + network.activeNeighbours(index).filter { $0 % 2 != index % 2 }.count
+        }
+        #expect(crossDuring == 0)
+        network.isCut = { _, _ in false }
+        // Two seed refresh intervals: each node returns to a seed about twice.
+        network.run(for: .seconds(600))
+        #expect(network.isConnected(Array(0..<count)))
+        let crossLinks = (0..<count).reduce(0) { total, index in
+            total + network.activeNeighbours(index).filter { $0 % 2 != index % 2 }.count
+        }
+        #expect(crossLinks >= count / 5, "only \(crossLinks) links cross the healed partition")
+    }
+
+    @Test("the same inputs give the same views: the core is deterministic")
+    func deterministic() {
+        func views() -> [[Int]] {
+            var network = MembershipNetwork(count: 40, seedCount: 2)
+            network.start(0..<40)
+            network.run(for: .seconds(120))
+            return (0..<40).map { network.activeNeighbours($0) }
+        }
+        #expect(views() == views())
+    }
+
+    @Test("a record in a message must be the sender's own")
+    func impersonationIsRefused() {
+        var network = MembershipNetwork(count: 4, seedCount: 1)
+        var victim = network.nodes[0].core
+        let other = network.nodes[2].core.selfRecord
+        let effects = victim.received(.join(other), from: network.ids[1], now: network.now)
+        #expect(effects.isEmpty)
+        #expect(!victim.isActive(network.ids[2]))
+        #expect(victim.refused["join record not the sender's"] == 1)
+        _ = network
+    }
+}
+
+@Suite("Membership messages")
+struct MembershipMessageTests {
+    static let key = try! Ed25519PrivateKey(seed: [UInt8](repeating: 3, count: 32))
+    static let record = PeerRecord(
+        key: key, seq: 1, issuedAt: Instant(nanosecondsSinceEpoch: 1), addresses: [.ipv4(0x7F00_0001, port: 9000)])
+
+    @Test(
+        "every message survives encoding and decoding",
+        arguments: [
+            MembershipMessage.join(record), .forwardJoin(record, ttl: 6), .neighbor(record, highPriority: true),
+            .neighborReply(accepted: false), .disconnect(alive: true),
+            .shuffle(origin: record, ttl: 3, records: [record, record]), .shuffleReply(records: []),
+        ])
+    func roundTrip(message: MembershipMessage) throws {
+        #expect(try MembershipMessage(decoding: message.encoded) == message)
+    }
+
+    @Test("truncations, trailing bytes, unknown types and oversized fields are refused")
+    func malformed() {
+        let bytes = MembershipMessage.shuffle(origin: Self.record, ttl: 3, records: [Self.record]).encoded
+        for length in 0..<bytes.count {
+            #expect(throws: MembershipMessageError.self) { try MembershipMessage(decoding: Array(bytes[..<length])) }
+        }
+        #expect(throws: MembershipMessageError.self) { try MembershipMessage(decoding: bytes + [0]) }
+        #expect(throws: MembershipMessageError.self) {
+            try MembershipMessage(decoding: Frame(type: 16, payload: []).encoded)
+        }
+        #expect(throws: MembershipMessageError.self) {
+            try MembershipMessage(decoding: Frame(type: 4, payload: Self.record.encoded + [17]).encoded)
+        }
+    }
+}
