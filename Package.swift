@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "MeshCrypto", targets: ["MeshCrypto"]),
         .library(name: "MeshTransport", targets: ["MeshTransport"]),
         .library(name: "MeshMembership", targets: ["MeshMembership"]),
+        .library(name: "MeshNode", targets: ["MeshNode"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -53,6 +54,9 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(
             name: "MeshMembership", dependencies: ["MeshCore", "MeshWire", "MeshCrypto", "MeshTransport"],
+            swiftSettings: swiftSettings),
+        .target(
+            name: "MeshNode", dependencies: ["MeshCore", "MeshCrypto", "MeshTransport", "MeshMembership"],
             swiftSettings: swiftSettings),
         .target(
             name: "MeshRuntime", dependencies: ["MeshCore", "MeshWire", "MeshCrypto", "MeshTransport", "CLibUV"],
@@ -92,6 +96,10 @@ let package = Package(
                 "MeshMembership", "MeshCrypto", "MeshWire", "MeshCore",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MeshNodeTests",
+            dependencies: ["MeshNode", "MeshMembership", "MeshTransport", "MeshCrypto", "MeshCore"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "MeshRuntimeTests",

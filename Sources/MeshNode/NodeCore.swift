@@ -1,0 +1,169 @@
+public import MeshCore
+public import MeshCrypto
+public import MeshMembership
+public import MeshTransport
+
+/// What the node core asks its shell (the libuv runtime or the simulator) to do.
+public enum NodeEffect: Sendable, Equatable {
+    /// Send `datagram` to `address` over UDP.
+    case send(datagram: [UInt8], to: SocketAddress)
+    /// Call `timerFired` at this instant (replaces any earlier request).
+    case wake(at: Instant)
+    /// Something an operator or a subscriber may want to see.
+    case event(NodeEvent)
+}
+
+/// The node's observable happenings, for logs and (later) the control socket's event stream.
+public enum NodeEvent: Sendable, Equatable {
+    /// `peer` joined the active view.
+    case neighborUp(NodeID)
+    /// `peer` left the active view.
+    case neighborDown(NodeID)
+    /// A peer sent something that is not a membership message of this version (counted; the peer stays).
+    case malformedMessage(from: NodeID, reason: String)
+}
+
+/// The node core: the transport endpoint and the membership core, composed (`../shared/DESIGN.md`, "The one
+/// architectural rule"). Pure: datagrams, timers and `now` in, `NodeEffect`s out. Membership messages travel on the
+/// transport's reliable stream; a peer the transport cannot reach is reported to the membership core, which replaces
+/// it from its passive view.
+///
+/// Gossip, signals, matching and the ledger plug in here later as further cores with their own messages.
+public struct NodeCore {
+    /// How long a session no view needs is kept after the membership core dropped its peer, so that a DISCONNECT
+    /// sent just before still goes out on it.
+    public static let linger = Duration.seconds(5)
+
+    /// The transport core.
+    public private(set) var endpoint: Endpoint
+    /// The membership core.
+    public private(set) var membership: Membership
+    /// Peers whose sessions are closed at the given instant unless they become neighbours again.
+    private var closing: [(peer: NodeID, at: Instant)] = []
+    private var reportedDeadline: Instant?
+
+    /// A node core from an endpoint and a membership core made by the caller (the shell knows the
+    /// settings, the seeds and the random source).
+    public init(endpoint: Endpoint, membership: Membership) {
+        precondition(endpoint.nodeID == membership.nodeID, "the endpoint and the membership core are one node's")
+        self.endpoint = endpoint
+        self.membership = membership
+    }
+
+    /// This node's id.
+    public var nodeID: NodeID { endpoint.nodeID }
+
+    /// Joins the overlay through the seeds.
+    public mutating func start(now: Instant) -> [NodeEffect] {
+        var effects: [NodeEffect] = []
+        apply(membership.start(now: now), now: now, into: &effects)
+        finish(into: &effects)
+        return effects
+    }
+
+    /// Handles a datagram from `source`.
+    public mutating func receive(_ datagram: [UInt8], from source: SocketAddress, now: Instant) -> [NodeEffect] {
+        var effects: [NodeEffect] = []
+        apply(endpoint.receive(datagram, from: source, now: now), now: now, into: &effects)
+        finish(into: &effects)
+        return effects
+    }
+
+    /// Runs what is due in every core.
+    public mutating func timerFired(now: Instant) -> [NodeEffect] {
+        var effects: [NodeEffect] = []
+        // Each core's own deadline is read rather than its wake effects tracked: it is always current.
+        if let deadline = endpoint.nextDeadline, deadline <= now {
+            apply(endpoint.timerFired(now: now), now: now, into: &effects)
+        }
+        if membership.nextDeadline <= now {
+            apply(membership.timerFired(now: now), now: now, into: &effects)
+        }
+        let due = closing.filter { $0.at <= now }
+        closing.removeAll { $0.at <= now }
+        for entry in due where !membership.isActive(entry.peer) {
+            apply(endpoint.close(entry.peer, now: now), now: now, into: &effects)
+        }
+        finish(into: &effects)
+        return effects
+    }
+
+    // MARK: Routing
+
+    private mutating func apply(_ effects: [EndpointEffect], now: Instant, into output: inout [NodeEffect]) {
+        for effect in effects {
+            switch effect {
+            case .send(let datagram, let address):
+                output.append(.send(datagram: datagram, to: address))
+            case .wake:
+                break  // read from `endpoint.nextDeadline` in `finish`
+            case .deliver(let message, let peer):
+                switch Result(catching: { () throws(MembershipMessageError) in
+                    try MembershipMessage(decoding: message)
+                }) {
+                case .success(let decoded):
+                    apply(membership.received(decoded, from: peer, now: now), now: now, into: &output)
+                case .failure(let error):
+                    output.append(.event(.malformedMessage(from: peer, reason: error.description)))
+                }
+            case .sessionUp, .writable, .pong:
+                break
+            case .sessionDown(let peer, let reason):
+                // A peer that closed on purpose after a DISCONNECT is already out of the active view; any other end
+                // of the last session means the peer cannot be reached now.
+                if case .closedByPeer = reason, !membership.isActive(peer) { continue }
+                if case .closedLocally = reason { continue }
+                apply(membership.peerUnreachable(peer, now: now), now: now, into: &output)
+            }
+        }
+    }
+
+    private mutating func apply(_ effects: [MembershipEffect], now: Instant, into output: inout [NodeEffect]) {
+        for effect in effects {
+            switch effect {
+            case .send(let message, let contact):
+                send(message, to: contact, now: now, into: &output)
+            case .disconnect(let peer):
+                closing.removeAll { $0.peer == peer }
+                closing.append((peer, now + Self.linger))
+            case .neighborUp(let peer):
+                closing.removeAll { $0.peer == peer }
+                output.append(.event(.neighborUp(peer)))
+            case .neighborDown(let peer):
+                output.append(.event(.neighborDown(peer)))
+            case .wake:
+                break  // read from `membership.nextDeadline` in `finish`
+            }
+        }
+    }
+
+    /// Sends a membership message on the peer's reliable stream, connecting first when no session is up.
+    private mutating func send(
+        _ message: MembershipMessage, to contact: PeerContact, now: Instant, into output: inout [NodeEffect]
+    ) {
+        var effects: [EndpointEffect] = []
+        do throws(Endpoint.SendError) {
+            if !endpoint.isConnected(to: contact.nodeID), let address = contact.addresses.first {
+                try endpoint.connect(to: contact.nodeID, at: address, now: now, effects: &effects)
+            }
+            try endpoint.sendReliable(message.encoded, to: contact.nodeID, now: now, effects: &effects)
+            apply(effects, now: now, into: &output)
+        } catch {
+            apply(effects, now: now, into: &output)
+            switch error {
+            case .sendBufferFull:
+                // The stream is backed up; membership messages are small and periodic, the next round retries.
+                break
+            case .unknownAddress, .invalidPeerKey, .tooManyPeers, .notConnected, .congested, .messageTooLarge:
+                apply(membership.peerUnreachable(contact.nodeID, now: now), now: now, into: &output)
+            }
+        }
+    }
+
+    private mutating func finish(into output: inout [NodeEffect]) {
+        var deadline = [endpoint.nextDeadline, membership.nextDeadline].compactMap { $0 }.min()
+        for entry in closing where deadline.map({ entry.at < $0 }) ?? true { deadline = entry.at }
+        if let deadline, deadline != reportedDeadline { output.append(.wake(at: deadline)) }
+        reportedDeadline = deadline
+    }
+}

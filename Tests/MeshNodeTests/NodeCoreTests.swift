@@ -1,0 +1,155 @@
+import MeshCore
+import MeshCrypto
+import MeshMembership
+import MeshTransport
+import Testing
+
+@testable import MeshNode
+
+/// Node cores joined by an in-memory UDP network with a fixed latency and virtual time: real handshakes, real
+/// encrypted sessions, real membership messages.
+struct NodeNetwork {
+    struct Node {
+        var core: NodeCore
+        let address: SocketAddress
+        var wake: Instant?
+        var up = true
+        var events: [NodeEvent] = []
+    }
+
+    var nodes: [Node] = []
+    var now = Instant(nanosecondsSinceEpoch: 1_795_219_200_000_000_000)
+    var latency = Duration.milliseconds(5)
+    private var inFlight: [(at: Instant, sequence: Int, to: Int, from: SocketAddress, bytes: [UInt8])] = []
+    private var sequence = 0
+    private var indexByAddress: [SocketAddress: Int] = [:]
+
+    init(count: Int, seedCount: Int) {
+        let keys = (0..<count).map { index in
+            try! Ed25519PrivateKey(seed: (0..<32).map { UInt8(truncatingIfNeeded: (index &* 31) >> ($0 % 3)) ^ 0xA5 })
+        }
+        let addresses = (0..<count).map { SocketAddress.ipv4(0x0A00_0100 + UInt32($0), port: 9000) }
+        let seeds = (0..<seedCount).map {
+            PeerContact(
+                seed: SeedList.Seed(
+                    peerID: keys[$0].nodeID, addresses: [addresses[$0]], operatorName: "test", contact: ""))
+        }
+        for index in 0..<count {
+            let endpoint = Endpoint(
+                identity: keys[index], settings: EndpointSettings(network: "test"),
+                random: SeededRandomBytes(seed: UInt64(index) + 1), seed: UInt64(index) + 100, now: now)
+            let record = PeerRecord(key: keys[index], seq: 1, issuedAt: now, addresses: [addresses[index]])
+            let membership = Membership(
+                selfRecord: record, seeds: seeds, settings: index < seedCount ? .seed : MembershipSettings(),
+                seed: UInt64(index) + 1000, now: now)
+            nodes.append(Node(core: NodeCore(endpoint: endpoint, membership: membership), address: addresses[index]))
+            indexByAddress[addresses[index]] = index
+        }
+    }
+
+    func id(_ index: Int) -> NodeID { nodes[index].core.nodeID }
+
+    mutating func start(_ indices: some Sequence<Int>) {
+        for index in indices { apply(nodes[index].core.start(now: now), at: index) }
+    }
+
+    mutating func crash(_ index: Int) { nodes[index].up = false }
+
+    /// Runs virtual time for `duration`: datagrams arrive after `latency`, timers fire when due.
+    mutating func run(for duration: Duration) {
+        let end = now + duration
+        while true {
+            let nextDatagram = inFlight.min { ($0.at, $0.sequence) < ($1.at, $1.sequence) }
+            let nextTimer = nodes.indices.filter { nodes[$0].up }.compactMap { i in nodes[i].wake.map { (i, $0) } }
+                .min { ($0.1, $0.0) < ($1.1, $1.0) }
+            let datagramAt = nextDatagram?.at
+            let timerAt = nextTimer?.1
+            guard let next = [datagramAt, timerAt].compactMap({ $0 }).min(), next <= end else { break }
+            now = next
+            if let datagram = nextDatagram, datagram.at == next {
+                inFlight.removeAll { $0.sequence == datagram.sequence }
+                guard nodes[datagram.to].up else { continue }
+                apply(nodes[datagram.to].core.receive(datagram.bytes, from: datagram.from, now: now), at: datagram.to)
+            } else if let (index, _) = nextTimer {
+                nodes[index].wake = nil
+                apply(nodes[index].core.timerFired(now: now), at: index)
+            }
+        }
+        now = end
+    }
+
+    private mutating func apply(_ effects: [NodeEffect], at index: Int) {
+        for effect in effects {
+            switch effect {
+            case .send(let datagram, let address):
+                guard let target = indexByAddress[address] else { continue }
+                sequence += 1
+                inFlight.append((now + latency, sequence, target, nodes[index].address, datagram))
+            case .wake(let at):
+                nodes[index].wake = at
+            case .event(let event):
+                nodes[index].events.append(event)
+            }
+        }
+    }
+
+    func activeNeighbours(_ index: Int) -> [Int] {
+        nodes[index].core.membership.active.compactMap { contact in
+            nodes.indices.first { nodes[$0].core.nodeID == contact.nodeID }
+        }
+    }
+
+    func isConnected(_ indices: [Int]) -> Bool {
+        guard let first = indices.first else { return true }
+        let members = Set(indices)
+        var seen: Set<Int> = [first]
+        var frontier = [first]
+        while let next = frontier.popLast() {
+            let linked = activeNeighbours(next) + indices.filter { activeNeighbours($0).contains(next) }
+            for other in linked where members.contains(other) && !seen.contains(other) {
+                seen.insert(other)
+                frontier.append(other)
+            }
+        }
+        return seen.count == members.count
+    }
+}
+
+@Suite("Node core: membership over the encrypted transport")
+struct NodeCoreTests {
+    @Test("30 nodes join through 2 seeds over real handshakes and form one overlay with symmetric sessions")
+    func joinOverTransport() {
+        var network = NodeNetwork(count: 30, seedCount: 2)
+        network.start(0..<30)
+        network.run(for: .seconds(60))
+        #expect(network.isConnected(Array(0..<30)))
+        for index in 2..<30 {
+            let neighbours = network.activeNeighbours(index)
+            #expect(neighbours.count >= MembershipSettings().lowWatermark, "node \(index): \(neighbours)")
+            for other in neighbours {
+                #expect(network.activeNeighbours(other).contains(index), "\(index) -> \(other) is one-sided")
+                #expect(network.nodes[index].core.endpoint.isConnected(to: network.id(other)))
+            }
+            #expect(!network.nodes[index].events.contains { if case .malformedMessage = $0 { true } else { false } })
+        }
+    }
+
+    @Test("a crashed node's neighbours notice through the transport and replace it")
+    func crashIsRepaired() {
+        var network = NodeNetwork(count: 20, seedCount: 2)
+        network.start(0..<20)
+        network.run(for: .seconds(60))
+        let victim = 7
+        let hadIt = (0..<20).filter { network.activeNeighbours($0).contains(victim) }
+        #expect(!hadIt.isEmpty)
+        network.crash(victim)
+        // The transport gives up after its handshake attempts (18 x 5 s) once the peer stops answering.
+        network.run(for: .seconds(180))
+        let living = (0..<20).filter { $0 != victim }
+        #expect(network.isConnected(living))
+        for index in hadIt {
+            #expect(!network.activeNeighbours(index).contains(victim), "node \(index) still lists the crashed node")
+            #expect(network.nodes[index].events.contains(.neighborDown(network.id(victim))))
+        }
+    }
+}
