@@ -28,6 +28,19 @@ public struct MembershipSettings: Sendable, Equatable {
     public var seedRefreshInterval = Duration.seconds(300)
     /// How long a NEIGHBOR request waits for its reply before the peer counts as unreachable.
     public var neighborTimeout = Duration.seconds(10)
+    /// How often the node probes one of its neighbours, in turn (SWIM's protocol period); a neighbour heard from
+    /// within the last period is skipped.
+    public var probeInterval = Duration.seconds(1)
+    /// How long a direct probe waits for its ACK before other neighbours are asked to probe indirectly.
+    public var probeTimeout = Duration.milliseconds(500)
+    /// Neighbours asked to probe indirectly (SWIM's k).
+    public var indirectProbes = 3
+    /// How long a suspected neighbour has to show it is alive before it is declared failed.
+    public var suspicionTimeout = Duration.seconds(5)
+    /// Lifeguard's local health: each probe that fails with no helper answering at all (a sign that this node, not
+    /// the target, is slow or cut off) raises a score up to this; timeouts scale by 1 + score, so a struggling node
+    /// does not declare healthy peers failed.
+    public var maxLocalHealth = 8
 
     /// The defaults.
     public init() {}
@@ -82,6 +95,25 @@ public struct Membership: Sendable {
     private var nextSeedRefresh: Instant
     /// Messages refused, by what was wrong (for metrics).
     public private(set) var refused: [String: Int] = [:]
+    /// When each neighbour was last heard from (any message counts).
+    private var lastHeard: [NodeID: Instant] = [:]
+    /// Neighbours suspected of having failed, since when.
+    public private(set) var suspects: [(id: NodeID, since: Instant)] = []
+    /// The probe under way: its target and nonce, when it went out, whether helpers were asked, how many NACKed.
+    private var probe: (target: NodeID, nonce: UInt32, sentAt: Instant, indirect: Bool, nacks: Int)?
+    /// Probes this node runs for others: its own nonce, who asked with which nonce, and until when.
+    private var helping: [(nonce: UInt32, requester: NodeID, requesterNonce: UInt32, deadline: Instant)] = []
+    private var probeCursor = 0
+    private var nextProbe: Instant
+    private var nonce: UInt32 = 0
+    /// Lifeguard's local health score, 0 (healthy) to `maxLocalHealth`.
+    public private(set) var localHealth = 0
+    /// Neighbours declared failed so far (for metrics and tests).
+    public private(set) var failuresDeclared = 0
+    /// The last 32 neighbours declared failed, oldest first.
+    public private(set) var recentFailures: [NodeID] = []
+    /// At most this many indirect probes run for others at once.
+    static let maxHelping = 64
 
     /// A core for the node whose record is `selfRecord`, joining through `seeds`.
     public init(
@@ -93,7 +125,7 @@ public struct Membership: Sendable {
         self.seeds = seeds.filter { $0.nodeID != selfRecord.nodeID }
         generator = Xoshiro256StarStar(seed: seed)
         // Every stored property needs a value before `jittered` (a mutating method) may run.
-        (nextShuffle, nextRefill, nextSeedRefresh) = (now, now, now)
+        (nextShuffle, nextRefill, nextSeedRefresh, nextProbe) = (now, now, now, now + settings.probeInterval)
         nextShuffle = now + jittered(settings.shuffleInterval)
         nextSeedRefresh = now + jittered(settings.seedRefreshInterval)
     }
@@ -114,6 +146,7 @@ public struct Membership: Sendable {
         _ message: MembershipMessage, from sender: NodeID, now: Instant
     ) -> [MembershipEffect] {
         var effects: [MembershipEffect] = []
+        heard(sender, now: now)
         switch message {
         case .join(let record):
             guard record.nodeID == sender, sender != nodeID else { return refuse("join record not the sender's") }
@@ -184,6 +217,31 @@ public struct Membership: Sendable {
         case .shuffleReply(let records):
             integrate(records, evictFirst: lastShuffleSent)
             lastShuffleSent = []
+        case .ping(let nonce):
+            effects.append(.send(.ack(nonce: nonce), to: contact(for: sender) ?? PeerContact(nodeID: sender)))
+        case .ack(let nonce):
+            if probe?.nonce == nonce {
+                probeSucceeded()  // a helper's report that the target answered
+            } else if let index = helping.firstIndex(where: { $0.nonce == nonce }) {
+                let request = helping.remove(at: index)
+                effects.append(
+                    .send(
+                        .ack(nonce: request.requesterNonce),
+                        to: contact(for: request.requester) ?? PeerContact(nodeID: request.requester)))
+            }
+        case .pingRequest(let requesterNonce, let target):
+            guard let targetContact = contact(for: target), target != sender, target != nodeID,
+                helping.count < Self.maxHelping
+            else {
+                effects.append(
+                    .send(.nack(nonce: requesterNonce), to: contact(for: sender) ?? PeerContact(nodeID: sender)))
+                break
+            }
+            let mine = newNonce()
+            helping.append((mine, sender, requesterNonce, now + scaled(settings.probeTimeout)))
+            effects.append(.send(.ping(nonce: mine), to: targetContact))
+        case .nack(let nonce):
+            if probe?.nonce == nonce { probe?.nacks += 1 }
         }
         effects.append(.wake(at: nextDeadline))
         return effects
@@ -224,6 +282,7 @@ public struct Membership: Sendable {
             nextSeedRefresh = now + jittered(settings.seedRefreshInterval)
             refreshThroughSeed(now: now, effects: &effects)
         }
+        runLiveness(now: now, effects: &effects)
         effects.append(.wake(at: nextDeadline))
         return effects
     }
@@ -234,11 +293,97 @@ public struct Membership: Sendable {
         var earliest = min(nextShuffle, nextSeedRefresh)
         if active.count < settings.lowWatermark { earliest = min(earliest, nextRefill) }
         for request in pending where request.expires < earliest { earliest = request.expires }
+        if !active.isEmpty { earliest = min(earliest, nextProbe) }
+        if let running = probe {
+            earliest = min(
+                earliest,
+                running.indirect
+                    ? running.sentAt + scaled(settings.probeInterval) : running.sentAt + scaled(settings.probeTimeout))
+        }
+        for suspect in suspects { earliest = min(earliest, suspect.since + scaled(settings.suspicionTimeout)) }
+        for request in helping { earliest = min(earliest, request.deadline) }
         return earliest
     }
 
     /// Whether `peer` is in the active view.
     public func isActive(_ peer: NodeID) -> Bool { active.contains { $0.nodeID == peer } }
+
+    // MARK: Liveness
+
+    /// Any message from `peer` shows it alive: it refutes a suspicion and ends a probe of it.
+    private mutating func heard(_ peer: NodeID, now: Instant) {
+        if isActive(peer) { lastHeard[peer] = now }
+        suspects.removeAll { $0.id == peer }
+        if probe?.target == peer { probeSucceeded() }
+    }
+
+    private mutating func probeSucceeded() {
+        probe = nil
+        localHealth = max(0, localHealth - 1)
+    }
+
+    /// `duration` stretched by local health (Lifeguard): 1 + score times.
+    private func scaled(_ duration: Duration) -> Duration {
+        .nanoseconds(duration.nanoseconds * Int64(1 + localHealth))
+    }
+
+    private mutating func newNonce() -> UInt32 {
+        nonce &+= 1
+        return nonce
+    }
+
+    /// The probe cycle: helpers' timeouts, the running probe's phases, expired suspicions, the next probe.
+    private mutating func runLiveness(now: Instant, effects: inout [MembershipEffect]) {
+        for request in helping where request.deadline <= now {
+            effects.append(
+                .send(
+                    .nack(nonce: request.requesterNonce),
+                    to: contact(for: request.requester) ?? PeerContact(nodeID: request.requester)))
+        }
+        helping.removeAll { $0.deadline <= now }
+        if let running = probe {
+            if !isActive(running.target) {
+                probe = nil
+            } else if !running.indirect && now >= running.sentAt + scaled(settings.probeTimeout) {
+                let helpers = shuffled(active.filter { $0.nodeID != running.target }).prefix(settings.indirectProbes)
+                for helper in helpers {
+                    effects.append(.send(.pingRequest(nonce: running.nonce, target: running.target), to: helper))
+                }
+                probe?.indirect = true
+            } else if now >= running.sentAt + scaled(settings.probeInterval) {
+                // No ACK, direct or indirect. If no helper answered either, this node may be the one cut off.
+                if running.nacks == 0 { localHealth = min(settings.maxLocalHealth, localHealth + 1) }
+                if !suspects.contains(where: { $0.id == running.target }) { suspects.append((running.target, now)) }
+                probe = nil
+            }
+        }
+        for suspect in suspects where now >= suspect.since + scaled(settings.suspicionTimeout) {
+            suspects.removeAll { $0.id == suspect.id }
+            guard isActive(suspect.id) else { continue }
+            failuresDeclared += 1
+            recentFailures.append(suspect.id)
+            if recentFailures.count > 32 { recentFailures.removeFirst() }
+            removeActive(suspect.id, effects: &effects)
+            removePassive(suspect.id)
+            effects.append(.disconnect(suspect.id))
+            askForNeighbor(now: now, effects: &effects)
+        }
+        let neighbours = Set(active.map(\.nodeID))
+        suspects.removeAll { !neighbours.contains($0.id) }
+        if probe == nil && now >= nextProbe {
+            nextProbe = now + settings.probeInterval
+            guard !active.isEmpty else { return }
+            for _ in 0..<active.count {
+                probeCursor = (probeCursor + 1) % active.count
+                let target = active[probeCursor]
+                if let last = lastHeard[target.nodeID], now - last < settings.probeInterval { continue }
+                let probeNonce = newNonce()
+                probe = (target.nodeID, probeNonce, now, false, 0)
+                effects.append(.send(.ping(nonce: probeNonce), to: target))
+                break
+            }
+        }
+    }
 
     // MARK: Steps
 
@@ -271,6 +416,8 @@ public struct Membership: Sendable {
     private mutating func removeActive(_ peer: NodeID, effects: inout [MembershipEffect]) {
         guard let index = active.firstIndex(where: { $0.nodeID == peer }) else { return }
         active.remove(at: index)
+        lastHeard[peer] = nil
+        suspects.removeAll { $0.id == peer }
         effects.append(.neighborDown(peer))
     }
 

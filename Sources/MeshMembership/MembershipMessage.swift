@@ -18,6 +18,14 @@ public enum MembershipMessage: Sendable, Equatable {
     case shuffle(origin: PeerRecord, ttl: UInt8, records: [PeerRecord])
     /// The answer to a shuffle, sent straight to its origin.
     case shuffleReply(records: [PeerRecord])
+    /// A liveness probe; answered with `ack` carrying the same nonce.
+    case ping(nonce: UInt32)
+    /// The answer to `ping`, or a helper's report that `pingRequest`'s target answered.
+    case ack(nonce: UInt32)
+    /// Asks the receiver to probe `target` on the sender's behalf (SWIM's indirect probe).
+    case pingRequest(nonce: UInt32, target: NodeID)
+    /// A helper's report that `target` did not answer its probe in time (Lifeguard's NACK: the helper is alive).
+    case nack(nonce: UInt32)
 
     /// At most this many records in one shuffle or reply.
     public static let maxRecords = 16
@@ -33,6 +41,10 @@ public enum MembershipMessage: Sendable, Equatable {
         case disconnect = 10
         case shuffle = 12
         case shuffleReply = 14
+        case ping = 16
+        case ack = 18
+        case pingRequest = 20
+        case nack = 22
     }
 
     /// The message as one frame.
@@ -65,6 +77,19 @@ public enum MembershipMessage: Sendable, Equatable {
         case .shuffleReply(let records):
             type = .shuffleReply
             Self.encode(records, into: &payload)
+        case .ping(let nonce):
+            type = .ping
+            payload.writeUInt32(nonce)
+        case .ack(let nonce):
+            type = .ack
+            payload.writeUInt32(nonce)
+        case .pingRequest(let nonce, let target):
+            type = .pingRequest
+            payload.writeUInt32(nonce)
+            payload.writeBytes32(target.publicKey)
+        case .nack(let nonce):
+            type = .nack
+            payload.writeUInt32(nonce)
         }
         return Frame(type: type.rawValue, payload: payload.take()).encoded
     }
@@ -104,6 +129,15 @@ public enum MembershipMessage: Sendable, Equatable {
                 self = .shuffle(origin: origin, ttl: ttl, records: try Self.readRecords(&reader))
             case .shuffleReply:
                 self = .shuffleReply(records: try Self.readRecords(&reader))
+            case .ping:
+                self = .ping(nonce: try reader.readUInt32("nonce"))
+            case .ack:
+                self = .ack(nonce: try reader.readUInt32("nonce"))
+            case .pingRequest:
+                let nonce = try reader.readUInt32("nonce")
+                self = .pingRequest(nonce: nonce, target: NodeID(publicKey: try reader.readBytes32("target")))
+            case .nack:
+                self = .nack(nonce: try reader.readUInt32("nonce"))
             }
             try reader.expectEnd("membership message")
         } catch let error as PeerRecordError {

@@ -11,6 +11,8 @@ struct MembershipNetwork {
         var core: Membership
         var wake: Instant?
         var up = true
+        /// Down without anyone being told: messages to it vanish, as on a real network.
+        var silent = false
     }
 
     private(set) var nodes: [Node] = []
@@ -24,7 +26,10 @@ struct MembershipNetwork {
     private(set) var delivered = 0
 
     /// `count` nodes, the first `seedCount` of them seeds (in every node's seed list, with the seed profile).
-    init(count: Int, seedCount: Int, settings: MembershipSettings = MembershipSettings()) {
+    init(
+        count: Int, seedCount: Int, settings: MembershipSettings = MembershipSettings(),
+        seedSettings: MembershipSettings = .seed
+    ) {
         let keys = (0..<count).map { index in
             try! Ed25519PrivateKey(seed: (0..<32).map { UInt8(truncatingIfNeeded: index >> (8 * ($0 % 4))) ^ 0x5A })
         }
@@ -36,7 +41,7 @@ struct MembershipNetwork {
         let seeds = records.prefix(seedCount).map(PeerContact.init(record:))
         for (index, record) in records.enumerated() {
             let core = Membership(
-                selfRecord: record, seeds: Array(seeds), settings: index < seedCount ? .seed : settings,
+                selfRecord: record, seeds: Array(seeds), settings: index < seedCount ? seedSettings : settings,
                 seed: UInt64(index) &* 0x9E37_79B9, now: now)
             nodes.append(Node(core: core))
             ids.append(record.nodeID)
@@ -53,18 +58,28 @@ struct MembershipNetwork {
         drain()
     }
 
-    /// Stops a node: it no longer answers, and whoever sends to it learns it is unreachable.
-    mutating func crash(_ index: Int) {
+    /// Stops a node: it no longer answers, and whoever sends to it learns it is unreachable (a refused
+    /// connection) or, if `silently`, nothing at all (a host that vanished: only probes tell).
+    mutating func crash(_ index: Int, silently: Bool = false) {
         nodes[index].up = false
+        nodes[index].silent = silently
+    }
+
+    /// Brings a crashed node back with its state (a pause, or a network cable plugged back in).
+    mutating func revive(_ index: Int) {
+        nodes[index].up = true
+        nodes[index].silent = false
+        if nodes[index].wake.map({ $0 < now }) ?? false { nodes[index].wake = now }
     }
 
     /// Runs virtual time forward by `duration`, firing timers in order.
     mutating func run(for duration: Duration) {
         let end = now + duration
         while true {
-            let due = nodes.indices.filter { nodes[$0].up }.compactMap { index in
-                nodes[index].wake.map { (index, $0) }
-            }.min { ($0.1, $0.0) < ($1.1, $1.0) }
+            var due: (index: Int, at: Instant)?
+            for index in nodes.indices where nodes[index].up {
+                if let at = nodes[index].wake, due.map({ at < $0.at }) ?? true { due = (index, at) }
+            }
             guard let (index, at) = due, at <= end else { break }
             now = max(now, at)
             nodes[index].wake = nil
@@ -100,6 +115,7 @@ struct MembershipNetwork {
             let (from, to, message) = queue[queueHead]
             queueHead += 1
             guard nodes[from].up else { continue }
+            if !nodes[to].up && nodes[to].silent { continue }
             if !nodes[to].up || isCut(from, to) {
                 apply(nodes[from].core.peerUnreachable(ids[to], now: now), at: from)
                 continue

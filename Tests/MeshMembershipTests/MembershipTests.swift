@@ -7,15 +7,24 @@ import Testing
 
 @Suite("Membership views")
 struct MembershipTests {
+    /// Settings for the tests whose subject is not liveness: probes every 5 s instead of every second, which keeps
+    /// these long virtual runs quick in a debug build.
+    static func slowProbes(_ base: MembershipSettings = MembershipSettings()) -> MembershipSettings {
+        var settings = base
+        settings.probeInterval = .seconds(5)
+        return settings
+    }
+
     @Test("200 nodes joining through 3 seeds form one connected overlay with full, symmetric active views")
     func joinsConverge() {
-        var network = MembershipNetwork(count: 200, seedCount: 3)
+        var network = MembershipNetwork(
+            count: 200, seedCount: 3, settings: Self.slowProbes(), seedSettings: Self.slowProbes(.seed))
         network.start(0..<3)
         for batch in stride(from: 3, to: 200, by: 20) {
             network.start(batch..<min(batch + 20, 200))
             network.run(for: .seconds(1))
         }
-        network.run(for: .seconds(60))
+        network.run(for: .seconds(40))
         let all = Array(0..<200)
         #expect(network.isConnected(all))
         let ordinary = Array(3..<200)
@@ -33,7 +42,8 @@ struct MembershipTests {
 
     @Test("crashed nodes leave the views of the living, who refill from their passive views")
     func crashesAreReplaced() {
-        var network = MembershipNetwork(count: 100, seedCount: 3)
+        var network = MembershipNetwork(
+            count: 100, seedCount: 3, settings: Self.slowProbes(), seedSettings: Self.slowProbes(.seed))
         network.start(0..<100)
         network.run(for: .seconds(60))
         let crashed = Set(stride(from: 10, to: 100, by: 5))  // 18 nodes
@@ -51,7 +61,8 @@ struct MembershipTests {
     @Test("after a 50/50 partition heals, the overlay is one connected graph again")
     func partitionHeals() {
         let count = 60
-        var network = MembershipNetwork(count: count, seedCount: 2)
+        var network = MembershipNetwork(
+            count: count, seedCount: 2, settings: Self.slowProbes(), seedSettings: Self.slowProbes(.seed))
         network.start(0..<count)
         network.run(for: .seconds(60))
         // Seed 0 and the even nodes on one side, seed 1 and the odd nodes on the other.
@@ -73,6 +84,47 @@ struct MembershipTests {
             total + network.activeNeighbours(index).filter { $0 % 2 != index % 2 }.count
         }
         #expect(crossLinks >= count / 5, "only \(crossLinks) links cross the healed partition")
+    }
+
+    @Test("a neighbour that vanishes without a word is found by probes and suspicion, and replaced")
+    func silentCrashIsDetected() {
+        var network = MembershipNetwork(count: 40, seedCount: 2)
+        network.start(0..<40)
+        network.run(for: .seconds(60))
+        let victim = 11
+        let hadIt = (0..<40).filter { network.activeNeighbours($0).contains(victim) }
+        #expect(!hadIt.isEmpty)
+        network.crash(victim, silently: true)
+        // A neighbour probes each of its up to 8 neighbours in turn, once a second; then 1 s of direct and
+        // indirect probing and 5 s of suspicion.
+        network.run(for: .seconds(20))
+        let living = (0..<40).filter { $0 != victim }
+        for index in living {
+            #expect(!network.activeNeighbours(index).contains(victim), "node \(index) still lists the vanished node")
+        }
+        #expect(hadIt.allSatisfy { network.nodes[$0].core.recentFailures.contains(network.ids[victim]) })
+        #expect(network.isConnected(living))
+    }
+
+    @Test("a flapping node does not get healthy nodes declared failed")
+    func flappingNodeEvictsNoHealthyOne() {
+        var network = MembershipNetwork(count: 40, seedCount: 2)
+        network.start(0..<40)
+        network.run(for: .seconds(60))
+        let flapper = 13
+        for _ in 0..<20 {
+            network.crash(flapper, silently: true)
+            network.run(for: .seconds(3))
+            network.revive(flapper)
+            network.run(for: .seconds(3))
+        }
+        network.run(for: .seconds(30))
+        let flapperID = network.ids[flapper]
+        for index in 0..<40 {
+            let wronglyDeclared = network.nodes[index].core.recentFailures.filter { $0 != flapperID }
+            #expect(wronglyDeclared.isEmpty, "node \(index) declared healthy nodes failed: \(wronglyDeclared)")
+        }
+        #expect(network.isConnected(Array(0..<40)))
     }
 
     @Test("the same inputs give the same views: the core is deterministic")
