@@ -37,6 +37,11 @@ public struct MembershipSettings: Sendable, Equatable {
     public var indirectProbes = 3
     /// How long a suspected neighbour has to show it is alive before it is declared failed.
     public var suspicionTimeout = Duration.seconds(5)
+    /// Reconnect backoff: after a peer could not be reached, it is not contacted again (as a seed to join through or
+    /// a passive peer to ask) for this long, doubling with every further failure up to `maxBackoff`, ±25% jitter.
+    public var baseBackoff = Duration.seconds(1)
+    /// The longest backoff.
+    public var maxBackoff = Duration.seconds(300)
     /// Lifeguard's local health: each probe that fails with no helper answering at all (a sign that this node, not
     /// the target, is slow or cut off) raises a score up to this; timeouts scale by 1 + score, so a struggling node
     /// does not declare healthy peers failed.
@@ -114,6 +119,13 @@ public struct Membership: Sendable {
     public private(set) var recentFailures: [NodeID] = []
     /// At most this many indirect probes run for others at once.
     static let maxHelping = 64
+    /// Peers that could not be reached: how many times in a row, and not to be tried before when.
+    private var backoff: [NodeID: (failures: Int, until: Instant)] = [:]
+    /// Banned peers and until when (`Instant` far in the future for "until unbanned").
+    public private(set) var bans: [NodeID: Instant] = [:]
+    /// At most this many peers are remembered for backoff, and this many bans kept.
+    static let maxBackoffEntries = 1024
+    static let maxBans = 4096
 
     /// A core for the node whose record is `selfRecord`, joining through `seeds`.
     public init(
@@ -146,7 +158,12 @@ public struct Membership: Sendable {
         _ message: MembershipMessage, from sender: NodeID, now: Instant
     ) -> [MembershipEffect] {
         var effects: [MembershipEffect] = []
+        if isBanned(sender, now: now) {
+            refused["banned sender", default: 0] += 1
+            return [.disconnect(sender)]
+        }
         heard(sender, now: now)
+        backoff[sender] = nil
         switch message {
         case .join(let record):
             guard record.nodeID == sender, sender != nodeID else { return refuse("join record not the sender's") }
@@ -204,7 +221,8 @@ public struct Membership: Sendable {
             if active.count < settings.lowWatermark { askForNeighbor(now: now, effects: &effects) }
         case .shuffle(let origin, let ttl, let records):
             // From any authenticated peer: a neighbour that dropped this node a moment ago still forwards its walks.
-            guard origin.nodeID != nodeID else { break }
+            // A banned origin's walk goes no further and gets no answer.
+            guard origin.nodeID != nodeID, !isBannedNow(origin.nodeID, now: now) else { break }
             if ttl > 0, active.count > 1, let next = randomActive(excluding: [sender, origin.nodeID]) {
                 effects.append(.send(.shuffle(origin: origin, ttl: ttl - 1, records: records), to: next))
                 break
@@ -250,6 +268,7 @@ public struct Membership: Sendable {
     /// The shell could not reach `peer` (no handshake, the session died, or it stopped answering).
     public mutating func peerUnreachable(_ peer: NodeID, now: Instant) -> [MembershipEffect] {
         var effects: [MembershipEffect] = []
+        noteFailure(peer, now: now)
         pending.removeAll { $0.id == peer }
         if isActive(peer) {
             removeActive(peer, effects: &effects)
@@ -259,6 +278,62 @@ public struct Membership: Sendable {
         removePassive(peer)
         effects.append(.wake(at: nextDeadline))
         return effects
+    }
+
+    /// Bans `peer` until `until`: it leaves both views, its session is closed, its messages are refused, and no view
+    /// takes it again while the ban lasts.
+    public mutating func ban(_ peer: NodeID, until: Instant, now: Instant) -> [MembershipEffect] {
+        guard peer != nodeID else { return [] }
+        var effects: [MembershipEffect] = []
+        if bans.count >= Self.maxBans, bans[peer] == nil,
+            let soonest = bans.min(by: { ($0.value, $0.key.text) < ($1.value, $1.key.text) })
+        {
+            bans[soonest.key] = nil  // the ban that would end first makes room
+        }
+        bans[peer] = until
+        pending.removeAll { $0.id == peer }
+        if isActive(peer) {
+            effects.append(.send(.disconnect(alive: false), to: contact(for: peer)!))
+            removeActive(peer, effects: &effects)
+            askForNeighbor(now: now, effects: &effects)
+        }
+        removePassive(peer)
+        effects.append(.disconnect(peer))
+        effects.append(.wake(at: nextDeadline))
+        return effects
+    }
+
+    /// Lifts a ban.
+    public mutating func unban(_ peer: NodeID) {
+        bans[peer] = nil
+    }
+
+    /// Whether `peer` is banned at `now` (an expired ban is forgotten).
+    public mutating func isBanned(_ peer: NodeID, now: Instant) -> Bool {
+        guard let until = bans[peer] else { return false }
+        if until <= now {
+            bans[peer] = nil
+            return false
+        }
+        return true
+    }
+
+    /// Whether `peer` may be contacted now (not backing off after failures).
+    public func mayContact(_ peer: NodeID, now: Instant) -> Bool {
+        backoff[peer].map { $0.until <= now } ?? true
+    }
+
+    private mutating func noteFailure(_ peer: NodeID, now: Instant) {
+        let failures = (backoff[peer]?.failures ?? 0) + 1
+        let exponent = min(failures - 1, 20)
+        let raw = min(settings.baseBackoff.nanoseconds << exponent, settings.maxBackoff.nanoseconds)
+        if backoff.count >= Self.maxBackoffEntries, backoff[peer] == nil {
+            // Forget the entry whose wait ends first (ties broken by id, so that runs replay exactly).
+            if let first = backoff.min(by: { ($0.value.until, $0.key.text) < ($1.value.until, $1.key.text) }) {
+                backoff[first.key] = nil
+            }
+        }
+        backoff[peer] = (failures, now + jittered(.nanoseconds(raw)))
     }
 
     /// Runs what is due: expired neighbour requests, the refill of a short active view, shuffles, seed refreshes.
@@ -283,6 +358,7 @@ public struct Membership: Sendable {
             refreshThroughSeed(now: now, effects: &effects)
         }
         runLiveness(now: now, effects: &effects)
+        if bans.values.contains(where: { $0 <= now }) { bans = bans.filter { $0.value > now } }
         effects.append(.wake(at: nextDeadline))
         return effects
     }
@@ -395,7 +471,7 @@ public struct Membership: Sendable {
     /// Adds `peer` to the active view, dropping a random neighbour (told with DISCONNECT) if it is full.
     /// `announce`: this node decided on its own, so it asks the peer to take it as a neighbour too.
     private mutating func addActive(_ peer: PeerContact, announce: Bool, effects: inout [MembershipEffect]) {
-        guard peer.nodeID != nodeID else { return }
+        guard peer.nodeID != nodeID, bans[peer.nodeID] == nil else { return }
         if let index = active.firstIndex(where: { $0.nodeID == peer.nodeID }) {
             if let record = peer.record { _ = active[index].update(with: record) }
             return
@@ -424,7 +500,7 @@ public struct Membership: Sendable {
     /// Adds `peer` to the passive view (or refreshes its record), dropping a random entry if it is full. Seeds stay
     /// out: they are always known.
     private mutating func addPassive(_ peer: PeerContact) {
-        guard peer.nodeID != nodeID, !isActive(peer.nodeID) else { return }
+        guard peer.nodeID != nodeID, !isActive(peer.nodeID), bans[peer.nodeID] == nil else { return }
         if let index = passive.firstIndex(where: { $0.nodeID == peer.nodeID }) {
             if let record = peer.record { _ = passive[index].update(with: record) }
             return
@@ -462,7 +538,9 @@ public struct Membership: Sendable {
     /// Sends NEIGHBOR to a random passive peer not already asked; false if there is none to ask.
     @discardableResult
     private mutating func askForNeighbor(now: Instant, effects: inout [MembershipEffect]) -> Bool {
-        let candidates = passive.filter { peer in !pending.contains { $0.id == peer.nodeID } }
+        let candidates = passive.filter { peer in
+            !pending.contains { $0.id == peer.nodeID } && mayContact(peer.nodeID, now: now)
+        }
         guard !candidates.isEmpty else { return false }
         let peer = candidates[Int(generator.next() % UInt64(candidates.count))]
         pending.append((peer.nodeID, peer, now + settings.neighborTimeout))
@@ -472,8 +550,9 @@ public struct Membership: Sendable {
 
     /// Sends JOIN to a random seed that is not already a neighbour (any seed if all are).
     private mutating func joinThroughSeed(now: Instant, effects: inout [MembershipEffect]) {
-        let candidates = seeds.filter { !isActive($0.nodeID) }
-        let pool = candidates.isEmpty ? seeds : candidates
+        let reachable = seeds.filter { mayContact($0.nodeID, now: now) && !isBannedNow($0.nodeID, now: now) }
+        let candidates = reachable.filter { !isActive($0.nodeID) }
+        let pool = candidates.isEmpty ? reachable : candidates
         guard !pool.isEmpty else { return }
         let seed = pool[Int(generator.next() % UInt64(pool.count))]
         effects.append(.send(.join(selfRecord), to: seed))
@@ -506,6 +585,11 @@ public struct Membership: Sendable {
         effects.append(
             .send(
                 .shuffle(origin: selfRecord, ttl: settings.activeRandomWalkLength, records: records), to: target))
+    }
+
+    /// Whether a ban on `peer` lasts at `now` (read-only: expired bans are forgotten by `isBanned`).
+    private func isBannedNow(_ peer: NodeID, now: Instant) -> Bool {
+        bans[peer].map { $0 > now } ?? false
     }
 
     private func contact(for peer: NodeID) -> PeerContact? {

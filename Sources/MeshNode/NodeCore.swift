@@ -81,9 +81,20 @@ public struct NodeCore {
         }
         let due = closing.filter { $0.at <= now }
         closing.removeAll { $0.at <= now }
-        for entry in due where !membership.isActive(entry.peer) {
+        for entry in due
+        where !membership.isActive(entry.peer) || endpoint.blocked[entry.peer].map({ $0 > now }) == true {
             apply(endpoint.close(entry.peer, now: now), now: now, into: &effects)
         }
+        finish(into: &effects)
+        return effects
+    }
+
+    /// Bans `peer` until `until` (`Membership.ban`): out of the views, its session closed, its messages refused.
+    public mutating func ban(_ peer: NodeID, until: Instant, now: Instant) -> [NodeEffect] {
+        var effects: [NodeEffect] = []
+        // Its handshakes are refused from now on; the session up is closed after the DISCONNECT went out.
+        endpoint.block(peer, until: until)
+        apply(membership.ban(peer, until: until, now: now), now: now, into: &effects)
         finish(into: &effects)
         return effects
     }
@@ -124,8 +135,8 @@ public struct NodeCore {
             case .send(let message, let contact):
                 send(message, to: contact, now: now, into: &output)
             case .disconnect(let peer):
-                closing.removeAll { $0.peer == peer }
-                closing.append((peer, now + Self.linger))
+                // A close already scheduled keeps its time: a peer that keeps talking must not postpone it.
+                if !closing.contains(where: { $0.peer == peer }) { closing.append((peer, now + Self.linger)) }
             case .neighborUp(let peer):
                 closing.removeAll { $0.peer == peer }
                 output.append(.event(.neighborUp(peer)))
@@ -141,6 +152,8 @@ public struct NodeCore {
     private mutating func send(
         _ message: MembershipMessage, to contact: PeerContact, now: Instant, into output: inout [NodeEffect]
     ) {
+        // Nothing goes to a blocked (banned) peer, whatever a core asks.
+        if endpoint.blocked[contact.nodeID].map({ $0 > now }) == true { return }
         var effects: [EndpointEffect] = []
         do throws(Endpoint.SendError) {
             if !endpoint.isConnected(to: contact.nodeID), let address = contact.addresses.first {

@@ -16,6 +16,8 @@ public enum DropReason: String, CaseIterable, Hashable, Sendable, Comparable {
     case replayedInitiation
     /// The initiator's Ed25519 key does not match its Noise static key.
     case identityMismatch
+    /// An initiation from a peer the node has blocked (banned), after its identity was authenticated.
+    case blockedPeer
     /// A data packet whose counter was seen before or is behind the replay window.
     case replayed
     /// A data packet that did not authenticate.

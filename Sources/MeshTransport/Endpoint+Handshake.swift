@@ -83,6 +83,13 @@ extension Endpoint {
             count(.identityMismatch)
             return
         }
+        if let until = blocked[peerID] {
+            guard until <= now else {
+                count(.blockedPeer)
+                return
+            }
+            unblock(peerID)
+        }
         guard var state = try? takePeer(peerID) else {
             count(.peerTableFull)
             return

@@ -76,6 +76,10 @@ public struct Endpoint {
     var reassemblyBytes = 0
     /// DH(s, rs) of peers seen, by their static key (see `rememberStaticShared`).
     var staticSharedByKey: [X25519PublicKey: SymmetricKey] = [:]
+    /// Peers whose initiations are refused, until when (`block`), at most `maxBlocked`.
+    public private(set) var blocked: [NodeID: Instant] = [:]
+    /// The most peers blocked at once.
+    public static let maxBlocked = 4096
     /// Ephemeral keys made ahead, at most `ephemeralBatch`, each used for one handshake (see `newEphemeral`).
     var ephemeralKeys: [X25519PrivateKey] = []
     /// Datagrams dropped, by reason.
@@ -375,6 +379,23 @@ public struct Endpoint {
                 != nil
         else { throw unknown }
         finish(now: now, effects: &effects)
+    }
+
+    /// Refuses `peer`'s handshakes until `until` (a ban): its initiations are dropped (`blockedPeer`) once
+    /// authenticated, and a session already up is left to the caller to close. When the list is full, the block that
+    /// ends first makes room.
+    public mutating func block(_ peer: NodeID, until: Instant) {
+        if blocked.count >= Self.maxBlocked, blocked[peer] == nil,
+            let soonest = blocked.min(by: { ($0.value, $0.key.text) < ($1.value, $1.key.text) })
+        {
+            blocked[soonest.key] = nil
+        }
+        blocked[peer] = until
+    }
+
+    /// Lifts a block.
+    public mutating func unblock(_ peer: NodeID) {
+        blocked[peer] = nil
     }
 
     /// Whether a session with `peer` is up.

@@ -65,6 +65,12 @@ struct MembershipNetwork {
         nodes[index].silent = silently
     }
 
+    /// `index` bans `peer` for `duration`.
+    mutating func ban(_ peer: Int, at index: Int, for duration: Duration) {
+        apply(nodes[index].core.ban(ids[peer], until: now + duration, now: now), at: index)
+        drain()
+    }
+
     /// Brings a crashed node back with its state (a pause, or a network cable plugged back in).
     mutating func revive(_ index: Int) {
         nodes[index].up = true

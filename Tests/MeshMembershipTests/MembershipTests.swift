@@ -127,6 +127,50 @@ struct MembershipTests {
         #expect(network.isConnected(Array(0..<40)))
     }
 
+    @Test("a seed that cannot be reached is retried with exponential backoff, not every refill")
+    func seedBackoff() {
+        let keys = (0..<2).map { try! Ed25519PrivateKey(seed: [UInt8](repeating: UInt8(40 + $0), count: 32)) }
+        var now = Instant(nanosecondsSinceEpoch: 1_795_219_200_000_000_000)
+        let records = keys.map { PeerRecord(key: $0, seq: 1, issuedAt: now, addresses: [.ipv4(0x0A00_0001, port: 1)]) }
+        var core = Membership(
+            selfRecord: records[0], seeds: [PeerContact(record: records[1])], settings: Self.slowProbes(), seed: 9,
+            now: now)
+        var attempts: [Instant] = []
+        var effects = core.start(now: now)
+        let end = now + .seconds(600)
+        while now < end {
+            var failed = false
+            for case .send(.join, let contact) in effects where contact.nodeID == records[1].nodeID {
+                attempts.append(now)
+                failed = true
+            }
+            effects = failed ? core.peerUnreachable(records[1].nodeID, now: now) : core.timerFired(now: now)
+            if !failed { now = max(now + .milliseconds(1), core.nextDeadline) }
+        }
+        // Backoff from 1 s doubling to 300 s: about ten attempts in ten minutes, not one per 2 s refill.
+        #expect((6...12).contains(attempts.count), "\(attempts.count) attempts")
+        let gaps = zip(attempts.dropFirst(), attempts).map { ($0 - $1).nanoseconds }
+        #expect(gaps.suffix(3).allSatisfy { $0 >= Duration.seconds(60).nanoseconds }, "gaps \(gaps)")
+    }
+
+    @Test("a banned peer leaves the views, its messages are refused, and shuffles do not bring it back")
+    func banHolds() {
+        var network = MembershipNetwork(count: 40, seedCount: 2)
+        network.start(0..<40)
+        network.run(for: .seconds(30))
+        let judge = 20
+        guard let banned = network.activeNeighbours(judge).first(where: { $0 >= 2 }) else {
+            Issue.record("node \(judge) has no ordinary neighbour")
+            return
+        }
+        network.ban(banned, at: judge, for: .seconds(3600))
+        network.run(for: .seconds(120))
+        #expect(!network.activeNeighbours(judge).contains(banned))
+        #expect(!network.nodes[judge].core.passive.contains { $0.nodeID == network.ids[banned] })
+        #expect(!network.activeNeighbours(banned).contains(judge))
+        #expect(network.isConnected(Array(0..<40)))
+    }
+
     @Test("the same inputs give the same views: the core is deterministic")
     func deterministic() {
         func views() -> [[Int]] {

@@ -55,6 +55,10 @@ struct NodeNetwork {
 
     mutating func crash(_ index: Int) { nodes[index].up = false }
 
+    mutating func ban(_ peer: Int, at index: Int, for duration: Duration) {
+        apply(nodes[index].core.ban(id(peer), until: now + duration, now: now), at: index)
+    }
+
     /// Runs virtual time for `duration`: datagrams arrive after `latency`, timers fire when due.
     mutating func run(for duration: Duration) {
         let end = now + duration
@@ -154,5 +158,23 @@ struct NodeCoreTests {
             #expect(!network.activeNeighbours(index).contains(victim), "node \(index) still lists the crashed node")
             #expect(network.nodes[index].events.contains(.neighborDown(network.id(victim))))
         }
+    }
+
+    @Test("a banned neighbour's session is closed and stays closed")
+    func banClosesTheSession() {
+        var network = NodeNetwork(count: 12, seedCount: 2)
+        network.start(0..<12)
+        network.run(for: .seconds(30))
+        let judge = 5
+        guard let banned = network.activeNeighbours(judge).first(where: { $0 >= 2 }) else {
+            Issue.record("node \(judge) has no ordinary neighbour")
+            return
+        }
+        network.ban(banned, at: judge, for: .seconds(3600))
+        network.run(for: .seconds(60))
+        #expect(!network.activeNeighbours(judge).contains(banned))
+        let stillConnected = network.nodes[judge].core.endpoint.isConnected(to: network.id(banned))
+        #expect(!stillConnected)
+        #expect(network.isConnected((0..<12).filter { $0 != banned }))
     }
 }

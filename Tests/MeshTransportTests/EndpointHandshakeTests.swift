@@ -24,6 +24,21 @@ import Testing
         #expect(network.nodes.allSatisfy { $0.endpoint.drops.isEmpty })
     }
 
+    @Test func aBlockedPeersInitiationsAreRefusedUntilTheBlockEnds() throws {
+        var network = TestNetwork(seed: 5)
+        let a = network.addNode()
+        let b = network.addNode()
+        network.nodes[b].endpoint.block(network.id(a), until: network.now + .seconds(30))
+        try network.connect(a, to: b)
+        network.run(for: .seconds(10))
+        #expect(network.nodes[b].ups.isEmpty)
+        #expect(network.nodes[b].endpoint.drops[.blockedPeer, default: 0] >= 1)
+        // The initiator keeps retrying; once the block has ended, a retry gets through.
+        network.run(for: .seconds(40))
+        #expect(network.nodes[b].ups == [network.id(a)])
+        #expect(network.nodes[b].endpoint.blocked.isEmpty)
+    }
+
     @Test func messagesSentBeforeTheHandshakeAreDeliveredAfterIt() throws {
         var network = TestNetwork(seed: 2)
         let a = network.addNode()
