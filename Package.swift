@@ -59,12 +59,13 @@ let package = Package(
             name: "MeshNode", dependencies: ["MeshCore", "MeshCrypto", "MeshTransport", "MeshMembership"],
             swiftSettings: swiftSettings),
         .target(
-            name: "MeshRuntime", dependencies: ["MeshCore", "MeshWire", "MeshCrypto", "MeshTransport", "CLibUV"],
+            name: "MeshRuntime",
+            dependencies: ["MeshCore", "MeshWire", "MeshCrypto", "MeshTransport", "MeshMembership", "MeshNode", "CLibUV"],
             swiftSettings: swiftSettings),
         .executableTarget(
             name: "signalmesh",
             dependencies: [
-                "MeshCore", "MeshWire", "MeshCrypto", "MeshTransport", "MeshMembership", "MeshRuntime",
+                "MeshCore", "MeshWire", "MeshCrypto", "MeshTransport", "MeshMembership", "MeshNode", "MeshRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),

@@ -16,3 +16,8 @@ struct CLIFailure: Error {
     /// 77: a key file that group or others can read, or that belongs to someone else.
     static func permission(_ message: String) -> CLIFailure { CLIFailure(message: message, exitCode: ExitCode(77)) }
 }
+
+extension CLIFailure {
+    /// 73: the data directory is in use by another node (its LOCK is held).
+    static func locked(_ message: String) -> CLIFailure { CLIFailure(message: message, exitCode: ExitCode(73)) }
+}

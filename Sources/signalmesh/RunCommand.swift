@@ -1,0 +1,161 @@
+import ArgumentParser
+import Foundation
+import MeshCore
+import MeshCrypto
+import MeshMembership
+import MeshNode
+import MeshRuntime
+
+/// `signalmesh run`: runs the node — transport and membership — with the data directory's identity, joining the
+/// network through a signed seed list, until signalled.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the node: join the network through a seed list and keep a membership overlay.",
+        discussion: """
+            Uses the data directory (default ~/.signalmesh/NETWORK): node.key (created on first run; refused if \
+            others can read it), LOCK (one node per directory: a second one exits with 73), VERSION, and \
+            seedlist.accepted (the seq and digest of the last seed list accepted, so an older list is refused \
+            after a restart too). With --seeds FILE the node verifies FILE and FILE.sig against the --seed-signer \
+            ids (Specs/bootstrap.md) and joins through the seeds; a node listed as a seed in the file skips itself. \
+            It prints one line when listening, then neighbours coming and going, until the first SIGINT or SIGTERM \
+            (a second one exits at once).
+            """
+    )
+
+    @OptionGroup var node: NodeOptions
+
+    @Option(
+        name: .customLong("listen"),
+        help: ArgumentHelp(
+            "An address to bind and advertise, host:port or [v6]:port (default: \(ListenCommand.defaultAddress)); "
+                + "repeat for one IPv4 and one IPv6 address.", valueName: "address"))
+    var addresses: [String] = []
+
+    @Option(name: .long, help: "A signed seed list to join through (its signature file is FILE.sig).")
+    var seeds: String?
+
+    @Option(name: .long, parsing: .singleValue, help: "A node id trusted to sign seed lists (repeat for several).")
+    var seedSigner: [String] = []
+
+    @Option(name: .long, help: "How many distinct trusted signers a seed list needs (default 1).")
+    var seedThreshold = 1
+
+    @Flag(name: .long, help: "Run the seed profile: a larger active view, for a node others join through.")
+    var seedProfile = false
+
+    func validate() throws {
+        if seeds != nil && seedSigner.isEmpty {
+            throw ValidationError("--seeds needs at least one --seed-signer: the node id whose signature you trust")
+        }
+        if !seedSigner.isEmpty && !(1...seedSigner.count).contains(seedThreshold) {
+            throw ValidationError("--seed-threshold must be from 1 to the number of --seed-signer ids")
+        }
+    }
+
+    func run() throws {
+        let directory = try node.dataDirectory()
+        try directory.create()
+        let lock = try DataDirectoryLock(directory: directory)
+        defer { lock.release() }
+        try directory.checkVersion()
+        let identity = try loadOrCreateKey(in: directory)
+        let bind = try ListenCommand.parseAddresses(addresses.isEmpty ? [ListenCommand.defaultAddress] : addresses)
+        let contacts = try loadSeeds(directory: directory)
+
+        let host: NodeHost
+        do {
+            host = try NodeHost(
+                identity: identity, addresses: bind, seeds: contacts, settings: node.endpointSettings,
+                membership: seedProfile ? .seed : MembershipSettings(), roles: seedProfile ? [.seed] : [])
+        } catch {
+            throw CLIFailure(setUp: error)
+        }
+        let json = node.json
+        let watcher: SignalWatcher
+        do {
+            watcher = try SignalWatcher(loop: host.loop) { signal, count in
+                guard count == 1 else { NodeOptions.exitAtOnce(signal) }
+                if json {
+                    Output.jsonLine(["event": "shutdown", "signal": signal.description])
+                } else {
+                    Output.line("\(signal): shutting down")
+                }
+                host.stop()
+            }
+        } catch {
+            try? host.shutdown()
+            throw CLIFailure(setUp: error)
+        }
+        host.onEvent = { event in Self.log(event, json: json) }
+        let bound = host.localAddresses.map(\.description)
+        if json {
+            Output.jsonLine([
+                "event": "listening", "node_id": host.nodeID.text, "addresses": bound, "network": node.network,
+                "seeds": contacts.count,
+            ])
+        } else {
+            Output.line(
+                "running as \(host.nodeID.text) on \(bound.joined(separator: " ")), \(contacts.count) seed(s)")
+        }
+        host.start()
+        host.run()
+        watcher.close()
+        do {
+            try host.shutdown()
+        } catch {
+            throw CLIFailure.software("the node did not shut down cleanly: \(error.description)")
+        }
+    }
+
+    static func log(_ event: NodeEvent, json: Bool) {
+        switch event {
+        case .neighborUp(let peer):
+            if json {
+                Output.jsonLine(["event": "neighbor_up", "peer": peer.text])
+            } else {
+                Output.line("neighbor up: \(peer.text)")
+            }
+        case .neighborDown(let peer):
+            if json {
+                Output.jsonLine(["event": "neighbor_down", "peer": peer.text])
+            } else {
+                Output.line("neighbor down: \(peer.text)")
+            }
+        case .malformedMessage(let peer, let reason):
+            Output.note("ignored a message from \(peer.shortText)…: \(reason)")
+        }
+    }
+
+    /// The data directory's key; a new one (and a note) when the directory has none.
+    private func loadOrCreateKey(in directory: DataDirectory) throws(CLIFailure) -> Ed25519PrivateKey {
+        if !FileManager.default.fileExists(atPath: directory.keyFile) {
+            let key = Ed25519PrivateKey()
+            try KeyStore.store(key, to: directory.keyFile, replace: false)
+            Output.note("created \(directory.keyFile): this node is \(key.nodeID.text)")
+        }
+        return try KeyStore.load(from: directory.keyFile)
+    }
+
+    /// The seeds of the verified `--seeds` list (none without it), with the accepted list's state updated.
+    private func loadSeeds(directory: DataDirectory) throws(CLIFailure) -> [PeerContact] {
+        guard let seeds else { return [] }
+        var signers: Set<NodeID> = []
+        for text in seedSigner { signers.insert(try BootstrapMakeCommand.nodeID(text, option: "--seed-signer")) }
+        let list = try FileIO.read(seeds, limit: SeedList.maxBytes, what: "seed list")
+        let signatures = try FileIO.read(seeds + ".sig", limit: SeedListSignatures.maxBytes, what: "signature file")
+        let previous = try directory.acceptedSeedList()
+        let now = Instant(nanosecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1e9))
+        let verified: VerifiedSeedList
+        do {
+            verified = try SeedListVerifier.verify(
+                list: list, signatures: signatures, trust: SeedListTrust(signers: signers, threshold: seedThreshold),
+                network: node.network, previous: previous, now: now)
+        } catch {
+            throw CLIFailure.corruptData("\(seeds) refused: \(error.description)")
+        }
+        for warning in verified.warnings { Output.note("warning: \(warning.description)") }
+        if verified.accepted != previous { try directory.storeAcceptedSeedList(verified.accepted) }
+        return verified.list.seeds.map(PeerContact.init(seed:))
+    }
+}
