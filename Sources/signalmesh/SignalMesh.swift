@@ -10,7 +10,7 @@ struct SignalMesh: ParsableCommand {
         version: BuildInfo.version,
         subcommands: [
             KeygenCommand.self, IDCommand.self, ListenCommand.self, PingCommand.self, ThroughputCommand.self,
-            BootstrapCommand.self, RunCommand.self,
+            BootstrapCommand.self, RunCommand.self, DevnetCommand.self,
             VersionCommand.self,
         ]
     )

@@ -116,3 +116,29 @@ import Testing
         #expect(noSigner.stderr.contains("--seed-signer"))
     }
 }
+
+/// `signalmesh devnet`: real node processes started, followed and stopped by one command.
+@Suite struct DevnetCommandTests {
+    @Test func fourNodesConnectAndStopWithinTheDuration() throws {
+        let directory = try TemporaryDirectory()
+        let devnet = try CLIProcess.run([
+            "devnet", "--nodes", "4", "--duration", "8", "--dir", directory.path, "--json",
+        ])
+        #expect(devnet.status == 0, "\(devnet.stderr)")
+        let lines = devnet.stdout.split(separator: "\n").map(String.init)
+        let summary = lines.last.flatMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        #expect(summary?["event"] as? String == "summary")
+        #expect((summary?["connected_after_ms"] as? Int).map { $0 > 0 && $0 < 8000 } == true, "\(devnet.stdout)")
+        #expect(lines.contains { $0.contains("\"neighbor_up\"") })
+        // Every node's data directory was used and released.
+        for index in 0..<4 {
+            #expect(FileManager.default.fileExists(atPath: directory.path + "/node\(index)/LOCK"))
+        }
+    }
+
+    @Test func badArgumentsAreUsageErrors() throws {
+        let tooMany = try CLIProcess.run(["devnet", "--nodes", "1000"])
+        #expect(tooMany.status == 64)
+        #expect(tooMany.stderr.contains("--nodes must be from 2 to 64"))
+    }
+}

@@ -1,0 +1,304 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import MeshCore
+import Synchronization
+
+/// `signalmesh devnet`: a small network of real node processes on 127.0.0.1, for trying SignalMesh on one machine.
+struct DevnetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "devnet",
+        abstract: "Start N real nodes on 127.0.0.1 joining through signed seeds, and show the overlay forming.",
+        discussion: """
+            Makes a folder (--dir, default a new temporary one) with a seed-list signer, one data directory per \
+            node, and a seed list naming the first --seeds nodes on free ports, signed for the devnet. Then starts \
+            `signalmesh run` for every node (the seeds first), follows their events, and shows each node's \
+            neighbours until Ctrl-C (or --duration seconds), when it stops them all with SIGTERM. It reports the \
+            time until the overlay was one connected graph with every node at its minimum of neighbours. Exits \
+            with 0 when it was, 1 when not, or when a node died.
+            """
+    )
+
+    @Option(name: .long, help: "How many nodes (2 to 64, default 5).")
+    var nodes = 5
+
+    @Option(name: .long, help: "How many of them are seeds (default: 2, or 1 for two nodes).")
+    var seeds: Int?
+
+    @Option(name: .long, help: "The folder for the devnet's keys, list and data directories (default: a new one).")
+    var dir: String?
+
+    @Option(name: .long, help: "Stop after this many seconds instead of waiting for Ctrl-C.")
+    var duration: Double?
+
+    @Flag(name: .long, help: "Print one JSON object per line (node events, then a summary) instead of the table.")
+    var json = false
+
+    /// A node needs this many neighbours (the membership low watermark, or all others in a small devnet) to count
+    /// as joined.
+    var neededNeighbours: Int { min(4, nodes - 1) }
+
+    func validate() throws {
+        guard (2...64).contains(nodes) else { throw ValidationError("--nodes must be from 2 to 64") }
+        if let seeds, !(1...nodes).contains(seeds) { throw ValidationError("--seeds must be from 1 to --nodes") }
+        if let duration, !(duration > 0 && duration <= 86_400) {
+            throw ValidationError("--duration must be from 0 to 86400 seconds")
+        }
+    }
+
+    func run() throws {
+        let folder = try dir ?? Self.temporaryFolder()
+        try DataDirectory(path: folder).create()
+        let executable = Self.ownExecutable()
+        let seedCount = seeds ?? min(2, nodes - 1)
+        // Keys, ports and the signed list: made with this program's own commands, as an operator would.
+        let signer = try Self.runQuietly(executable, ["keygen", "--datadir", folder + "/signer", "--force"])
+        var ids: [String] = []
+        for index in 0..<nodes {
+            ids.append(try Self.runQuietly(executable, ["keygen", "--datadir", folder + "/node\(index)", "--force"]))
+        }
+        let ports = try (0..<seedCount).map { _ throws(CLIFailure) in try Self.freeUDPPort() }
+        var make = ["bootstrap", "make", "--network", "devnet", "--operator", "devnet", "-o", folder + "/seeds.json"]
+        for index in 0..<seedCount { make += ["--seed", "\(ids[index])@127.0.0.1:\(ports[index])"] }
+        _ = try Self.runQuietly(executable, make)
+        _ = try Self.runQuietly(
+            executable, ["bootstrap", "sign", folder + "/seeds.json", "--datadir", folder + "/signer"])
+
+        let monitor = DevnetMonitor(ids: ids, needed: neededNeighbours)
+        var children: [Process] = []
+        let stopAll = {
+            for child in children where child.isRunning { child.terminate() }
+        }
+        let signals = Self.watchSignals { monitor.requestStop() }
+        defer { signals.forEach { $0.cancel() } }
+        let started = Date()
+        for index in 0..<nodes {
+            let process = Process()
+            process.executableURL = executable
+            var arguments = [
+                "run", "--datadir", folder + "/node\(index)", "--network", "devnet", "--seeds", folder + "/seeds.json",
+                "--seed-signer", signer, "--json",
+                "--listen", index < seedCount ? "127.0.0.1:\(ports[index])" : "127.0.0.1:0",
+            ]
+            if index < seedCount { arguments.append("--seed-profile") }
+            process.arguments = arguments
+            let out = Pipe()
+            process.standardOutput = out
+            process.standardError =
+                FileHandle(forWritingAtPath: folder + "/node\(index)/stderr.log") ?? {
+                    FileManager.default.createFile(atPath: folder + "/node\(index)/stderr.log", contents: nil)
+                    return FileHandle(forWritingAtPath: folder + "/node\(index)/stderr.log")
+                }() ?? FileHandle.nullDevice
+            out.fileHandleForReading.readabilityHandler = { handle in
+                let data = handle.availableData
+                if data.isEmpty {
+                    handle.readabilityHandler = nil
+                    return
+                }
+                monitor.receive(data, from: index, json: json)
+            }
+            do {
+                try process.run()
+            } catch {
+                stopAll()
+                throw CLIFailure.osError("cannot start node \(index): \(error.localizedDescription)")
+            }
+            children.append(process)
+        }
+        let header = "devnet in \(folder): \(nodes) nodes, \(seedCount) seed(s); Ctrl-C stops them"
+        let isTerminal = isatty(STDOUT_FILENO) == 1
+        if !json { Output.line(header) }
+        let deadline = duration.map { started.addingTimeInterval($0) }
+        var lastTable = ""
+        var died: Int?
+        while !monitor.stopRequested && deadline.map({ Date() < $0 }) ?? true {
+            Thread.sleep(forTimeInterval: 0.2)
+            if let index = children.firstIndex(where: { !$0.isRunning }) {
+                died = index
+                break
+            }
+            monitor.noteConnectivity(since: started)
+            if !json {
+                let table = monitor.table()
+                if table != lastTable {
+                    // On a terminal the table is redrawn in place; into a file or pipe, each change is a new table.
+                    if isTerminal { Output.line("\u{1B}[H\u{1B}[2J" + header) }
+                    Output.line(table)
+                    lastTable = table
+                }
+            }
+        }
+        stopAll()
+        for child in children { child.waitUntilExit() }
+        let joinedAfter = monitor.joinedAfter
+        if json {
+            var summary: [String: Any] = ["event": "summary", "nodes": nodes, "seeds": seedCount, "dir": folder]
+            summary["connected_after_ms"] = joinedAfter.map { Int($0 * 1000) }
+            Output.jsonLine(summary)
+        } else if let joinedAfter {
+            Output.line(String(format: "the overlay was connected %.2f s after the start", joinedAfter))
+        } else {
+            Output.line("the overlay never became connected")
+        }
+        if let died {
+            throw CLIFailure.software("node \(died) exited early; see \(folder)/node\(died)/stderr.log")
+        }
+        if joinedAfter == nil { throw ExitCode(1) }
+    }
+
+    // MARK: Helpers
+
+    /// This program's path, to start its own subcommands.
+    static func ownExecutable() -> URL {
+        URL(
+            fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+                ?? CommandLine.arguments[0])
+    }
+
+    /// Runs this program with `arguments` and returns its standard output's first line; fails with its standard error.
+    static func runQuietly(_ executable: URL, _ arguments: [String]) throws(CLIFailure) -> String {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        do {
+            try process.run()
+        } catch {
+            throw .osError("cannot run \(executable.path): \(error.localizedDescription)")
+        }
+        let output = out.fileHandleForReading.readDataToEndOfFile()
+        let errors = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw .software(
+                "signalmesh \(arguments.prefix(2).joined(separator: " ")) failed: "
+                    + String(decoding: errors, as: UTF8.self))
+        }
+        return String(decoding: output, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
+    }
+
+    /// A UDP port on 127.0.0.1 that was free a moment ago.
+    static func freeUDPPort() throws(CLIFailure) -> UInt16 {
+        let descriptor = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        guard descriptor >= 0 else { throw .osError("cannot open a socket: \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0
+            }
+        }
+        guard bound else { throw .osError("cannot find a free port: \(String(cString: strerror(errno)))") }
+        return UInt16(bigEndian: address.sin_port)
+    }
+
+    static func temporaryFolder() throws(CLIFailure) -> String {
+        var template = Array((NSTemporaryDirectory() + "/signalmesh-devnet-XXXXXX").utf8CString)
+        guard let made = mkdtemp(&template) else {
+            throw .ioError("cannot make a temporary folder: \(String(cString: strerror(errno)))")
+        }
+        return String(cString: made)
+    }
+
+    /// SIGINT and SIGTERM call `handler` (on a dispatch queue) instead of ending the process.
+    static func watchSignals(_ handler: @escaping @Sendable () -> Void) -> [any DispatchSourceSignal] {
+        [SIGINT, SIGTERM].map { signalNumber in
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler(handler: handler)
+            source.resume()
+            return source
+        }
+    }
+}
+
+/// Follows the nodes' JSON events: each node's neighbours, and when the overlay was first connected.
+final class DevnetMonitor: Sendable {
+    private struct State {
+        var buffers: [[UInt8]]
+        var neighbours: [Set<String>]
+        var joinedAfter: TimeInterval?
+        var stop = false
+    }
+
+    private let ids: [String]
+    private let needed: Int
+    private let state: Mutex<State>
+
+    init(ids: [String], needed: Int) {
+        self.ids = ids
+        self.needed = needed
+        state = Mutex(
+            State(buffers: Array(repeating: [], count: ids.count), neighbours: Array(repeating: [], count: ids.count)))
+    }
+
+    var stopRequested: Bool { state.withLock { $0.stop } }
+    var joinedAfter: TimeInterval? { state.withLock { $0.joinedAfter } }
+
+    func requestStop() { state.withLock { $0.stop = true } }
+
+    /// Takes output of node `index`; complete lines are events.
+    func receive(_ data: Data, from index: Int, json: Bool) {
+        let lines: [String] = state.withLock { state in
+            state.buffers[index] += data
+            var lines: [String] = []
+            while let newline = state.buffers[index].firstIndex(of: UInt8(ascii: "\n")) {
+                lines.append(String(decoding: state.buffers[index][..<newline], as: UTF8.self))
+                state.buffers[index].removeSubrange(...newline)
+            }
+            // A node's output line is bounded; a runaway one is dropped rather than held.
+            if state.buffers[index].count > 64 << 10 { state.buffers[index].removeAll() }
+            return lines
+        }
+        for line in lines {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                let event = object["event"] as? String
+            else { continue }
+            if json { Output.line("{\"node\":\(index),\(line.dropFirst())") }
+            guard let peer = object["peer"] as? String else { continue }
+            state.withLock { state in
+                if event == "neighbor_up" { state.neighbours[index].insert(peer) }
+                if event == "neighbor_down" { state.neighbours[index].remove(peer) }
+            }
+        }
+    }
+
+    /// Records the first moment every node has its needed neighbours and the overlay is one connected graph.
+    func noteConnectivity(since start: Date) {
+        state.withLock { state in
+            guard state.joinedAfter == nil, state.neighbours.allSatisfy({ $0.count >= needed }) else { return }
+            var seen: Set<String> = [ids[0]]
+            var frontier = [0]
+            let indexByID = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
+            while let next = frontier.popLast() {
+                for peer in state.neighbours[next] where !seen.contains(peer) {
+                    seen.insert(peer)
+                    if let index = indexByID[peer] { frontier.append(index) }
+                }
+            }
+            if seen.count == ids.count { state.joinedAfter = Date().timeIntervalSince(start) }
+        }
+    }
+
+    /// One line per node: index, id, neighbour count and their indices.
+    func table() -> String {
+        state.withLock { state in
+            let indexByID = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
+            var lines = ["node  id                neighbours"]
+            for (index, id) in ids.enumerated() {
+                let peers = state.neighbours[index].compactMap { indexByID[$0] }.sorted().map(String.init)
+                lines.append(
+                    "\(String(index).padding(toLength: 4, withPad: " ", startingAt: 0))  \(id.prefix(16))  "
+                        + "\(peers.count): \(peers.joined(separator: " "))")
+            }
+            if let joined = state.joinedAfter { lines.append(String(format: "connected after %.2f s", joined)) }
+            return lines.joined(separator: "\n")
+        }
+    }
+}
