@@ -128,17 +128,28 @@ struct DevnetCommand: ParsableCommand {
                 }
             }
         }
+        // Resident memory of each node just before the stop (Linux /proc), for the summary.
+        let residentKB = children.compactMap { Self.residentKilobytes(of: $0.processIdentifier) }
         stopAll()
         for child in children { child.waitUntilExit() }
         let joinedAfter = monitor.joinedAfter
         if json {
             var summary: [String: Any] = ["event": "summary", "nodes": nodes, "seeds": seedCount, "dir": folder]
             summary["connected_after_ms"] = joinedAfter.map { Int($0 * 1000) }
+            if !residentKB.isEmpty {
+                summary["rss_kb_max"] = residentKB.max()
+                summary["rss_kb_mean"] = residentKB.reduce(0, +) / residentKB.count
+            }
             Output.jsonLine(summary)
-        } else if let joinedAfter {
-            Output.line(String(format: "the overlay was connected %.2f s after the start", joinedAfter))
         } else {
-            Output.line("the overlay never became connected")
+            Output.line(
+                joinedAfter.map { String(format: "the overlay was connected %.2f s after the start", $0) }
+                    ?? "the overlay never became connected")
+            if let largest = residentKB.max() {
+                Output.line(
+                    "resident memory per node: mean \(residentKB.reduce(0, +) / residentKB.count / 1024) MB, "
+                        + "largest \(largest / 1024) MB")
+            }
         }
         if let died {
             throw CLIFailure.software("node \(died) exited early; see \(folder)/node\(died)/stderr.log")
@@ -178,6 +189,14 @@ struct DevnetCommand: ParsableCommand {
                     + String(decoding: errors, as: UTF8.self))
         }
         return String(decoding: output, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
+    }
+
+    /// `VmRSS` of process `pid` in kilobytes, from /proc; nil where there is none.
+    static func residentKilobytes(of pid: Int32) -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
+        else { return nil }
+        return line.split(separator: " ").dropFirst().first.flatMap { Int($0) }
     }
 
     /// A UDP port on 127.0.0.1 that was free a moment ago.

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Starts devnets of 5, 20 and 50 real nodes on 127.0.0.1 (`signalmesh devnet`, release build) and prints, for each,
+# the time until the overlay was one connected graph with every node at its minimum of neighbours, and each node's
+# resident memory just before the stop (issue 4's figures: connectivity time for N = 5 / 20 / 50; idle RSS per node,
+# target <= 30 MB).
+#
+# Usage: Tools/bench-devnet.sh [SECONDS]   (how long each devnet runs, default 20; at least the connection time)
+# Needs swift and python3. Builds signalmesh in release mode into the package's .build.
+set -euo pipefail
+seconds="${1:-20}"
+if ! [[ "$seconds" =~ ^[1-9][0-9]{0,3}$ ]]; then
+    echo "bench-devnet: SECONDS must be a whole number from 1 to 9999, not '$seconds'" >&2
+    exit 64
+fi
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+swift build -c release --product signalmesh
+signalmesh="$(swift build -c release --show-bin-path)/signalmesh"
+echo
+echo "nproc: $(nproc); every node is its own process on these cores; each devnet runs ${seconds} s."
+printf '%-6s %-22s %-22s %-22s\n' nodes "connected after (s)" "RSS mean (MB)" "RSS largest (MB)"
+for nodes in 5 20 50; do
+    work="$(mktemp -d)"
+    summary="$("$signalmesh" devnet --nodes "$nodes" --duration "$seconds" --dir "$work" --json | tail -1)" || true
+    python3 - "$nodes" "$summary" <<'PY'
+import json, sys
+nodes, line = sys.argv[1], sys.argv[2]
+try:
+    s = json.loads(line)
+except ValueError:
+    print(f"{nodes:<6} devnet failed: {line!r}")
+    sys.exit(0)
+after = s.get("connected_after_ms")
+connected = f"{after / 1000:.2f}" if after is not None else "never"
+mean = s.get("rss_kb_mean", 0) / 1024
+largest = s.get("rss_kb_max", 0) / 1024
+print(f"{nodes:<6} {connected:<22} {mean:<22.1f} {largest:<22.1f}")
+PY
+    rm -rf "$work"
+done
