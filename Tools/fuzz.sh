@@ -15,7 +15,7 @@ readonly SCRATCH=.build-fuzz
 readonly FUZZ_DIR=Tools/Fuzz
 readonly HARNESS_DIR="$SCRATCH/harnesses"
 readonly LOG_DIR="$SCRATCH/logs"
-readonly TARGETS=(varint frames fields nodeid hex keyfile packet sessionframes endpoint)
+readonly TARGETS=(varint frames fields nodeid hex keyfile packet sessionframes endpoint membership)
 # Instrumentation for every Swift file of the modules under test and of the harness: libFuzzer's coverage
 # callbacks plus AddressSanitizer.
 readonly SANITIZE=-sanitize=fuzzer,address
@@ -29,6 +29,9 @@ modules_of() {
     # MeshTransport keeps sent packets in swift-collections' Deque: its module and those it depends on link too.
     packet | sessionframes | endpoint)
         echo "MeshCore MeshWire MeshCrypto InternalCollectionsUtilities ContainersPreview DequeModule MeshTransport"
+        ;;
+    membership)
+        echo "MeshCore MeshWire MeshCrypto InternalCollectionsUtilities ContainersPreview DequeModule MeshTransport MeshMembership"
         ;;
     *) return 1 ;;
     esac
@@ -47,7 +50,7 @@ check_target() {
 # coverage instrumentation; nothing is linked, so SwiftPM's missing `<target>_main` problem does not arise.
 build_modules() {
     local module
-    for module in MeshWire MeshCrypto MeshTransport; do
+    for module in MeshWire MeshCrypto MeshTransport MeshMembership; do
         swift build -c release --scratch-path "$SCRATCH" --target "$module" -Xswiftc "$SANITIZE"
     done
 }
