@@ -60,7 +60,9 @@ let package = Package(
             swiftSettings: swiftSettings),
         .target(
             name: "MeshRuntime",
-            dependencies: ["MeshCore", "MeshWire", "MeshCrypto", "MeshTransport", "MeshMembership", "MeshNode", "CLibUV"],
+            dependencies: [
+                "MeshCore", "MeshWire", "MeshCrypto", "MeshTransport", "MeshMembership", "MeshNode", "CLibUV", "CSQLite",
+            ],
             swiftSettings: swiftSettings),
         .executableTarget(
             name: "signalmesh",
@@ -104,7 +106,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "MeshRuntimeTests",
-            dependencies: ["MeshRuntime", "MeshTransport", "MeshCore"],
+            dependencies: ["MeshRuntime", "MeshTransport", "MeshMembership", "MeshCrypto", "MeshCore"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "SignalMeshCLITests",

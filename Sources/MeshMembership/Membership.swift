@@ -168,7 +168,9 @@ public struct Membership: Sendable {
         case .join(let record):
             guard record.nodeID == sender, sender != nodeID else { return refuse("join record not the sender's") }
             let joiner = PeerContact(record: record)
-            addActive(joiner, announce: false, effects: &effects)
+            // Announced: the joiner knows this node only from its seed list, and the NEIGHBOR carries this node's
+            // signed record, which the joiner keeps (and stores) to come back through later.
+            addActive(joiner, announce: true, effects: &effects)
             for peer in active where peer.nodeID != sender {
                 effects.append(.send(.forwardJoin(record, ttl: settings.activeRandomWalkLength), to: peer))
             }
@@ -280,6 +282,17 @@ public struct Membership: Sendable {
         return effects
     }
 
+    /// Puts records learned earlier (from the peer store, after a restart) into the passive view, so the node can
+    /// rejoin through them and not only through its seeds. Banned peers and this node's own record are skipped.
+    public mutating func remember(_ records: [PeerRecord]) {
+        for record in records.prefix(settings.passiveViewSize) where !isBannedNow(record.nodeID, now: .epoch) {
+            addPassive(PeerContact(record: record))
+        }
+    }
+
+    /// The records of both views, for the peer store.
+    public var knownRecords: [PeerRecord] { (active + passive).compactMap(\.record) }
+
     /// Bans `peer` until `until`: it leaves both views, its session is closed, its messages are refused, and no view
     /// takes it again while the ban lasts.
     public mutating func ban(_ peer: NodeID, until: Instant, now: Instant) -> [MembershipEffect] {
@@ -345,8 +358,15 @@ public struct Membership: Sendable {
         }
         if now >= nextRefill {
             nextRefill = now + jittered(settings.refillInterval)
-            if active.count < settings.lowWatermark && pending.isEmpty {
-                if !askForNeighbor(now: now, effects: &effects) { joinThroughSeed(now: now, effects: &effects) }
+            // One request at a time; three at once with no neighbour at all, so that a node restarting among dead
+            // stored peers does not wait out their timeouts one by one.
+            let parallel = active.isEmpty ? 3 : 1
+            if active.count < settings.lowWatermark && pending.count < parallel {
+                if !askForNeighbor(now: now, effects: &effects) {
+                    if pending.isEmpty { joinThroughSeed(now: now, effects: &effects) }
+                } else {
+                    while pending.count < parallel && askForNeighbor(now: now, effects: &effects) {}
+                }
             }
         }
         if now >= nextShuffle {

@@ -89,6 +89,11 @@ public struct NodeCore {
         return effects
     }
 
+    /// Puts stored records into the membership core's passive view (`Membership.remember`).
+    public mutating func remember(_ records: [PeerRecord]) {
+        membership.remember(records)
+    }
+
     /// Bans `peer` until `until` (`Membership.ban`): out of the views, its session closed, its messages refused.
     public mutating func ban(_ peer: NodeID, until: Instant, now: Instant) -> [NodeEffect] {
         var effects: [NodeEffect] = []

@@ -32,6 +32,14 @@ public final class NodeHost {
     private var core: NodeCore
     private var sockets: [UDPSocket]
     private var timer: LoopTimer?
+    /// Where known peers and bans are kept across restarts, if anywhere; saved every `storeInterval` and at
+    /// `shutdown()`.
+    private let store: PeerStore?
+    private var storeTimer: LoopTimer?
+    /// How often the peer store is written while the node runs (a crash loses at most this much).
+    public static let storeInterval = Duration.seconds(30)
+    /// The last failure to write the peer store, for the shell to report; nil while writes succeed.
+    public private(set) var storeError: SQLiteError?
     private var state = HandleState.open
 
     /// Binds one socket per address, and makes the node's core: its peer record lists the bound addresses (so bind
@@ -43,8 +51,10 @@ public final class NodeHost {
     public init(
         identity: Ed25519PrivateKey, addresses: [SocketAddress], seeds: [PeerContact],
         settings: EndpointSettings = EndpointSettings(), membership: MembershipSettings = MembershipSettings(),
-        roles: PeerRecord.Roles = [], socketSettings: UDPSocket.Settings = UDPSocket.Settings()
+        roles: PeerRecord.Roles = [], store: PeerStore? = nil,
+        socketSettings: UDPSocket.Settings = UDPSocket.Settings()
     ) throws(RuntimeError) {
+        self.store = store
         precondition((1...2).contains(addresses.count), "a node listens on one or two addresses, not \(addresses)")
         let loop = try EventLoop()
         var sockets: [UDPSocket] = []
@@ -69,9 +79,23 @@ public final class NodeHost {
         let membershipCore = Membership(
             selfRecord: record, seeds: seeds, settings: membership, seed: random.next(), now: now)
         core = NodeCore(endpoint: endpoint, membership: membershipCore)
+        if let store {
+            let stored = (try? store.load().records) ?? []
+            core.remember(stored)
+            for (peer, until) in (try? store.loadBans(now: now)) ?? [:] {
+                _ = core.ban(peer, until: until, now: now)
+            }
+        }
         do throws(RuntimeError) {
             timer = try LoopTimer(loop: loop) { [unowned self] in
                 self.carryOut(self.core.timerFired(now: self.loop.now))
+            }
+            if store != nil {
+                storeTimer = try LoopTimer(loop: loop) { [unowned self] in
+                    self.savePeers()
+                    self.storeTimer?.arm(at: self.loop.now + Self.storeInterval)
+                }
+                storeTimer?.arm(at: now + Self.storeInterval)
             }
             for socket in sockets {
                 try socket.startReceiving { [unowned self] bytes, source in
@@ -81,6 +105,7 @@ public final class NodeHost {
         } catch {
             for socket in sockets { socket.close() }
             timer?.close()
+            storeTimer?.close()
             try? loop.close()
             state = .closed
             throw error
@@ -118,15 +143,30 @@ public final class NodeHost {
             return
         case .open:
             state = .closing
+            savePeers()
             for socket in sockets { socket.close() }
             timer?.close()
             timer = nil
+            storeTimer?.close()
+            storeTimer = nil
             onEvent = nil
         case .closing:
             break
         }
         try loop.close()
         state = .closed
+    }
+
+    /// Writes the known peers and the bans to the store (a failure is kept in `storeError`; the node runs on).
+    private func savePeers() {
+        guard let store else { return }
+        do {
+            try store.save(core.membership.knownRecords, seenAt: loop.now)
+            try store.saveBans(core.membership.bans)
+            storeError = nil
+        } catch {
+            storeError = error
+        }
     }
 
     private func carryOut(_ effects: [NodeEffect]) {

@@ -11,6 +11,8 @@ extension DataDirectory {
     var lockFile: String { path + "/LOCK" }
     /// `VERSION`: the layout version, one line.
     var versionFile: String { path + "/VERSION" }
+    /// `peers.sqlite`: the peer store (known peers and bans).
+    var peerStoreFile: String { path + "/peers.sqlite" }
     /// `seedlist.accepted`: the seq and SHA-256 of the seed list accepted last.
     var acceptedSeedListFile: String { path + "/seedlist.accepted" }
 

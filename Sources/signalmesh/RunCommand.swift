@@ -14,9 +14,10 @@ struct RunCommand: ParsableCommand {
         abstract: "Run the node: join the network through a seed list and keep a membership overlay.",
         discussion: """
             Uses the data directory (default ~/.signalmesh/NETWORK): node.key (created on first run; refused if \
-            others can read it), LOCK (one node per directory: a second one exits with 73), VERSION, and \
+            others can read it), LOCK (one node per directory: a second one exits with 73), VERSION, \
             seedlist.accepted (the seq and digest of the last seed list accepted, so an older list is refused \
-            after a restart too). With --seeds FILE the node verifies FILE and FILE.sig against the --seed-signer \
+            after a restart too), and peers.sqlite (the peers it knew and its bans, written every 30 s and at \
+            shutdown, so a restarted node rejoins through them too). With --seeds FILE the node verifies FILE and FILE.sig against the --seed-signer \
             ids (Specs/bootstrap.md) and joins through the seeds; a node listed as a seed in the file skips itself. \
             It prints one line when listening, then neighbours coming and going, until the first SIGINT or SIGTERM \
             (a second one exits at once).
@@ -62,12 +63,21 @@ struct RunCommand: ParsableCommand {
         let identity = try loadOrCreateKey(in: directory)
         let bind = try ListenCommand.parseAddresses(addresses.isEmpty ? [ListenCommand.defaultAddress] : addresses)
         let contacts = try loadSeeds(directory: directory)
+        let store: PeerStore
+        do {
+            store = try PeerStore(path: directory.peerStoreFile)
+        } catch {
+            throw CLIFailure.corruptData(
+                "the peer store \(directory.peerStoreFile) cannot be used: \(error.description); "
+                    + "move it aside to start with an empty one")
+        }
 
         let host: NodeHost
         do {
             host = try NodeHost(
                 identity: identity, addresses: bind, seeds: contacts, settings: node.endpointSettings,
-                membership: seedProfile ? .seed : MembershipSettings(), roles: seedProfile ? [.seed] : [])
+                membership: seedProfile ? .seed : MembershipSettings(), roles: seedProfile ? [.seed] : [],
+                store: store)
         } catch {
             throw CLIFailure(setUp: error)
         }
@@ -101,6 +111,7 @@ struct RunCommand: ParsableCommand {
         host.start()
         host.run()
         watcher.close()
+        if let error = host.storeError { Output.note("the peer store could not be written: \(error.description)") }
         do {
             try host.shutdown()
         } catch {

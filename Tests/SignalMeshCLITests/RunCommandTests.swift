@@ -81,6 +81,9 @@ import Testing
             #expect(waitForNeighbor(child, seconds: 15) != nil, "\(child.standardError)")
         }
         #expect(waitForNeighbor(seed, seconds: 15) != nil)
+        // A joiner lists the seed as a neighbour as soon as it sends JOIN; the seed's signed record (which the peer
+        // store keeps) arrives a moment later with its NEIGHBOR. Let the overlay settle before stopping.
+        Thread.sleep(forTimeInterval: 2)
         for child in [seed] + others { child.send(SIGTERM) }
         for child in [seed] + others {
             #expect(child.exitStatus(within: 10) == 0, "\(child.standardError)")
@@ -88,6 +91,18 @@ import Testing
         // The accepted seed list is remembered for the next start.
         let state = try String(contentsOfFile: setup.datadir("b") + "/seedlist.accepted", encoding: .utf8)
         #expect(state.hasPrefix("seq 1\n"))
+
+        // Restarted without any seed list, node b rejoins through the peers its store kept.
+        let seedAgain = try CLIChild(setup.arguments("seed", listen: setup.seedAddress) + ["--seed-profile"])
+        #expect(object(seedAgain.nextLine(within: 10))?["event"] as? String == "listening")
+        let alone = try CLIChild([
+            "run", "--datadir", setup.datadir("b"), "--network", "devnet", "--listen", "127.0.0.1:0", "--json",
+        ])
+        #expect(object(alone.nextLine(within: 10))?["seeds"] as? Int == 0)
+        let found = waitForNeighbor(alone, seconds: 15)
+        #expect(found != nil, "\(alone.standardError)")
+        for child in [seedAgain, alone] { child.send(SIGTERM) }
+        for child in [seedAgain, alone] { #expect(child.exitStatus(within: 10) == 0, "\(child.standardError)") }
     }
 
     @Test func aSecondNodeOnTheSameDataDirectoryExitsWith73() throws {
