@@ -21,6 +21,22 @@ enum FileIO {
         return bytes
     }
 
+    /// Writes all of `bytes` to `descriptor` (retrying interrupted and short writes), then flushes it to disk; the
+    /// failure, naming `path`, or nil. Shared by the files commands write and by the key store.
+    static func writeAllAndSync(_ bytes: [UInt8], to descriptor: Int32, path: String) -> CLIFailure? {
+        var written = 0
+        while written < bytes.count {
+            let count = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + written, $0.count - written) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { return .ioError("cannot write \(path): \(String(cString: strerror(errno)))") }
+            written += count
+        }
+        guard fsync(descriptor) == 0 else {
+            return .ioError("cannot flush \(path) to disk: \(String(cString: strerror(errno)))")
+        }
+        return nil
+    }
+
     /// Writes `bytes` to `path` through a temporary file that is flushed to disk and renamed over it, so a reader
     /// never sees half a file and a crash leaves the old one.
     static func writeAtomically(_ bytes: [UInt8], to path: String, what: String) throws(CLIFailure) {
@@ -29,20 +45,7 @@ enum FileIO {
         guard descriptor >= 0 else {
             throw .ioError("cannot create \(temporary): \(String(cString: strerror(errno)))")
         }
-        var failure: CLIFailure?
-        var written = 0
-        while failure == nil && written < bytes.count {
-            let count = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress! + written, $0.count - written) }
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 {
-                failure = .ioError("cannot write \(temporary): \(String(cString: strerror(errno)))")
-            } else {
-                written += count
-            }
-        }
-        if failure == nil && fsync(descriptor) != 0 {
-            failure = .ioError("cannot flush \(temporary) to disk: \(String(cString: strerror(errno)))")
-        }
+        var failure = writeAllAndSync(bytes, to: descriptor, path: temporary)
         close(descriptor)
         if failure == nil && rename(temporary, path) != 0 {
             failure = .ioError("cannot write the \(what) to \(path): \(String(cString: strerror(errno)))")

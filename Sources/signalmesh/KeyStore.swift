@@ -68,19 +68,7 @@ enum KeyStore {
         if fchmod(descriptor, 0o600) != 0 {
             failure = .ioError("cannot set mode 0600 on \(temporary): \(String(cString: strerror(errno)))")
         }
-        var written = 0
-        while failure == nil && written < contents.count {
-            let count = contents.withUnsafeBytes { write(descriptor, $0.baseAddress! + written, $0.count - written) }
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 {
-                failure = .ioError("cannot write \(temporary): \(String(cString: strerror(errno)))")
-            } else {
-                written += count
-            }
-        }
-        if failure == nil && fsync(descriptor) != 0 {
-            failure = .ioError("cannot flush \(temporary) to disk: \(String(cString: strerror(errno)))")
-        }
+        if failure == nil { failure = FileIO.writeAllAndSync(contents, to: descriptor, path: temporary) }
         close(descriptor)
         if failure == nil {
             if replace {
