@@ -38,6 +38,8 @@ public final class NodeHost {
     private var storeTimer: LoopTimer?
     /// How often the peer store is written while the node runs (a crash loses at most this much).
     public static let storeInterval = Duration.seconds(30)
+    /// When the peer store is first written after the start.
+    public static let firstStoreDelay = Duration.seconds(5)
     /// The last failure to write the peer store, for the shell to report; nil while writes succeed.
     public private(set) var storeError: SQLiteError?
     private var state = HandleState.open
@@ -95,7 +97,9 @@ public final class NodeHost {
                     self.savePeers()
                     self.storeTimer?.arm(at: self.loop.now + Self.storeInterval)
                 }
-                storeTimer?.arm(at: now + Self.storeInterval)
+                // The first write comes soon, once the views have formed, so that a node killed early still finds
+                // its peers on restart; then every `storeInterval`.
+                storeTimer?.arm(at: now + Self.firstStoreDelay)
             }
             for socket in sockets {
                 try socket.startReceiving { [unowned self] bytes, source in

@@ -15,12 +15,12 @@ struct RunCommand: ParsableCommand {
         discussion: """
             Uses the data directory (default ~/.signalmesh/NETWORK): node.key (created on first run; refused if \
             others can read it), LOCK (one node per directory: a second one exits with 73), VERSION, \
-            seedlist.accepted (the seq and digest of the last seed list accepted, so an older list is refused \
-            after a restart too), and peers.sqlite (the peers it knew and its bans, written every 30 s and at \
-            shutdown, so a restarted node rejoins through them too). With --seeds FILE the node verifies FILE and FILE.sig against the --seed-signer \
-            ids (Specs/bootstrap.md) and joins through the seeds; a node listed as a seed in the file skips itself. \
-            It prints one line when listening, then neighbours coming and going, until the first SIGINT or SIGTERM \
-            (a second one exits at once).
+            seedlist.accepted (the seq and digest of the last seed list accepted, so an older list is refused after \
+            a restart too), and peers.sqlite (the peers it knew and its bans, written 5 s after the start, then \
+            every 30 s and at shutdown, so a restarted node rejoins through them too). With --seeds FILE the node \
+            verifies FILE and FILE.sig against the --seed-signer ids (Specs/bootstrap.md) and joins through the \
+            seeds; a node listed as a seed in the file skips itself. It prints one line when listening, then \
+            neighbours coming and going, until the first SIGINT or SIGTERM (a second one exits at once).
             """
     )
 
