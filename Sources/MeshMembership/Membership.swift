@@ -204,7 +204,7 @@ public struct Membership: Sendable {
             guard let index = pending.firstIndex(where: { $0.id == sender }) else {
                 // A late acceptance would leave the peer listing this node alone: undo it.
                 if accepted && !isActive(sender) {
-                    effects.append(.send(.disconnect(alive: true), to: PeerContact(nodeID: sender)))
+                    effects.append(.send(.disconnect(alive: true), to: reply(to: sender)))
                 }
                 break
             }
@@ -238,7 +238,7 @@ public struct Membership: Sendable {
             integrate(records, evictFirst: lastShuffleSent)
             lastShuffleSent = []
         case .ping(let nonce):
-            effects.append(.send(.ack(nonce: nonce), to: contact(for: sender) ?? PeerContact(nodeID: sender)))
+            effects.append(.send(.ack(nonce: nonce), to: reply(to: sender)))
         case .ack(let nonce):
             if probe?.nonce == nonce {
                 probeSucceeded()  // a helper's report that the target answered
@@ -247,14 +247,14 @@ public struct Membership: Sendable {
                 effects.append(
                     .send(
                         .ack(nonce: request.requesterNonce),
-                        to: contact(for: request.requester) ?? PeerContact(nodeID: request.requester)))
+                        to: reply(to: request.requester)))
             }
         case .pingRequest(let requesterNonce, let target):
             guard let targetContact = contact(for: target), target != sender, target != nodeID,
                 helping.count < Self.maxHelping
             else {
                 effects.append(
-                    .send(.nack(nonce: requesterNonce), to: contact(for: sender) ?? PeerContact(nodeID: sender)))
+                    .send(.nack(nonce: requesterNonce), to: reply(to: sender)))
                 break
             }
             let mine = newNonce()
@@ -285,9 +285,8 @@ public struct Membership: Sendable {
     /// Puts records learned earlier (from the peer store, after a restart) into the passive view, so the node can
     /// rejoin through them and not only through its seeds. Banned peers and this node's own record are skipped.
     public mutating func remember(_ records: [PeerRecord]) {
-        for record in records.prefix(settings.passiveViewSize) where !isBannedNow(record.nodeID, now: .epoch) {
-            addPassive(PeerContact(record: record))
-        }
+        // `addPassive` leaves out banned peers and this node.
+        for record in records.prefix(settings.passiveViewSize) { addPassive(PeerContact(record: record)) }
     }
 
     /// The records of both views, for the peer store.
@@ -434,7 +433,7 @@ public struct Membership: Sendable {
             effects.append(
                 .send(
                     .nack(nonce: request.requesterNonce),
-                    to: contact(for: request.requester) ?? PeerContact(nodeID: request.requester)))
+                    to: reply(to: request.requester)))
         }
         helping.removeAll { $0.deadline <= now }
         if let running = probe {
@@ -610,6 +609,11 @@ public struct Membership: Sendable {
     /// Whether a ban on `peer` lasts at `now` (read-only: expired bans are forgotten by `isBanned`).
     private func isBannedNow(_ peer: NodeID, now: Instant) -> Bool {
         bans[peer].map { $0 > now } ?? false
+    }
+
+    /// Where to answer `peer`: its contact if a view holds it, else its id alone (the session it spoke on).
+    private func reply(to peer: NodeID) -> PeerContact {
+        contact(for: peer) ?? PeerContact(nodeID: peer)
     }
 
     private func contact(for peer: NodeID) -> PeerContact? {

@@ -82,7 +82,7 @@ public struct NodeCore {
         let due = closing.filter { $0.at <= now }
         closing.removeAll { $0.at <= now }
         for entry in due
-        where !membership.isActive(entry.peer) || endpoint.blocked[entry.peer].map({ $0 > now }) == true {
+        where !membership.isActive(entry.peer) || endpoint.isBlocked(entry.peer, now: now) {
             apply(endpoint.close(entry.peer, now: now), now: now, into: &effects)
         }
         finish(into: &effects)
@@ -158,7 +158,7 @@ public struct NodeCore {
         _ message: MembershipMessage, to contact: PeerContact, now: Instant, into output: inout [NodeEffect]
     ) {
         // Nothing goes to a blocked (banned) peer, whatever a core asks.
-        if endpoint.blocked[contact.nodeID].map({ $0 > now }) == true { return }
+        if endpoint.isBlocked(contact.nodeID, now: now) { return }
         var effects: [EndpointEffect] = []
         do throws(Endpoint.SendError) {
             if !endpoint.isConnected(to: contact.nodeID), let address = contact.addresses.first {

@@ -36,6 +36,8 @@ public final class NodeHost {
     /// `shutdown()`.
     private let store: PeerStore?
     private var storeTimer: LoopTimer?
+    /// Effects of restoring stored bans in `init`, carried out by `start()`.
+    private var restoredEffects: [NodeEffect] = []
     /// How often the peer store is written while the node runs (a crash loses at most this much).
     public static let storeInterval = Duration.seconds(30)
     /// When the peer store is first written after the start.
@@ -84,8 +86,10 @@ public final class NodeHost {
         if let store {
             let stored = (try? store.load().records) ?? []
             core.remember(stored)
+            // Their effects (closes, the next wake) are carried out by `start()`, once the timer exists: dropping
+            // them would leave the core believing a wake was requested that never was.
             for (peer, until) in (try? store.loadBans(now: now)) ?? [:] {
-                _ = core.ban(peer, until: until, now: now)
+                restoredEffects += core.ban(peer, until: until, now: now)
             }
         }
         do throws(RuntimeError) {
@@ -118,6 +122,8 @@ public final class NodeHost {
 
     /// Joins the overlay through the seeds. Call once, before `run()`.
     public func start() {
+        carryOut(restoredEffects)
+        restoredEffects = []
         carryOut(core.start(now: loop.now))
     }
 

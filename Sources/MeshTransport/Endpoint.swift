@@ -393,6 +393,11 @@ public struct Endpoint {
         blocked[peer] = until
     }
 
+    /// Whether `peer` is blocked at `now`.
+    public func isBlocked(_ peer: NodeID, now: Instant) -> Bool {
+        blocked[peer].map { $0 > now } ?? false
+    }
+
     /// Lifts a block.
     public mutating func unblock(_ peer: NodeID) {
         blocked[peer] = nil

@@ -84,11 +84,9 @@ struct DevnetCommand: ParsableCommand {
             process.arguments = arguments
             let out = Pipe()
             process.standardOutput = out
-            process.standardError =
-                FileHandle(forWritingAtPath: folder + "/node\(index)/stderr.log") ?? {
-                    FileManager.default.createFile(atPath: folder + "/node\(index)/stderr.log", contents: nil)
-                    return FileHandle(forWritingAtPath: folder + "/node\(index)/stderr.log")
-                }() ?? FileHandle.nullDevice
+            let errorLog = folder + "/node\(index)/stderr.log"
+            _ = FileManager.default.createFile(atPath: errorLog, contents: nil)
+            process.standardError = FileHandle(forWritingAtPath: errorLog) ?? FileHandle.nullDevice
             out.fileHandleForReading.readabilityHandler = { handle in
                 let data = handle.availableData
                 if data.isEmpty {
