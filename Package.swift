@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "MeshTransport", targets: ["MeshTransport"]),
         .library(name: "MeshMembership", targets: ["MeshMembership"]),
         .library(name: "MeshNode", targets: ["MeshNode"]),
+        .library(name: "MeshControl", targets: ["MeshControl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -59,16 +60,20 @@ let package = Package(
             name: "MeshNode", dependencies: ["MeshCore", "MeshCrypto", "MeshTransport", "MeshMembership"],
             swiftSettings: swiftSettings),
         .target(
+            name: "MeshControl", dependencies: ["MeshCore", "MeshTransport", "MeshMembership", "MeshNode"],
+            swiftSettings: swiftSettings),
+        .target(
             name: "MeshRuntime",
             dependencies: [
-                "MeshCore", "MeshWire", "MeshCrypto", "MeshTransport", "MeshMembership", "MeshNode", "CLibUV", "CSQLite",
+                "MeshCore", "MeshWire", "MeshCrypto", "MeshTransport", "MeshMembership", "MeshNode", "MeshControl",
+                "CLibUV", "CSQLite",
             ],
             swiftSettings: swiftSettings),
         .executableTarget(
             name: "signalmesh",
             dependencies: [
-                "MeshCore", "MeshWire", "MeshCrypto", "MeshTransport", "MeshMembership", "MeshNode", "MeshRuntime",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "MeshCore", "MeshWire", "MeshCrypto", "MeshTransport", "MeshMembership", "MeshNode", "MeshControl",
+                "MeshRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
 
@@ -103,6 +108,10 @@ let package = Package(
         .testTarget(
             name: "MeshNodeTests",
             dependencies: ["MeshNode", "MeshMembership", "MeshTransport", "MeshCrypto", "MeshCore"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MeshControlTests",
+            dependencies: ["MeshControl", "MeshNode", "MeshMembership", "MeshTransport", "MeshCrypto", "MeshCore"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "MeshRuntimeTests",

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 // libuv reports errors as negated errno values through macros (UV_EAGAIN, ...) that Swift
@@ -109,5 +110,24 @@ static inline int cuv_udp_received_segment_size(struct msghdr *message) {
     }
     return 0;
 }
+
+// uv_stream_t casts for the control socket's connections and requests.
+static inline uv_handle_t *cuv_stream_as_handle(uv_stream_t *h) { return (uv_handle_t *)h; }
+
+// The credentials of the process at the other end of a connected Unix socket (SO_PEERCRED). struct ucred needs
+// _GNU_SOURCE, which this header does not set; the kernel's layout is declared here instead.
+typedef struct {
+    int32_t pid;
+    uint32_t uid;
+    uint32_t gid;
+} cuv_peer_credentials;
+
+static inline int cuv_peer_credentials_get(int descriptor, cuv_peer_credentials *out) {
+    socklen_t length = sizeof(*out);
+    return getsockopt(descriptor, SOL_SOCKET, SO_PEERCRED, out, &length) == 0 ? 0 : -errno;
+}
+
+// The size of sockaddr_un's sun_path: a Unix socket path must be shorter than this.
+static inline size_t cuv_unix_path_capacity(void) { return sizeof(((struct sockaddr_un *)0)->sun_path); }
 
 #endif

@@ -315,6 +315,39 @@ public struct Membership: Sendable {
         return effects
     }
 
+    /// Asks `peer` to become a neighbour now, on an operator's request: its backoff is forgotten and the NEIGHBOR
+    /// request is high-priority, which the peer accepts even with a full active view (HyParView's rule for a node
+    /// with no neighbours). The peer joins the active view when it accepts, like any other request.
+    /// - Throws: `OperatorRequestError` if `peer` is this node, banned, or already a neighbour.
+    public mutating func connect(_ peer: PeerContact, now: Instant) throws(OperatorRequestError) -> [MembershipEffect] {
+        guard peer.nodeID != nodeID else { throw .isSelf }
+        guard !isBanned(peer.nodeID, now: now) else { throw .banned(peer.nodeID) }
+        guard !isActive(peer.nodeID) else { throw .alreadyNeighbor(peer.nodeID) }
+        guard !peer.addresses.isEmpty || contact(for: peer.nodeID) != nil else { throw .noAddress(peer.nodeID) }
+        backoff[peer.nodeID] = nil
+        let known = passive.first { $0.nodeID == peer.nodeID }
+        let target = peer.addresses.isEmpty ? known ?? peer : peer
+        pending.removeAll { $0.id == peer.nodeID }
+        pending.append((peer.nodeID, target, now + settings.neighborTimeout))
+        return [.send(.neighbor(selfRecord, highPriority: true), to: target), .wake(at: nextDeadline)]
+    }
+
+    /// Drops neighbour `peer` on an operator's request: it is told with DISCONNECT, leaves both views (a shuffle
+    /// may bring it back later; `ban` keeps it away), and a passive peer is asked to take its place.
+    /// - Throws: `OperatorRequestError.notNeighbor` if `peer` is not in the active view.
+    public mutating func disconnect(_ peer: NodeID, now: Instant) throws(OperatorRequestError) -> [MembershipEffect] {
+        guard let contact = active.first(where: { $0.nodeID == peer }) else { throw .notNeighbor(peer) }
+        var effects: [MembershipEffect] = [.send(.disconnect(alive: true), to: contact), .disconnect(peer)]
+        removeActive(peer, effects: &effects)
+        removePassive(peer)
+        askForNeighbor(now: now, effects: &effects)
+        effects.append(.wake(at: nextDeadline))
+        return effects
+    }
+
+    /// Whether `peer` is on the seed list this node joined through.
+    public func isSeed(_ peer: NodeID) -> Bool { seeds.contains { $0.nodeID == peer } }
+
     /// Lifts a ban.
     public mutating func unban(_ peer: NodeID) {
         bans[peer] = nil

@@ -24,10 +24,11 @@ public struct PeerContact: Sendable, Equatable {
         record = nil
     }
 
-    /// A peer known only by id, reachable only over a session that is already up.
-    init(nodeID: NodeID) {
+    /// A peer known by id and addresses an operator gave (no record vouches for them); with no addresses, it is
+    /// reachable only over a session that is already up.
+    public init(nodeID: NodeID, addresses: [SocketAddress] = []) {
         self.nodeID = nodeID
-        addresses = []
+        self.addresses = addresses
         record = nil
     }
 

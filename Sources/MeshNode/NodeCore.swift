@@ -21,6 +21,14 @@ public enum NodeEvent: Sendable, Equatable {
     case neighborDown(NodeID)
     /// A peer sent something that is not a membership message of this version (counted; the peer stays).
     case malformedMessage(from: NodeID, reason: String)
+    /// An encrypted session with `peer` came up (the first after none), reached at `address`.
+    case sessionUp(NodeID, address: SocketAddress)
+    /// The last session with `peer` ended, for `reason`.
+    case sessionDown(NodeID, reason: SessionDownReason)
+    /// `peer` was banned until `until`.
+    case banned(NodeID, until: Instant)
+    /// The ban on `peer` was lifted.
+    case unbanned(NodeID)
 }
 
 /// The node core: the transport endpoint and the membership core, composed (`../shared/DESIGN.md`, "The one
@@ -100,6 +108,35 @@ public struct NodeCore {
         // Its handshakes are refused from now on; the session up is closed after the DISCONNECT went out.
         endpoint.block(peer, until: until)
         apply(membership.ban(peer, until: until, now: now), now: now, into: &effects)
+        effects.append(.event(.banned(peer, until: until)))
+        finish(into: &effects)
+        return effects
+    }
+
+    /// Lifts the ban on `peer` in both cores; false if it was not banned.
+    public mutating func unban(_ peer: NodeID, now: Instant) -> (lifted: Bool, effects: [NodeEffect]) {
+        let wasBanned = membership.isBanned(peer, now: now) || endpoint.isBlocked(peer, now: now)
+        membership.unban(peer)
+        endpoint.unblock(peer)
+        return (wasBanned, wasBanned ? [.event(.unbanned(peer))] : [])
+    }
+
+    /// Asks `peer` to become a neighbour now (`Membership.connect`), on an operator's request.
+    /// - Throws: `OperatorRequestError` when the membership core refuses.
+    public mutating func connect(_ peer: PeerContact, now: Instant) throws(OperatorRequestError) -> [NodeEffect] {
+        let requested = try membership.connect(peer, now: now)
+        var effects: [NodeEffect] = []
+        apply(requested, now: now, into: &effects)
+        finish(into: &effects)
+        return effects
+    }
+
+    /// Drops neighbour `peer` (`Membership.disconnect`), on an operator's request.
+    /// - Throws: `OperatorRequestError.notNeighbor` if it is not a neighbour.
+    public mutating func disconnect(_ peer: NodeID, now: Instant) throws(OperatorRequestError) -> [NodeEffect] {
+        let requested = try membership.disconnect(peer, now: now)
+        var effects: [NodeEffect] = []
+        apply(requested, now: now, into: &effects)
         finish(into: &effects)
         return effects
     }
@@ -122,9 +159,12 @@ public struct NodeCore {
                 case .failure(let error):
                     output.append(.event(.malformedMessage(from: peer, reason: error.description)))
                 }
-            case .sessionUp, .writable, .pong:
+            case .sessionUp(let peer, let address):
+                output.append(.event(.sessionUp(peer, address: address)))
+            case .writable, .pong:
                 break
             case .sessionDown(let peer, let reason):
+                output.append(.event(.sessionDown(peer, reason: reason)))
                 // A peer that closed on purpose after a DISCONNECT is already out of the active view; any other end
                 // of the last session means the peer cannot be reached now.
                 if case .closedByPeer = reason, !membership.isActive(peer) { continue }

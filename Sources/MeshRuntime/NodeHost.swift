@@ -1,3 +1,5 @@
+import Glibc
+public import MeshControl
 public import MeshCore
 public import MeshCrypto
 public import MeshMembership
@@ -19,6 +21,34 @@ public final class NodeHost {
     public let nodeID: NodeID
     /// Receives the node's events on the loop thread, in order.
     public var onEvent: ((NodeEvent) -> Void)?
+    /// Called on the loop thread when a control client asked the node to stop (`node.stop`); without it the host
+    /// stops the loop itself.
+    public var onStopRequest: (() -> Void)?
+
+    /// Where the control socket listens and what it tells clients about the node.
+    public struct ControlOptions: Sendable {
+        /// The socket's path (`<datadir>/control.sock`).
+        public var path: String
+        /// The node software's version.
+        public var version: String
+        /// The network name.
+        public var network: String
+        /// The data directory, if any.
+        public var dataDirectory: String?
+        /// Whether the node runs the seed profile.
+        public var seedProfile: Bool
+        /// The control server's limits.
+        public var settings = ControlServerSettings()
+
+        /// Options from their parts.
+        public init(path: String, version: String, network: String, dataDirectory: String?, seedProfile: Bool) {
+            self.path = path
+            self.version = version
+            self.network = network
+            self.dataDirectory = dataDirectory
+            self.seedProfile = seedProfile
+        }
+    }
 
     /// The bound addresses, with the ports the kernel chose where port 0 was asked for.
     public var localAddresses: [SocketAddress] { sockets.map(\.localAddress) }
@@ -45,6 +75,13 @@ public final class NodeHost {
     /// The last failure to write the peer store, for the shell to report; nil while writes succeed.
     public private(set) var storeError: SQLiteError?
     private var state = HandleState.open
+    /// The control socket's protocol core, its libuv shell and its poll timer; nil without a control socket.
+    private var control: ControlServer?
+    private var controlSocket: ControlSocket?
+    private var controlTimer: LoopTimer?
+    private var hostInfo: NodeHostInfo?
+    /// This boot's id: random, so a client can tell a restarted node's event ids from the last boot's.
+    public let bootID: String
 
     /// Binds one socket per address, and makes the node's core: its peer record lists the bound addresses (so bind
     /// concrete addresses, not wildcards, until address discovery exists) with `seq` = the current time in
@@ -56,11 +93,12 @@ public final class NodeHost {
         identity: Ed25519PrivateKey, addresses: [SocketAddress], seeds: [PeerContact],
         settings: EndpointSettings = EndpointSettings(), membership: MembershipSettings = MembershipSettings(),
         roles: PeerRecord.Roles = [], store: PeerStore? = nil,
-        socketSettings: UDPSocket.Settings = UDPSocket.Settings()
-    ) throws(RuntimeError) {
+        socketSettings: UDPSocket.Settings = UDPSocket.Settings(), control controlOptions: ControlOptions? = nil
+    ) throws(NodeHostError) {
         self.store = store
         precondition((1...2).contains(addresses.count), "a node listens on one or two addresses, not \(addresses)")
-        let loop = try EventLoop()
+        let loop: EventLoop
+        do { loop = try EventLoop() } catch { throw .runtime(error) }
         var sockets: [UDPSocket] = []
         do throws(RuntimeError) {
             for address in addresses {
@@ -69,13 +107,15 @@ public final class NodeHost {
         } catch {
             for socket in sockets { socket.close() }
             try? loop.close()
-            throw error
+            throw .runtime(error)
         }
         self.loop = loop
         self.sockets = sockets
         nodeID = identity.nodeID
         let now = loop.now
         var random = SystemRandom()
+        bootID = (0..<16).map { _ in String(UInt8(truncatingIfNeeded: random.next()), radix: 16) }
+            .map { $0.count == 1 ? "0" + $0 : $0 }.joined()
         let endpoint = Endpoint(identity: identity, settings: settings, random: random, seed: random.next(), now: now)
         let record = PeerRecord(
             key: identity, seq: UInt64(max(now.nanosecondsSinceEpoch, 1)), issuedAt: now, roles: roles,
@@ -110,18 +150,65 @@ public final class NodeHost {
                     self.carryOut(self.core.receive(Array(bytes), from: source, now: self.loop.now))
                 }
             }
+            if controlOptions != nil {
+                controlTimer = try LoopTimer(loop: loop) { [unowned self] in
+                    self.carryOutControl { server, now in server.timerFired(now: now) }
+                }
+            }
         } catch {
-            for socket in sockets { socket.close() }
-            timer?.close()
-            storeTimer?.close()
+            closeHandles()
             try? loop.close()
             state = .closed
-            throw error
+            throw .runtime(error)
         }
+        if let controlOptions {
+            do {
+                try openControl(controlOptions, now: now)
+            } catch {
+                closeHandles()
+                try? loop.close()
+                state = .closed
+                throw .control(error)
+            }
+        }
+    }
+
+    private func openControl(_ options: ControlOptions, now: Instant) throws(ControlSocketError) {
+        let socket = try ControlSocket(loop: loop, path: options.path)
+        controlSocket = socket
+        control = ControlServer(bootID: bootID, settings: options.settings)
+        hostInfo = NodeHostInfo(
+            version: options.version, network: options.network, bootID: bootID, startedAt: now,
+            processID: Int64(getpid()), dataDirectory: options.dataDirectory, addresses: localAddresses,
+            seedProfile: options.seedProfile)
+        socket.onAccept = { [unowned self] id in
+            self.carryOutControl { server, _ in server.accepted(id) }
+        }
+        socket.onData = { [unowned self] id, bytes in self.controlReceived(bytes, from: id) }
+        socket.onWritten = { [unowned self] id, count in
+            self.carryOutControl { server, _ in server.wrote(count, to: id) }
+        }
+        socket.onClosed = { [unowned self] id in self.control?.closed(id) }
+    }
+
+    /// Closes every handle the host made (for a failed `init` and for `shutdown`).
+    private func closeHandles() {
+        for socket in sockets { socket.close() }
+        timer?.close()
+        timer = nil
+        storeTimer?.close()
+        storeTimer = nil
+        controlTimer?.close()
+        controlTimer = nil
     }
 
     /// Joins the overlay through the seeds. Call once, before `run()`.
     public func start() {
+        record(
+            type: "node.started",
+            data: [
+                "node_id": .string(nodeID.text), "addresses": .array(localAddresses.map { .string($0.description) }),
+            ])
         carryOut(restoredEffects)
         restoredEffects = []
         carryOut(core.start(now: loop.now))
@@ -153,13 +240,14 @@ public final class NodeHost {
             return
         case .open:
             state = .closing
+            record(type: "node.stopping", data: [:])
             savePeers()
-            for socket in sockets { socket.close() }
-            timer?.close()
-            timer = nil
-            storeTimer?.close()
-            storeTimer = nil
+            closeHandles()
             onEvent = nil
+            // Control clients get what was written to them (the answer to `node.stop`, the last events) before
+            // their connections close, and the socket file goes.
+            controlSocket?.drain()
+            controlSocket = nil
         case .closing:
             break
         }
@@ -190,7 +278,96 @@ public final class NodeHost {
                 timer?.arm(at: at)
             case .event(let event):
                 onEvent?(event)
+                record(type: event.controlType, data: event.controlData)
             }
+        }
+    }
+
+    // MARK: Control socket
+
+    /// Appends an event to the control socket's stream.
+    private func record(type: String, data: JSONValue) {
+        carryOutControl { server, now in server.record(type: type, data: data, now: now) }
+    }
+
+    /// Runs `body` on the control server and carries out its effects.
+    private func carryOutControl(_ body: (inout ControlServer, Instant) -> [ControlEffect]) {
+        guard control != nil else { return }
+        let effects = body(&control!, loop.now)
+        for effect in effects {
+            switch effect {
+            case .write(let id, let bytes): controlSocket?.write(bytes, to: id)
+            case .close(let id, _): controlSocket?.close(id)
+            case .drop(let id, _): controlSocket?.abort(id)
+            case .wake(let at): controlTimer?.arm(at: at)
+            }
+        }
+    }
+
+    /// Handles bytes from a control client: requests outside `events.*` act on the core; their effects are carried
+    /// out after the server is done with the bytes.
+    private func controlReceived(_ bytes: UnsafeRawBufferPointer, from id: ControlConnectionID) {
+        guard var info = hostInfo, let status = control.map(NodeMetrics.ControlStatus.init) else { return }
+        info.storeError = storeError?.description
+        var nodeEffects: [NodeEffect] = []
+        var stop = false
+        carryOutControl { server, now in
+            server.received(bytes, from: id, now: now) { request in
+                let outcome = NodeMethods.call(request, core: &self.core, host: info, now: now) { core in
+                    self.metricsText(core: core, info: info, control: status, now: now)
+                }
+                nodeEffects += outcome.effects
+                stop = stop || outcome.stop
+                return outcome.result
+            }
+        }
+        carryOut(nodeEffects)
+        if stop {
+            if let onStopRequest { onStopRequest() } else { self.stop() }
+        }
+    }
+
+    /// The metrics text: the cores' counts, the control server's, and the UDP sockets'.
+    private func metricsText(
+        core: NodeCore, info: NodeHostInfo, control: NodeMetrics.ControlStatus, now: Instant
+    ) -> String {
+        var socketCounts = UDPSocket.Counters()
+        for socket in sockets { socketCounts.add(socket.counters) }
+        let extra = [
+            NodeMetrics.Family(
+                name: "signalmesh_udp_socket_drops_total", type: "counter",
+                help: "Datagrams the UDP sockets dropped, by reason.",
+                samples: UDPSocket.DropReason.allCases.map {
+                    ([("reason", $0.description)], Double(socketCounts[dropped: $0]))
+                }),
+            NodeMetrics.Family(
+                name: "signalmesh_udp_socket_receive_errors_total", type: "counter",
+                help: "Receive calls the kernel failed.", samples: [([], Double(socketCounts.receiveErrors))]),
+            NodeMetrics.Family(
+                name: "signalmesh_control_credentials_refused_total", type: "counter",
+                help: "Control connections refused because another user's process opened them.",
+                samples: [([], Double(controlSocket?.refusedCredentials ?? 0))]),
+            NodeMetrics.Family(
+                name: "signalmesh_peer_store_failing", type: "gauge",
+                help: "1 while the peer store cannot be written.", samples: [([], storeError == nil ? 0 : 1)]),
+        ]
+        return NodeMetrics.render(
+            core: core, host: info, control: control, now: now, extra: extra)
+    }
+}
+
+/// Why a node host could not be made.
+public enum NodeHostError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The loop, a UDP socket or a timer could not be set up.
+    case runtime(RuntimeError)
+    /// The control socket could not be set up.
+    case control(ControlSocketError)
+
+    /// The underlying error's sentence.
+    public var description: String {
+        switch self {
+        case .runtime(let error): error.description
+        case .control(let error): error.description
         }
     }
 }

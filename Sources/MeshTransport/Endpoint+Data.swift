@@ -58,7 +58,9 @@ extension Endpoint {
         }
         state.lastActivity = now
         state.unansweredSince = nil
-        effects.append(.send(datagram: packet, to: address))
+        state.traffic.packetsOut += 1
+        state.traffic.bytesOut += packet.count
+        emit(packet, to: address, effects: &effects)
         if ackEliciting && state.awaitingAnswerSince == nil { state.awaitingAnswerSince = now }
         if wantsRekey && state.handshake == nil {
             startHandshake(&state, now: now, effects: &effects)
@@ -251,12 +253,14 @@ extension Endpoint {
         if slot == .next, let session = state.take(.next) {
             // Key confirmation: the initiator used the session we offered, so it becomes current.
             install(consume session, in: &state)
-            if !wasUp { effects.append(.sessionUp(peer: peerID, address: source)) }
+            if !wasUp { connectionUp(&state, address: source, outbound: false, now: now, effects: &effects) }
         }
         // Roaming: follow the peer to a new address, but only on a packet newer than any before.
         if priorHighest.map({ counter > $0 }) ?? true { state.address = source }
         state.awaitingAnswerSince = nil
         state.lastActivity = now
+        state.traffic.packetsIn += 1
+        state.traffic.bytesIn += datagram.count
         guard decoded else {
             count(.badFrames)
             return
@@ -410,7 +414,7 @@ extension Endpoint {
         count(.protocolViolation)
         if var session = state.current, let address = state.address {
             let (packet, _) = session.seal([.close(code: 1, reason: "protocol violation")])
-            effects.append(.send(datagram: packet, to: address))
+            emit(packet, to: address, effects: &effects)
         }
         endConnection(&state, reason: .closedLocally, effects: &effects)
     }
@@ -422,7 +426,11 @@ extension Endpoint {
         resetStreams(&state)
         state.unansweredSince = nil
         state.awaitingAnswerSince = nil
-        if wasUp { effects.append(.sessionDown(peer: state.id, reason: reason)) }
+        state.connectedSince = nil
+        if wasUp {
+            counters.sessionsDown += 1
+            effects.append(.sessionDown(peer: state.id, reason: reason))
+        }
     }
 
     /// Forgets the peer's streams; unacknowledged reliable messages are counted as aborted.

@@ -29,7 +29,8 @@ extension Endpoint {
             noise: noise, localIndex: index, mac1: mac1, retryAt: now + settings.handshakeTimeout + jitter,
             attempts: attempts)
         indices[index] = state.id
-        effects.append(.send(datagram: packet, to: address))
+        counters.handshakesInitiated += 1
+        emit(packet, to: address, effects: &effects)
     }
 
     /// Counts a valid initiation towards the load estimate; true while the node is under load.
@@ -56,7 +57,8 @@ extension Endpoint {
             count(.cookieRequired)
             let reply = cookies.reply(
                 to: source, senderIndex: initiation.senderIndex, mac1: initiation.mac1, random: &random)
-            effects.append(.send(datagram: TransportPacket.cookieReply(reply).encoded, to: source))
+            counters.cookieRepliesSent += 1
+            emit(TransportPacket.cookieReply(reply).encoded, to: source, effects: &effects)
             return
         }
         // 3. Per-source rate limit.
@@ -121,7 +123,8 @@ extension Endpoint {
         indices[index] = peerID
         state.address = source
         state.lastActivity = now
-        effects.append(.send(datagram: packet, to: source))
+        counters.handshakesAnswered += 1
+        emit(packet, to: source, effects: &effects)
     }
 
     mutating func handleResponse(
@@ -156,7 +159,8 @@ extension Endpoint {
         state.address = source
         state.lastActivity = now
         state.awaitingAnswerSince = nil
-        if !wasUp { effects.append(.sessionUp(peer: peerID, address: source)) }
+        counters.handshakesCompleted += 1
+        if !wasUp { connectionUp(&state, address: source, outbound: true, now: now, effects: &effects) }
         // Confirm the session to the responder with the queued messages and stream data, or a keepalive.
         let queued = state.queue
         state.queue.removeAll()

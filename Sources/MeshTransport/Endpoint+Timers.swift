@@ -12,6 +12,7 @@ extension Endpoint {
                 state.queue.removeAll()
                 if state.current == nil {
                     resetStreams(&state)
+                    counters.handshakesFailed += 1
                     effects.append(.sessionDown(peer: state.id, reason: .handshakeFailed))
                 }
             } else {

@@ -84,6 +84,8 @@ public struct Endpoint {
     var ephemeralKeys: [X25519PrivateKey] = []
     /// Datagrams dropped, by reason.
     public internal(set) var drops: [DropReason: Int] = [:]
+    /// Datagrams, bytes, handshakes and sessions counted so far.
+    public internal(set) var counters = EndpointCounters()
     /// Packet and message buffers for reuse (see `recycle(_:)`).
     var buffers: BufferPool
     /// The plaintext of the data packet being read, kept between packets for its capacity.
@@ -242,7 +244,7 @@ public struct Endpoint {
         if var session = state.take(.current) {
             if session.canSend(now: now, settings: settings), let address = state.address {
                 let (packet, _) = session.seal([.close(code: 0, reason: "closed")])
-                effects.append(.send(datagram: packet, to: address))
+                emit(packet, to: address, effects: &effects)
             }
             state.current = session
         }
@@ -275,6 +277,8 @@ public struct Endpoint {
     public mutating func receive(
         _ datagram: [UInt8], from source: SocketAddress, now: Instant, effects: inout [EndpointEffect]
     ) {
+        counters.datagramsReceived += 1
+        counters.bytesReceived += datagram.count
         if datagram.first == TransportPacket.Kind.data.rawValue {
             // Data packets, the bulk of traffic, are read in place rather than decoded into a copy.
             if let (index, counter) = try? TransportPacket.dataHeader(datagram) {
@@ -409,10 +413,44 @@ public struct Endpoint {
     /// The address of `peer` as last authenticated (or as given to `connect`).
     public func address(of peer: NodeID) -> SocketAddress? { peers[peer]?.address }
 
+    /// What the endpoint knows about `peer`, nil if it has no state for it.
+    public func status(of peer: NodeID) -> PeerStatus? {
+        guard let state = peers[peer] else { return nil }
+        let rtt = state.current.flatMap { session in
+            session.sent.rtt.hasSample ? session.sent.rtt.smoothedRTT : nil
+        }
+        return PeerStatus(
+            nodeID: peer, address: state.address, connectedSince: state.connectedSince, outbound: state.outbound,
+            smoothedRTT: rtt, traffic: state.traffic)
+    }
+
+    /// How many peers have a session up.
+    public var connectedPeers: Int { peers.peers.reduce(0) { $0 + ($1.isUp ? 1 : 0) } }
+
+    /// How many peers the endpoint keeps state for (connected, connecting or idle).
+    public var knownPeers: Int { peers.count }
+
     // MARK: Shared steps
 
     mutating func count(_ reason: DropReason) {
         drops[reason, default: 0] += 1
+    }
+
+    /// Asks the shell to send `packet` to `address`, counting it.
+    mutating func emit(_ packet: [UInt8], to address: SocketAddress, effects: inout [EndpointEffect]) {
+        counters.datagramsSent += 1
+        counters.bytesSent += packet.count
+        effects.append(.send(datagram: packet, to: address))
+    }
+
+    /// Marks `state`'s connection up (the first session after none) and reports it.
+    mutating func connectionUp(
+        _ state: inout Peer, address: SocketAddress, outbound: Bool, now: Instant, effects: inout [EndpointEffect]
+    ) {
+        state.connectedSince = now
+        state.outbound = outbound
+        counters.sessionsUp += 1
+        effects.append(.sessionUp(peer: state.id, address: address))
     }
 
     /// Takes `peer`'s state out of the table for the caller to change and `store` back (inputs that are not on the

@@ -42,6 +42,12 @@ struct Peer {
     var unansweredSince: Instant?
     /// When we sent a packet with frames without receiving anything since (the peer may be gone).
     var awaitingAnswerSince: Instant?
+    /// When the connection came up (the first session after none); nil while none is up.
+    var connectedSince: Instant?
+    /// Whether this endpoint initiated the handshake that brought the connection up.
+    var outbound = false
+    /// Packets and bytes exchanged with the peer.
+    var traffic = PeerTraffic()
 
     /// A peer whose id is a valid Ed25519 key; nil otherwise.
     init?(id: NodeID) {

@@ -18,4 +18,14 @@ extension CLIFailure {
         case .libuv, .handlesStillOpen: self = .osError(error.description)
         }
     }
+
+    /// The failure for a node host that could not be made: the runtime's as above; a control socket path that cannot
+    /// be used is a configuration error (78), a system call that failed on it 71.
+    init(setUp error: NodeHostError) {
+        switch error {
+        case .runtime(let runtime): self.init(setUp: runtime)
+        case .control(.pathTooLong), .control(.notASocket): self = .config(error.description)
+        case .control: self = .osError(error.description)
+        }
+    }
 }

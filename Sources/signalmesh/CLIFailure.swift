@@ -20,4 +20,6 @@ struct CLIFailure: Error {
 extension CLIFailure {
     /// 73: the data directory is in use by another node (its LOCK is held).
     static func locked(_ message: String) -> CLIFailure { CLIFailure(message: message, exitCode: ExitCode(73)) }
+    /// 78: the configuration is wrong (a value that cannot be used, a control socket path too long).
+    static func config(_ message: String) -> CLIFailure { CLIFailure(message: message, exitCode: ExitCode(78)) }
 }

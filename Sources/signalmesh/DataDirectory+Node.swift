@@ -13,6 +13,8 @@ extension DataDirectory {
     var versionFile: String { path + "/VERSION" }
     /// `peers.sqlite`: the peer store (known peers and bans).
     var peerStoreFile: String { path + "/peers.sqlite" }
+    /// The control socket, `control.sock` (Specs/control-api.md).
+    var controlSocketFile: String { path + "/control.sock" }
     /// `seedlist.accepted`: the seq and SHA-256 of the seed list accepted last.
     var acceptedSeedListFile: String { path + "/seedlist.accepted" }
 

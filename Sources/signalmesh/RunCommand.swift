@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MeshControl
 import MeshCore
 import MeshCrypto
 import MeshMembership
@@ -19,7 +20,8 @@ struct RunCommand: ParsableCommand {
             a restart too), and peers.sqlite (the peers it knew and its bans, written 5 s after the start, then \
             every 30 s and at shutdown, so a restarted node rejoins through them too). With --seeds FILE the node \
             verifies FILE and FILE.sig against the --seed-signer ids (Specs/bootstrap.md) and joins through the \
-            seeds; a node listed as a seed in the file skips itself. It prints one line when listening, then \
+            seeds; a node listed as a seed in the file skips itself. The control socket, control.sock (owner-only; \
+            Specs/control-api.md), serves `signalmesh status`, `peers`, `events`, `metrics` and `top`. It prints one line when listening, then \
             neighbours coming and going, until the first SIGINT or SIGTERM (a second one exits at once).
             """
     )
@@ -77,7 +79,10 @@ struct RunCommand: ParsableCommand {
             host = try NodeHost(
                 identity: identity, addresses: bind, seeds: contacts, settings: node.endpointSettings,
                 membership: seedProfile ? .seed : MembershipSettings(), roles: seedProfile ? [.seed] : [],
-                store: store)
+                store: store,
+                control: NodeHost.ControlOptions(
+                    path: directory.controlSocketFile, version: BuildInfo.version, network: node.network,
+                    dataDirectory: directory.path, seedProfile: seedProfile))
         } catch {
             throw CLIFailure(setUp: error)
         }
@@ -98,11 +103,19 @@ struct RunCommand: ParsableCommand {
             throw CLIFailure(setUp: error)
         }
         host.onEvent = { event in Self.log(event, json: json) }
+        host.onStopRequest = {
+            if json {
+                Output.jsonLine(["event": "shutdown", "reason": "node.stop"])
+            } else {
+                Output.line("node.stop on the control socket: shutting down")
+            }
+            host.stop()
+        }
         let bound = host.localAddresses.map(\.description)
         if json {
             Output.jsonLine([
                 "event": "listening", "node_id": host.nodeID.text, "addresses": bound, "network": node.network,
-                "seeds": contacts.count,
+                "seeds": contacts.count, "control": directory.controlSocketFile,
             ])
         } else {
             Output.line(
@@ -135,6 +148,14 @@ struct RunCommand: ParsableCommand {
             }
         case .malformedMessage(let peer, let reason):
             Output.note("ignored a message from \(peer.shortText)…: \(reason)")
+        case .banned(let peer, _), .unbanned(let peer):
+            if json {
+                Output.jsonLine(["event": event.controlType, "peer": peer.text])
+            } else {
+                Output.line("\(event.controlType): \(peer.text)")
+            }
+        case .sessionUp, .sessionDown:
+            break  // on the control socket's event stream; neighbours are what the terminal shows
         }
     }
 

@@ -184,7 +184,7 @@ struct MembershipTests {
 
     @Test("a record in a message must be the sender's own")
     func impersonationIsRefused() {
-        var network = MembershipNetwork(count: 4, seedCount: 1)
+        let network = MembershipNetwork(count: 4, seedCount: 1)
         var victim = network.nodes[0].core
         let other = network.nodes[2].core.selfRecord
         let effects = victim.received(.join(other), from: network.ids[1], now: network.now)

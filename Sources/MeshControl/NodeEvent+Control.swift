@@ -1,0 +1,43 @@
+public import MeshNode
+import MeshTransport
+
+extension NodeEvent {
+    /// The event's type on the control socket's stream (`Specs/control-api.md`, "Event types").
+    public var controlType: String {
+        switch self {
+        case .neighborUp: "neighbor.up"
+        case .neighborDown: "neighbor.down"
+        case .malformedMessage: "message.malformed"
+        case .sessionUp: "session.up"
+        case .sessionDown: "session.down"
+        case .banned: "peer.banned"
+        case .unbanned: "peer.unbanned"
+        }
+    }
+
+    /// The event's `data` object on the control socket's stream.
+    public var controlData: JSONValue {
+        switch self {
+        case .neighborUp(let peer), .neighborDown(let peer), .unbanned(let peer):
+            return ["peer": .string(peer.text)]
+        case .malformedMessage(let peer, let reason):
+            return ["peer": .string(peer.text), "reason": .string(reason)]
+        case .sessionUp(let peer, let address):
+            return ["peer": .string(peer.text), "address": .string(address.description)]
+        case .sessionDown(let peer, let reason):
+            var data: [String: JSONValue] = ["peer": .string(peer.text)]
+            switch reason {
+            case .handshakeFailed: data["reason"] = "handshake_failed"
+            case .expired: data["reason"] = "expired"
+            case .closedLocally: data["reason"] = "closed_locally"
+            case .closedByPeer(let code, let text):
+                data["reason"] = "closed_by_peer"
+                data["code"] = .integer(code)
+                data["message"] = .string(text)
+            }
+            return .object(data)
+        case .banned(let peer, let until):
+            return ["peer": .string(peer.text), "until": .string(RFC3339.text(until))]
+        }
+    }
+}

@@ -1,0 +1,284 @@
+public import MeshCore
+import MeshMembership
+public import MeshNode
+import MeshTransport
+
+/// What the shell knows about the running node that its cores do not (`node.info`, `node.health`, metrics).
+public struct NodeHostInfo: Sendable, Equatable {
+    /// The node software's version.
+    public var version: String
+    /// The network name.
+    public var network: String
+    /// This boot's id (the event stream's `boot_id`).
+    public var bootID: String
+    /// When the node started.
+    public var startedAt: Instant
+    /// The node's process id (0 in the simulator).
+    public var processID: Int64
+    /// The data directory, if any.
+    public var dataDirectory: String?
+    /// The bound addresses.
+    public var addresses: [SocketAddress]
+    /// Whether the node runs the seed profile.
+    public var seedProfile: Bool
+    /// The last failure to write the peer store, nil while writes succeed.
+    public var storeError: String?
+
+    /// Info from its parts.
+    public init(
+        version: String, network: String, bootID: String, startedAt: Instant, processID: Int64,
+        dataDirectory: String?, addresses: [SocketAddress], seedProfile: Bool, storeError: String? = nil
+    ) {
+        self.version = version
+        self.network = network
+        self.bootID = bootID
+        self.startedAt = startedAt
+        self.processID = processID
+        self.dataDirectory = dataDirectory
+        self.addresses = addresses
+        self.seedProfile = seedProfile
+        self.storeError = storeError
+    }
+}
+
+/// The control methods that act on the node core: `node.*`, `peers.*` and `metrics.get` (`Specs/control-api.md`).
+/// Pure: the request, the core and `now` in; the answer, the core's effects and whether to stop out. The runtime
+/// and the simulator call the same code.
+public enum NodeMethods {
+    /// The answer to one call.
+    public struct Outcome {
+        /// The result or the error to send back.
+        public var result: Result<JSONValue, RPCError>
+        /// Effects of the core the shell carries out (a ban's DISCONNECT, a connect's handshake).
+        public var effects: [NodeEffect] = []
+        /// Whether the shell should stop the node (after the answer went out).
+        public var stop = false
+    }
+
+    /// The longest ban an operator may set: ten years.
+    public static let maxBanSeconds: Int64 = 10 * 365 * 86_400
+    /// A ban's length when the request gives none: one day.
+    public static let defaultBanSeconds: Int64 = 86_400
+
+    /// Handles `request`. `metrics` renders the metrics text of the core it is given when `metrics.get` asks for it.
+    public static func call(
+        _ request: RPCRequest, core: inout NodeCore, host: NodeHostInfo, now: Instant, metrics: (NodeCore) -> String
+    ) -> Outcome {
+        do throws(RPCError) {
+            switch request.method {
+            case "node.hello":
+                return Outcome(result: .success(try hello(request, core: core, host: host)))
+            case "node.info":
+                _ = try Params(request, allowed: [])
+                return Outcome(result: .success(info(core: core, host: host, now: now)))
+            case "node.health":
+                _ = try Params(request, allowed: [])
+                return Outcome(result: .success(health(core: core, host: host)))
+            case "node.stop":
+                _ = try Params(request, allowed: [])
+                return Outcome(result: .success(["stopping": true]), stop: true)
+            case "peers.list":
+                return Outcome(result: .success(try peers(request, core: core, now: now)))
+            case "peers.connect":
+                return try connect(request, core: &core, now: now)
+            case "peers.disconnect":
+                let params = try Params(request, allowed: ["id"])
+                let peer = try params.nodeID("id")
+                do {
+                    let effects = try core.disconnect(peer, now: now)
+                    return Outcome(result: .success(["disconnected": .string(peer.text)]), effects: effects)
+                } catch {
+                    throw .refused(error.description)
+                }
+            case "peers.ban":
+                let params = try Params(request, allowed: ["id", "duration_seconds"])
+                let peer = try params.nodeID("id")
+                guard peer != core.nodeID else { throw .refused("a node cannot ban itself") }
+                let seconds = try params.integer("duration_seconds", in: 1...maxBanSeconds) ?? defaultBanSeconds
+                let until = now + .seconds(seconds)
+                let effects = core.ban(peer, until: until, now: now)
+                return Outcome(
+                    result: .success(["banned": .string(peer.text), "until": .string(RFC3339.text(until))]),
+                    effects: effects)
+            case "peers.unban":
+                let params = try Params(request, allowed: ["id"])
+                let peer = try params.nodeID("id")
+                let (lifted, effects) = core.unban(peer, now: now)
+                guard lifted else { throw .refused("\(peer.text) is not banned") }
+                return Outcome(result: .success(["unbanned": .string(peer.text)]), effects: effects)
+            case "peers.bans":
+                _ = try Params(request, allowed: [])
+                let bans = core.membership.bans.filter { $0.value > now }.sorted { $0.key.text < $1.key.text }
+                return Outcome(
+                    result: .success([
+                        "bans": .array(
+                            bans.map { ["id": .string($0.key.text), "until": .string(RFC3339.text($0.value))] })
+                    ]))
+            case "metrics.get":
+                let params = try Params(request, allowed: ["format"])
+                let format = try params.string("format") ?? "prometheus"
+                guard format == "prometheus" else {
+                    throw .invalidParams("\"format\" must be \"prometheus\" (the only format), not \"\(format)\"")
+                }
+                return Outcome(result: .success(["format": "prometheus", "text": .string(metrics(core))]))
+            default:
+                throw .methodNotFound(request.method)
+            }
+        } catch {
+            return Outcome(result: .failure(error))
+        }
+    }
+
+    private static func hello(_ request: RPCRequest, core: NodeCore, host: NodeHostInfo) throws(RPCError) -> JSONValue {
+        let params = try Params(request, allowed: ["api_versions", "client"])
+        _ = try params.string("client", maxLength: 256)
+        if let asked = params["api_versions"], asked != .null {
+            guard case .array(let entries) = asked, !entries.isEmpty, entries.count <= 16 else {
+                throw .invalidParams("\"api_versions\" must be a non-empty array of integers")
+            }
+            var versions: [Int64] = []
+            for entry in entries {
+                guard case .int(let version) = entry else {
+                    throw .invalidParams("\"api_versions\" must hold integers, not \(entry.typeName)")
+                }
+                versions.append(version)
+            }
+            guard versions.contains(Int64(ControlAPI.version)) else { throw .unsupportedVersion(versions) }
+        }
+        return [
+            "api_version": .integer(ControlAPI.version), "node_version": .string(host.version),
+            "capabilities": .array(ControlAPI.capabilities.map(JSONValue.string)), "node_id": .string(core.nodeID.text),
+            "network": .string(host.network), "boot_id": .string(host.bootID),
+        ]
+    }
+
+    /// `node.info`.
+    public static func info(core: NodeCore, host: NodeHostInfo, now: Instant) -> JSONValue {
+        let membership = core.membership
+        let counters = core.endpoint.counters
+        return [
+            "node_id": .string(core.nodeID.text), "network": .string(host.network), "version": .string(host.version),
+            "boot_id": .string(host.bootID), "pid": .integer(host.processID),
+            "started_at": .string(RFC3339.text(host.startedAt)),
+            "uptime_seconds": .integer(max(0, (now - host.startedAt).nanoseconds / 1_000_000_000)),
+            "addresses": .array(host.addresses.map { .string($0.description) }),
+            "data_dir": .optional(host.dataDirectory), "seed_profile": .bool(host.seedProfile),
+            "record_seq": .integer(membership.selfRecord.seq),
+            "peers": [
+                "active": .integer(membership.active.count), "passive": .integer(membership.passive.count),
+                "seeds": .integer(membership.seeds.count), "connected": .integer(core.endpoint.connectedPeers),
+                "banned": .integer(membership.bans.values.filter { $0 > now }.count),
+            ],
+            "traffic": [
+                "datagrams_in": .integer(counters.datagramsReceived), "datagrams_out": .integer(counters.datagramsSent),
+                "bytes_in": .integer(counters.bytesReceived), "bytes_out": .integer(counters.bytesSent),
+                "handshakes_completed": .integer(counters.handshakesCompleted),
+                "handshakes_answered": .integer(counters.handshakesAnswered),
+            ],
+            "limits": [
+                "active_view": .integer(membership.settings.activeViewSize),
+                "passive_view": .integer(membership.settings.passiveViewSize),
+            ],
+        ]
+    }
+
+    /// `node.health`: `ok` with neighbours and a writable store, `degraded` when something needs attention,
+    /// `isolated` with no neighbour at all.
+    public static func health(core: NodeCore, host: NodeHostInfo) -> JSONValue {
+        let membership = core.membership
+        var problems: [JSONValue] = []
+        let active = membership.active.count
+        // No more neighbours can be wanted than there are distinct peers to have (a small network's whole size).
+        let reachable = Set((membership.active + membership.passive + membership.seeds).map(\.nodeID)).count
+        let wanted = min(membership.settings.lowWatermark, reachable)
+        if active == 0 { problems.append("no neighbours: the node is not connected to the network") }
+        if active > 0 && active < wanted {
+            problems.append(.string("only \(active) neighbour(s); at least \(wanted) wanted"))
+        }
+        if membership.seeds.isEmpty && membership.passive.isEmpty && active == 0 {
+            problems.append("no seeds and no known peers: give a seed list or connect to a peer")
+        }
+        if membership.localHealth > membership.settings.maxLocalHealth / 2 {
+            problems.append(.string("local health \(membership.localHealth): probes are being missed (overload?)"))
+        }
+        if let error = host.storeError { problems.append(.string("the peer store cannot be written: \(error)")) }
+        let status = active == 0 ? "isolated" : problems.isEmpty ? "ok" : "degraded"
+        return [
+            "status": .string(status), "problems": .array(problems),
+            "checks": [
+                "neighbors": .integer(active), "neighbors_wanted": .integer(wanted),
+                "local_health": .integer(membership.localHealth), "suspects": .integer(membership.suspects.count),
+                "peer_store": host.storeError == nil ? "ok" : "failing",
+            ],
+        ]
+    }
+
+    private static func peers(_ request: RPCRequest, core: NodeCore, now: Instant) throws(RPCError) -> JSONValue {
+        let params = try Params(request, allowed: ["view"])
+        let view = try params.string("view") ?? "active"
+        let membership = core.membership
+        let entries: [(PeerContact, String)]
+        switch view {
+        case "active": entries = membership.active.map { ($0, "active") }
+        case "passive": entries = membership.passive.map { ($0, "passive") }
+        case "all": entries = membership.active.map { ($0, "active") } + membership.passive.map { ($0, "passive") }
+        default: throw .invalidParams("\"view\" must be \"active\", \"passive\" or \"all\", not \"\(view)\"")
+        }
+        let suspects = Set(membership.suspects.map(\.id))
+        return [
+            "peers": .array(entries.map { peer(contact: $0.0, view: $0.1, core: core, suspects: suspects, now: now) })
+        ]
+    }
+
+    /// One peer's entry in `peers.list`.
+    static func peer(
+        contact: PeerContact, view: String, core: NodeCore, suspects: Set<NodeID>, now: Instant
+    ) -> JSONValue {
+        let status = core.endpoint.status(of: contact.nodeID)
+        var addresses = contact.addresses.map(\.description)
+        if let current = status?.address?.description, !addresses.contains(current) { addresses.insert(current, at: 0) }
+        let connected = status?.connectedSince != nil
+        var entry: [String: JSONValue] = [
+            "id": .string(contact.nodeID.text), "view": .string(view),
+            "addresses": .array(addresses.map(JSONValue.string)), "connected": .bool(connected),
+            "is_seed": .bool(core.membership.isSeed(contact.nodeID)),
+            "suspect": .bool(suspects.contains(contact.nodeID)),
+            "direction": connected ? (status!.outbound ? "outbound" : "inbound") : .null,
+            "connected_since": status?.connectedSince.map { .string(RFC3339.text($0)) } ?? .null,
+            "rtt_ms": status?.smoothedRTT.map { .double(Double($0.nanoseconds) / 1e6) } ?? .null,
+            "bytes_in": .integer(status?.traffic.bytesIn ?? 0), "bytes_out": .integer(status?.traffic.bytesOut ?? 0),
+            "packets_in": .integer(status?.traffic.packetsIn ?? 0),
+            "packets_out": .integer(status?.traffic.packetsOut ?? 0),
+        ]
+        if let record = contact.record { entry["record_seq"] = .integer(record.seq) }
+        return .object(entry)
+    }
+
+    private static func connect(_ request: RPCRequest, core: inout NodeCore, now: Instant) throws(RPCError) -> Outcome {
+        let params = try Params(request, allowed: ["peer"])
+        let text = try params.requiredString("peer", maxLength: 512)
+        let contact: PeerContact
+        if let at = text.firstIndex(of: "@") {
+            let id: NodeID
+            do { id = try NodeID(text: String(text[..<at])) } catch {
+                throw .invalidParams("the node id before '@' in \"peer\" is wrong: \(error.description)")
+            }
+            let address: SocketAddress
+            do { address = try SocketAddress(text: String(text[text.index(after: at)...])) } catch {
+                throw .invalidParams("the address after '@' in \"peer\" is wrong: \(error.description)")
+            }
+            contact = PeerContact(nodeID: id, addresses: [address])
+        } else {
+            do { contact = PeerContact(nodeID: try NodeID(text: text)) } catch {
+                throw .invalidParams(
+                    "\"peer\" must be <node-id>@<host:port> or a known peer's node id: \(error.description)")
+            }
+        }
+        do {
+            let effects = try core.connect(contact, now: now)
+            return Outcome(result: .success(["requested": .string(contact.nodeID.text)]), effects: effects)
+        } catch {
+            throw .refused(error.description)
+        }
+    }
+}
