@@ -4,11 +4,13 @@ import MeshControl
 
 /// The options of the commands that talk to a running node through its control socket.
 struct ClientOptions: ParsableArguments {
-    @Option(name: .long, help: "The node's data directory (default: ~/.signalmesh/NETWORK).")
+    @Option(name: .long, help: "The node's data directory (default: SIGNALMESH_DATADIR, or ~/.signalmesh/NETWORK).")
     var datadir: String?
 
-    @Option(name: .long, help: "The node's network, for the default data directory (default: main).")
-    var network = DataDirectory.defaultNetwork
+    @Option(
+        name: .long,
+        help: "The node's network, for the default data directory (default: SIGNALMESH_NETWORK, or main).")
+    var network: String?
 
     @Option(name: .long, help: "The control socket's path (default: DATADIR/control.sock).")
     var socket: String?
@@ -28,7 +30,10 @@ struct ClientOptions: ParsableArguments {
     /// The socket path these options name.
     func socketPath() throws(CLIFailure) -> String {
         if let socket { return socket }
-        return try DataDirectory(path: datadir ?? "~/.signalmesh/\(network)").controlSocketFile
+        let environment = NodeOptions.environment
+        let network = network ?? environment["SIGNALMESH_NETWORK"] ?? DataDirectory.defaultNetwork
+        let path = datadir ?? environment["SIGNALMESH_DATADIR"] ?? "~/.signalmesh/\(network)"
+        return try DataDirectory(path: path).controlSocketFile
     }
 
     /// A client connected to the node.

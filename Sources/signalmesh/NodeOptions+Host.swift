@@ -40,7 +40,7 @@ extension NodeOptions {
         let bound = host.localAddresses.map(\.description)
         if json {
             Output.jsonLine([
-                "event": "listening", "node_id": host.nodeID.text, "addresses": bound, "network": network,
+                "event": "listening", "node_id": host.nodeID.text, "addresses": bound, "network": network.value,
             ])
         } else {
             Output.line("\(verb) as \(host.nodeID.text) on \(bound.joined(separator: " "))")

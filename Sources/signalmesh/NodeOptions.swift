@@ -6,24 +6,51 @@ import MeshTransport
 
 /// The options every command that runs the transport shares: where the identity lives, which network, which output.
 struct NodeOptions: ParsableArguments {
-    @Option(name: .long, help: "The data directory (default: ~/.signalmesh/NETWORK).")
-    var datadir: String?
+    @Option(
+        name: .customLong("datadir"),
+        help: "The data directory (default: SIGNALMESH_DATADIR, or ~/.signalmesh/NETWORK).")
+    var datadirOption: String?
 
     @Option(
-        name: .long,
-        help: "The network to join (default: main). Nodes of different networks cannot complete a handshake.")
-    var network = DataDirectory.defaultNetwork
+        name: .customLong("network"),
+        help: ArgumentHelp(
+            "The network to join (default: SIGNALMESH_NETWORK, or main). Nodes of different networks cannot "
+                + "complete a handshake.", valueName: "network"))
+    var networkOption: String?
 
     @Flag(name: .long, help: "Print one JSON object per line, for scripts.")
     var json = false
 
     func validate() throws {
-        if let problem = NetworkName.problem(with: network) { throw ValidationError("--network: \(problem)") }
+        if let problem = NetworkName.problem(with: network.value) {
+            throw ValidationError("\(network.origin): \(problem)")
+        }
     }
 
-    /// `--datadir`, or `~/.signalmesh/<network>`.
+    /// The environment the process started with (read once: it does not change while a command runs).
+    static let environment = ProcessInfo.processInfo.environment
+
+    /// The network: `--network`, else `SIGNALMESH_NETWORK`, else `main`, with where it came from.
+    var network: NodeConfiguration.Setting<String> {
+        if let networkOption { return .init(value: networkOption, origin: .flag("--network")) }
+        if let value = Self.environment["SIGNALMESH_NETWORK"] {
+            return .init(value: value, origin: .environment("SIGNALMESH_NETWORK"))
+        }
+        return .init(value: DataDirectory.defaultNetwork, origin: .defaultValue)
+    }
+
+    /// The data directory's path as given: `--datadir`, else `SIGNALMESH_DATADIR`, else `~/.signalmesh/<network>`.
+    var datadir: NodeConfiguration.Setting<String> {
+        if let datadirOption { return .init(value: datadirOption, origin: .flag("--datadir")) }
+        if let value = Self.environment["SIGNALMESH_DATADIR"] {
+            return .init(value: value, origin: .environment("SIGNALMESH_DATADIR"))
+        }
+        return .init(value: "~/.signalmesh/\(network.value)", origin: .defaultValue)
+    }
+
+    /// The data directory these options name.
     func dataDirectory() throws(CLIFailure) -> DataDirectory {
-        try DataDirectory(path: datadir ?? "~/.signalmesh/\(network)")
+        try DataDirectory(path: datadir.value)
     }
 
     /// The node key from the data directory, or a fresh temporary identity when the directory has none, for the
@@ -43,5 +70,5 @@ struct NodeOptions: ParsableArguments {
     }
 
     /// The endpoint settings for `--network`.
-    var endpointSettings: EndpointSettings { EndpointSettings(network: network) }
+    var endpointSettings: EndpointSettings { EndpointSettings(network: network.value) }
 }

@@ -63,7 +63,7 @@ struct PingCommand: ParsableCommand {
             throw CLIFailure.noAnswer(
                 "no handshake with \(peer.id.text) at \(peer.address) within \(Output.seconds(timeout)) s"
                     + (outcome.unsent > 0 ? " (\(outcome.unsent) datagram(s) could not be sent)" : "")
-                    + "; is a node with that id listening there, on network '\(node.network)'?")
+                    + "; is a node with that id listening there, on network '\(node.network.value)'?")
         }
         guard !outcome.rtts.isEmpty else {
             throw CLIFailure.noAnswer(

@@ -28,33 +28,7 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var node: NodeOptions
 
-    @Option(
-        name: .customLong("listen"),
-        help: ArgumentHelp(
-            "An address to bind and advertise, host:port or [v6]:port (default: \(ListenCommand.defaultAddress)); "
-                + "repeat for one IPv4 and one IPv6 address.", valueName: "address"))
-    var addresses: [String] = []
-
-    @Option(name: .long, help: "A signed seed list to join through (its signature file is FILE.sig).")
-    var seeds: String?
-
-    @Option(name: .long, parsing: .singleValue, help: "A node id trusted to sign seed lists (repeat for several).")
-    var seedSigner: [String] = []
-
-    @Option(name: .long, help: "How many distinct trusted signers a seed list needs (default 1).")
-    var seedThreshold = 1
-
-    @Flag(name: .long, help: "Run the seed profile: a larger active view, for a node others join through.")
-    var seedProfile = false
-
-    func validate() throws {
-        if seeds != nil && seedSigner.isEmpty {
-            throw ValidationError("--seeds needs at least one --seed-signer: the node id whose signature you trust")
-        }
-        if !seedSigner.isEmpty && !(1...seedSigner.count).contains(seedThreshold) {
-            throw ValidationError("--seed-threshold must be from 1 to the number of --seed-signer ids")
-        }
-    }
+    @OptionGroup var settings: RunSettings
 
     func run() throws {
         let directory = try node.dataDirectory()
@@ -63,8 +37,13 @@ struct RunCommand: ParsableCommand {
         defer { lock.release() }
         try directory.checkVersion()
         let identity = try loadOrCreateKey(in: directory)
-        let bind = try ListenCommand.parseAddresses(addresses.isEmpty ? [ListenCommand.defaultAddress] : addresses)
-        let contacts = try loadSeeds(directory: directory)
+        for name in NodeConfiguration.unknownVariables(in: NodeOptions.environment) {
+            Output.note("warning: \(name) is not a SignalMesh setting (a typo?); see `signalmesh config show`")
+        }
+        let configuration = try settings.resolve(in: directory)
+        let bind = configuration.listen.value
+        let seedProfile = configuration.seedProfile.value
+        let contacts = try loadSeeds(configuration, directory: directory)
         let store: PeerStore
         do {
             store = try PeerStore(path: directory.peerStoreFile)
@@ -81,7 +60,7 @@ struct RunCommand: ParsableCommand {
                 membership: seedProfile ? .seed : MembershipSettings(), roles: seedProfile ? [.seed] : [],
                 store: store,
                 control: NodeHost.ControlOptions(
-                    path: directory.controlSocketFile, version: BuildInfo.version, network: node.network,
+                    path: directory.controlSocketFile, version: BuildInfo.version, network: node.network.value,
                     dataDirectory: directory.path, seedProfile: seedProfile))
         } catch {
             throw CLIFailure(setUp: error)
@@ -114,7 +93,7 @@ struct RunCommand: ParsableCommand {
         let bound = host.localAddresses.map(\.description)
         if json {
             Output.jsonLine([
-                "event": "listening", "node_id": host.nodeID.text, "addresses": bound, "network": node.network,
+                "event": "listening", "node_id": host.nodeID.text, "addresses": bound, "network": node.network.value,
                 "seeds": contacts.count, "control": directory.controlSocketFile,
             ])
         } else {
@@ -169,11 +148,13 @@ struct RunCommand: ParsableCommand {
         return try KeyStore.load(from: directory.keyFile)
     }
 
-    /// The seeds of the verified `--seeds` list (none without it), with the accepted list's state updated.
-    private func loadSeeds(directory: DataDirectory) throws(CLIFailure) -> [PeerContact] {
-        guard let seeds else { return [] }
-        var signers: Set<NodeID> = []
-        for text in seedSigner { signers.insert(try BootstrapMakeCommand.nodeID(text, option: "--seed-signer")) }
+    /// The seeds of the verified seed list (none without one), with the accepted list's state updated.
+    private func loadSeeds(
+        _ configuration: NodeConfiguration, directory: DataDirectory
+    ) throws(CLIFailure) -> [PeerContact] {
+        guard let seeds = configuration.seeds.value else { return [] }
+        let signers = Set(configuration.seedSigners.value)
+        let seedThreshold = configuration.seedThreshold.value
         let list = try FileIO.read(seeds, limit: SeedList.maxBytes, what: "seed list")
         let signatures = try FileIO.read(seeds + ".sig", limit: SeedListSignatures.maxBytes, what: "signature file")
         let previous = try directory.acceptedSeedList()
@@ -182,7 +163,7 @@ struct RunCommand: ParsableCommand {
         do {
             verified = try SeedListVerifier.verify(
                 list: list, signatures: signatures, trust: SeedListTrust(signers: signers, threshold: seedThreshold),
-                network: node.network, previous: previous, now: now)
+                network: node.network.value, previous: previous, now: now)
         } catch {
             throw CLIFailure.corruptData("\(seeds) refused: \(error.description)")
         }

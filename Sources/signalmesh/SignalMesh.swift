@@ -12,6 +12,7 @@ struct SignalMesh: ParsableCommand {
             KeygenCommand.self, IDCommand.self, ListenCommand.self, PingCommand.self, ThroughputCommand.self,
             BootstrapCommand.self, RunCommand.self, DevnetCommand.self, StatusCommand.self, PeersCommand.self,
             EventsCommand.self, MetricsCommand.self, TopCommand.self, StopCommand.self, RPCCommand.self,
+            ConfigCommand.self,
             VersionCommand.self,
         ]
     )

@@ -93,7 +93,7 @@ struct ThroughputSendCommand: ParsableCommand {
         guard outcome.handshake != nil else {
             throw CLIFailure.noAnswer(
                 "no handshake with \(peer.id.text) at \(peer.address) within \(Output.seconds(timeout)) s; is "
-                    + "`signalmesh throughput serve` running there with that id, on network '\(node.network)'?")
+                    + "`signalmesh throughput serve` running there with that id, on network '\(node.network.value)'?")
         }
         guard let report = outcome.report, report.messages > 0 else {
             throw CLIFailure.noAnswer(
