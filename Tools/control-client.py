@@ -46,7 +46,10 @@ class Client:
                 raise ConnectionError("the node closed the connection")
             self.buffer += chunk
         line, self.buffer = self.buffer.split(b"\n", 1)
-        return json.loads(line)
+        try:
+            return json.loads(line)
+        except ValueError:
+            raise ControlError({"code": None, "message": f"the node sent a line that is not JSON: {line[:200]!r}"})
 
     def read_answer(self):
         """The next message that is not a notification."""
@@ -68,6 +71,8 @@ class Client:
             answer = self.read_answer()
             if answer.get("id") == request_id:
                 return answer
+            if answer.get("id") is None and "error" in answer:
+                return answer  # an error the node could not tie to a request (a refused connection): surface it
 
     def call(self, method, params=None):
         answer = self.request(method, params)
@@ -82,7 +87,7 @@ class Client:
 
 
 def bech32m_node_id(key):
-    """A node id's text form (Specs/identity: hrp "sm", bech32m) for 32 key bytes, to name a peer in checks."""
+    """A node id's text form (Specs/wire.md, section 6: hrp "sm", bech32m) for 32 key bytes, to name a peer in checks."""
     charset = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 
     def polymod(values):
@@ -239,6 +244,7 @@ def main():
         elif args.command == "events":
             if args.follow:
                 client.call("events.subscribe", {"since": args.since})
+                client.sock.settimeout(None)  # events may be rare: wait for them without a limit
                 while True:
                     print(json.dumps(client.next_notification()["params"]["event"], sort_keys=True), flush=True)
             else:
@@ -247,6 +253,9 @@ def main():
     except ControlError as error:
         print(f"error {error}", file=sys.stderr)
         sys.exit(1)
+    except PermissionError as error:
+        print(f"not allowed to connect to {args.socket}: {error}", file=sys.stderr)
+        sys.exit(77)
     except (OSError, ConnectionError) as error:
         print(f"cannot talk to {args.socket}: {error}", file=sys.stderr)
         sys.exit(69)

@@ -106,6 +106,8 @@ public struct ControlServer: Sendable {
         var subscription: Subscription?
         var poll: Poll?
         var closing = false
+        /// Events stopped going to this subscriber at the high-water mark; they resume once it has read.
+        var heldBack = false
     }
 
     /// A server whose event ring belongs to the boot `bootID`.
@@ -215,7 +217,9 @@ public struct ControlServer: Sendable {
         log.append(type: type, data: data, time: now)
         var effects: [ControlEffect] = []
         for id in connections.keys.sorted() {
-            feed(id, effects: &effects)
+            // A subscriber held back waits until its queue drains to half the high-water mark (`wrote`), not
+            // merely below it: otherwise every new event would send it a little more and keep it at the limit.
+            if connections[id]?.heldBack != true { feed(id, effects: &effects) }
             answerPoll(id, now: now, timedOut: false, effects: &effects)
         }
         return account(effects)
@@ -498,6 +502,7 @@ public struct ControlServer: Sendable {
             }
         }
         connection.subscription = subscription
+        connection.heldBack = subscription.cursor < log.lastID
         connections[id] = connection
     }
 

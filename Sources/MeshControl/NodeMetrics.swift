@@ -113,6 +113,10 @@ public enum NodeMetrics {
             "signalmesh_membership_local_health", type: "gauge",
             help: "Lifeguard local health: 0 is healthy; higher means this node misses its own probe deadlines.",
             value: Double(membership.localHealth))
+        text.single(
+            "signalmesh_exchange_requests_limited_total", type: "counter",
+            help: "Peer-exchange requests (JOIN, SHUFFLE) refused by a seed's per-IP limit.",
+            value: Double(core.exchangeRequestsLimited))
         text.family(
             "signalmesh_membership_refused_total", type: "counter", help: "Membership messages refused, by reason.",
             samples: membership.refused.sorted { $0.key < $1.key }.map {

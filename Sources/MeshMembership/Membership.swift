@@ -325,7 +325,7 @@ public struct Membership: Sendable {
         guard !isActive(peer.nodeID) else { throw .alreadyNeighbor(peer.nodeID) }
         guard !peer.addresses.isEmpty || contact(for: peer.nodeID) != nil else { throw .noAddress(peer.nodeID) }
         backoff[peer.nodeID] = nil
-        let known = passive.first { $0.nodeID == peer.nodeID }
+        let known = passive.first { $0.nodeID == peer.nodeID } ?? seeds.first { $0.nodeID == peer.nodeID }
         let target = peer.addresses.isEmpty ? known ?? peer : peer
         pending.removeAll { $0.id == peer.nodeID }
         pending.append((peer.nodeID, target, now + settings.neighborTimeout))

@@ -46,17 +46,35 @@ public struct NodeCore {
     public private(set) var endpoint: Endpoint
     /// The membership core.
     public private(set) var membership: Membership
+    /// Per-IP limits on peer-exchange requests (a direct JOIN or SHUFFLE), for seed nodes; nil for none.
+    private var exchangeLimiter: SourceRateLimiter?
+    /// Peer-exchange requests refused by `exchangeLimiter`.
+    public private(set) var exchangeRequestsLimited = 0
     /// Peers whose sessions are closed at the given instant unless they become neighbours again.
     private var closing: [(peer: NodeID, at: Instant)] = []
     private var reportedDeadline: Instant?
 
     /// A node core from an endpoint and a membership core made by the caller (the shell knows the
     /// settings, the seeds and the random source).
-    public init(endpoint: Endpoint, membership: Membership) {
+    ///
+    /// - Parameter exchangeLimit: per-IP limits on peer-exchange requests: a seed answers every JOIN with its
+    ///   neighbours' attention and every SHUFFLE with records, so one address sending them in a loop must not get
+    ///   unbounded work or a map of the network out of it. Nil (the default) for a node that is not a seed.
+    public init(endpoint: Endpoint, membership: Membership, exchangeLimit: SourceRateLimiter.Settings? = nil) {
         precondition(endpoint.nodeID == membership.nodeID, "the endpoint and the membership core are one node's")
         self.endpoint = endpoint
         self.membership = membership
+        exchangeLimiter = exchangeLimit.map(SourceRateLimiter.init(settings:))
     }
+
+    /// The limits a seed puts on peer-exchange requests per IP address: a burst of 64 (a devnet's or a NAT's many
+    /// nodes behind one address joining at once), then 2 a second.
+    public static let seedExchangeLimit: SourceRateLimiter.Settings = {
+        var settings = SourceRateLimiter.Settings()
+        settings.rate = 2
+        settings.burst = 64
+        return settings
+    }()
 
     /// This node's id.
     public var nodeID: NodeID { endpoint.nodeID }
@@ -155,6 +173,10 @@ public struct NodeCore {
                     try MembershipMessage(decoding: message)
                 }) {
                 case .success(let decoded):
+                    if isLimitedExchange(decoded, from: peer, now: now) {
+                        exchangeRequestsLimited += 1
+                        continue
+                    }
                     apply(membership.received(decoded, from: peer, now: now), now: now, into: &output)
                 case .failure(let error):
                     output.append(.event(.malformedMessage(from: peer, reason: error.description)))
@@ -172,6 +194,17 @@ public struct NodeCore {
                 apply(membership.peerUnreachable(peer, now: now), now: now, into: &output)
             }
         }
+    }
+
+    /// Whether `message` is a peer-exchange request from `peer` over its address's limit.
+    private mutating func isLimitedExchange(_ message: MembershipMessage, from peer: NodeID, now: Instant) -> Bool {
+        guard exchangeLimiter != nil, let address = endpoint.address(of: peer) else { return false }
+        switch message {
+        case .join: break
+        case .shuffle(let origin, _, _) where origin.nodeID == peer: break  // asked directly, not a walk passing by
+        default: return false
+        }
+        return !exchangeLimiter!.allow(address, now: now)
     }
 
     private mutating func apply(_ effects: [MembershipEffect], now: Instant, into output: inout [NodeEffect]) {

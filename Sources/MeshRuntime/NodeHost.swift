@@ -93,7 +93,8 @@ public final class NodeHost {
         identity: Ed25519PrivateKey, addresses: [SocketAddress], seeds: [PeerContact],
         settings: EndpointSettings = EndpointSettings(), membership: MembershipSettings = MembershipSettings(),
         roles: PeerRecord.Roles = [], store: PeerStore? = nil,
-        socketSettings: UDPSocket.Settings = UDPSocket.Settings(), control controlOptions: ControlOptions? = nil
+        socketSettings: UDPSocket.Settings = UDPSocket.Settings(), control controlOptions: ControlOptions? = nil,
+        exchangeLimit: SourceRateLimiter.Settings? = nil
     ) throws(NodeHostError) {
         self.store = store
         precondition((1...2).contains(addresses.count), "a node listens on one or two addresses, not \(addresses)")
@@ -122,7 +123,7 @@ public final class NodeHost {
             addresses: sockets.map(\.localAddress))
         let membershipCore = Membership(
             selfRecord: record, seeds: seeds, settings: membership, seed: random.next(), now: now)
-        core = NodeCore(endpoint: endpoint, membership: membershipCore)
+        core = NodeCore(endpoint: endpoint, membership: membershipCore, exchangeLimit: exchangeLimit)
         if let store {
             let stored = (try? store.load().records) ?? []
             core.remember(stored)

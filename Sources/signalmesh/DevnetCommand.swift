@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import MeshCore
+import MeshMembership
 import Synchronization
 
 /// `signalmesh devnet`: a small network of real node processes on 127.0.0.1, for trying SignalMesh on one machine.
@@ -10,8 +11,12 @@ struct DevnetCommand: ParsableCommand {
         commandName: "devnet",
         abstract: "Start N real nodes on 127.0.0.1 joining through signed seeds, and show the overlay forming.",
         discussion: """
-            Makes a folder (--dir, default a new temporary one) with a seed-list signer, one data directory per \
-            node, and a seed list naming the first --seeds nodes on free ports, signed for the devnet. Then starts \
+            Makes a folder (--dir, default a new temporary one) with one data directory per node. The first two \
+            nodes are the seeds of the bundled devnet list, Bootstrap/devnet/seeds.json (signed; its seed keys are \
+            public test keys, copied into the seeds' data directories), on 127.0.0.1:47100 and :47101. When that \
+            list is not found (run from elsewhere: give --bootstrap), when --seeds asks for another number, or when \
+            its ports are taken (another devnet runs), the devnet makes and signs a fresh list naming the first \
+            --seeds nodes on free ports instead, and says so. Then starts \
             `signalmesh run` for every node (the seeds first), follows their events, and shows each node's \
             neighbours until Ctrl-C (or --duration seconds), when it stops them all with SIGTERM. It reports the \
             time until the overlay was one connected graph with every node at its minimum of neighbours. Exits \
@@ -27,6 +32,9 @@ struct DevnetCommand: ParsableCommand {
 
     @Option(name: .long, help: "The folder for the devnet's keys, list and data directories (default: a new one).")
     var dir: String?
+
+    @Option(name: .long, help: "The bundled devnet list's folder (default: Bootstrap/devnet, found from here).")
+    var bootstrap: String?
 
     @Option(name: .long, help: "Stop after this many seconds instead of waiting for Ctrl-C.")
     var duration: Double?
@@ -51,18 +59,38 @@ struct DevnetCommand: ParsableCommand {
         try DataDirectory(path: folder).create()
         let executable = Self.ownExecutable()
         let seedCount = seeds ?? min(2, nodes - 1)
-        // Keys, ports and the signed list: made with this program's own commands, as an operator would.
-        let signer = try Self.runQuietly(executable, ["keygen", "--datadir", folder + "/signer", "--force"])
         var ids: [String] = []
         for index in 0..<nodes {
             ids.append(try Self.runQuietly(executable, ["keygen", "--datadir", folder + "/node\(index)", "--force"]))
         }
-        let ports = try (0..<seedCount).map { _ throws(CLIFailure) in try Self.freeUDPPort() }
-        var make = ["bootstrap", "make", "--network", "devnet", "--operator", "devnet", "-o", folder + "/seeds.json"]
-        for index in 0..<seedCount { make += ["--seed", "\(ids[index])@127.0.0.1:\(ports[index])"] }
-        _ = try Self.runQuietly(executable, make)
-        _ = try Self.runQuietly(
-            executable, ["bootstrap", "sign", folder + "/seeds.json", "--datadir", folder + "/signer"])
+        let signer: String
+        let ports: [UInt16]
+        if let bundled = try bundledList(seedCount: seedCount) {
+            // The bundled list: its seeds' keys go into the first data directories.
+            for (index, key) in bundled.keys.enumerated() {
+                let target = folder + "/node\(index)/node.key"
+                try FileIO.writeAtomically(key, to: target, what: "devnet seed key")
+                // Owner-only, as the node demands of its key (git checks the bundled copy out readable by all).
+                chmod(target, 0o600)
+                ids[index] = try Self.runQuietly(executable, ["id", "--datadir", folder + "/node\(index)"])
+            }
+            try FileIO.writeAtomically(bundled.list, to: folder + "/seeds.json", what: "seed list")
+            try FileIO.writeAtomically(bundled.signatures, to: folder + "/seeds.json.sig", what: "signature file")
+            if !json { Output.line("seeds from the bundled devnet list \(bundled.folder)/seeds.json") }
+            signer = bundled.signer
+            ports = bundled.ports
+        } else {
+            // Keys, ports and the signed list: made with this program's own commands, as an operator would.
+            signer = try Self.runQuietly(executable, ["keygen", "--datadir", folder + "/signer", "--force"])
+            ports = try (0..<seedCount).map { _ throws(CLIFailure) in try Self.freeUDPPort() }
+            var make = [
+                "bootstrap", "make", "--network", "devnet", "--operator", "devnet", "-o", folder + "/seeds.json",
+            ]
+            for index in 0..<seedCount { make += ["--seed", "\(ids[index])@127.0.0.1:\(ports[index])"] }
+            _ = try Self.runQuietly(executable, make)
+            _ = try Self.runQuietly(
+                executable, ["bootstrap", "sign", folder + "/seeds.json", "--datadir", folder + "/signer"])
+        }
 
         let monitor = DevnetMonitor(ids: ids, needed: neededNeighbours)
         var children: [Process] = []
@@ -103,7 +131,9 @@ struct DevnetCommand: ParsableCommand {
             }
             children.append(process)
         }
-        let header = "devnet in \(folder): \(nodes) nodes, \(seedCount) seed(s); Ctrl-C stops them"
+        let header =
+            "devnet in \(folder): \(nodes) nodes, \(seedCount) seed(s); Ctrl-C stops them\n"
+            + "watch one: signalmesh top --datadir \(folder)/node0   (status, peers, events, metrics likewise)"
         let isTerminal = isatty(STDOUT_FILENO) == 1
         if !json { Output.line(header) }
         let deadline = duration.map { started.addingTimeInterval($0) }
@@ -198,6 +228,72 @@ struct DevnetCommand: ParsableCommand {
     }
 
     /// A UDP port on 127.0.0.1 that was free a moment ago.
+    /// The bundled devnet list (`Bootstrap/devnet`): the list, its signatures, its signer's id, its seeds' keys and
+    /// ports. Nil, with a note saying why, when it cannot be used: not found, another seed count asked for, or a
+    /// port taken.
+    func bundledList(
+        seedCount: Int
+    ) throws(CLIFailure) -> (
+        folder: String, list: [UInt8], signatures: [UInt8], signer: String, keys: [[UInt8]], ports: [UInt16]
+    )? {
+        let candidates =
+            bootstrap.map { [$0] }
+            ?? [
+                FileManager.default.currentDirectoryPath + "/Bootstrap/devnet",
+                // From the build folder (.build/<config>/signalmesh) up to the package.
+                URL(fileURLWithPath: Self.ownExecutable().path).deletingLastPathComponent().deletingLastPathComponent()
+                    .deletingLastPathComponent().appendingPathComponent("Bootstrap/devnet").path,
+            ]
+        guard let folder = candidates.first(where: { FileManager.default.fileExists(atPath: $0 + "/seeds.json") })
+        else {
+            if let bootstrap { throw .noInput("no seeds.json in --bootstrap \(bootstrap)") }
+            Output.note("the bundled devnet list (Bootstrap/devnet) is not here; making a fresh one")
+            return nil
+        }
+        let list = try FileIO.read(folder + "/seeds.json", limit: SeedList.maxBytes, what: "seed list")
+        let parsed: SeedList
+        do {
+            parsed = try SeedList(parsing: list)
+        } catch {
+            throw .corruptData("\(folder)/seeds.json: \(error.description)")
+        }
+        guard parsed.seeds.count == seedCount else {
+            Output.note("the bundled devnet list has \(parsed.seeds.count) seeds, not \(seedCount); making a fresh one")
+            return nil
+        }
+        let ports = parsed.seeds.map { $0.addresses.first?.port ?? 0 }
+        for port in ports where !Self.isFree(port) {
+            Output.note("port \(port) of the bundled devnet list is taken (another devnet?); making a fresh list")
+            return nil
+        }
+        let signatures = try FileIO.read(
+            folder + "/seeds.json.sig", limit: SeedListSignatures.maxBytes, what: "signature file")
+        let signer = String(
+            decoding: try FileIO.read(folder + "/signer.id", limit: 256, what: "signer id"), as: UTF8.self
+        ).trimmingCharacters(in: .whitespacesAndNewlines)
+        var keys: [[UInt8]] = []
+        for index in 0..<seedCount {
+            keys.append(try FileIO.read(folder + "/seed\(index).key", limit: 4096, what: "devnet seed key"))
+        }
+        return (folder, list, signatures, signer, keys, ports)
+    }
+
+    /// Whether UDP `port` on 127.0.0.1 can be bound now.
+    static func isFree(_ port: UInt16) -> Bool {
+        let descriptor = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        guard descriptor >= 0 else { return false }
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = port.bigEndian
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
+        }
+    }
+
     static func freeUDPPort() throws(CLIFailure) -> UInt16 {
         let descriptor = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         guard descriptor >= 0 else { throw .osError("cannot open a socket: \(String(cString: strerror(errno)))") }

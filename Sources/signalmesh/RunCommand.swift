@@ -31,6 +31,40 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var settings: RunSettings
 
     func run() throws {
+        try NodeRunner(node: node, settings: settings, seedCommand: false).run()
+    }
+}
+
+/// `signalmesh seed`: a node in the seed profile, for operators of the nodes others join through.
+struct SeedCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "seed",
+        abstract: "Run a seed node: the node others join through (higher caps, per-IP limits, no trading state).",
+        discussion: """
+            The same as `signalmesh run --seed-profile` (same data directory, configuration and control socket): \
+            active and passive views of 32 and 256 peers instead of 8 and 64, a peer table of 4096, and per-IP \
+            limits on peer-exchange requests (JOIN and SHUFFLE: a burst of 64, then 2 a second) on top of the \
+            transport's per-IP handshake limits; peer-exchange replies are bounded by the membership protocol (at \
+            most as many records as asked for, 16 at most). A seed keeps no trading state. Bootstrap/ has a \
+            systemd unit for it.
+            """)
+
+    @OptionGroup var node: NodeOptions
+    @OptionGroup var settings: RunSettings
+
+    func run() throws {
+        try NodeRunner(node: node, settings: settings, seedCommand: true).run()
+    }
+}
+
+/// What `run` and `seed` do: the node, its data directory, configuration, control socket, until signalled.
+struct NodeRunner {
+    let node: NodeOptions
+    let settings: RunSettings
+    /// Whether `signalmesh seed` asked for it (the seed profile whatever the configuration says).
+    let seedCommand: Bool
+
+    func run() throws {
         let directory = try node.dataDirectory()
         try directory.create()
         let lock = try DataDirectoryLock(directory: directory)
@@ -42,7 +76,7 @@ struct RunCommand: ParsableCommand {
         }
         let configuration = try settings.resolve(in: directory)
         let bind = configuration.listen.value
-        let seedProfile = configuration.seedProfile.value
+        let seedProfile = seedCommand || configuration.seedProfile.value
         let contacts = try loadSeeds(configuration, directory: directory)
         let store: PeerStore
         do {
@@ -55,13 +89,16 @@ struct RunCommand: ParsableCommand {
 
         let host: NodeHost
         do {
+            var endpointSettings = node.endpointSettings
+            if seedProfile { endpointSettings.maxPeers = 4096 }
             host = try NodeHost(
-                identity: identity, addresses: bind, seeds: contacts, settings: node.endpointSettings,
+                identity: identity, addresses: bind, seeds: contacts, settings: endpointSettings,
                 membership: seedProfile ? .seed : MembershipSettings(), roles: seedProfile ? [.seed] : [],
                 store: store,
                 control: NodeHost.ControlOptions(
                     path: directory.controlSocketFile, version: BuildInfo.version, network: node.network.value,
-                    dataDirectory: directory.path, seedProfile: seedProfile))
+                    dataDirectory: directory.path, seedProfile: seedProfile),
+                exchangeLimit: seedProfile ? NodeCore.seedExchangeLimit : nil)
         } catch {
             throw CLIFailure(setUp: error)
         }

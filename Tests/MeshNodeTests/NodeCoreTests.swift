@@ -24,11 +24,17 @@ struct NodeNetwork {
     private var sequence = 0
     private var indexByAddress: [SocketAddress: Int] = [:]
 
-    init(count: Int, seedCount: Int) {
+    /// `sharedHost`: every node on one IP address (ports differ), as behind a NAT; `exchangeLimit`: the seeds'
+    /// per-IP limit on peer-exchange requests.
+    init(count: Int, seedCount: Int, sharedHost: Bool = false, exchangeLimit: SourceRateLimiter.Settings? = nil) {
         let keys = (0..<count).map { index in
             try! Ed25519PrivateKey(seed: (0..<32).map { UInt8(truncatingIfNeeded: (index &* 31) >> ($0 % 3)) ^ 0xA5 })
         }
-        let addresses = (0..<count).map { SocketAddress.ipv4(0x0A00_0100 + UInt32($0), port: 9000) }
+        let addresses = (0..<count).map {
+            sharedHost
+                ? SocketAddress.ipv4(0x0A00_0100, port: 9000 + UInt16($0))
+                : SocketAddress.ipv4(0x0A00_0100 + UInt32($0), port: 9000)
+        }
         let seeds = (0..<seedCount).map {
             PeerContact(
                 seed: SeedList.Seed(
@@ -42,7 +48,9 @@ struct NodeNetwork {
             let membership = Membership(
                 selfRecord: record, seeds: seeds, settings: index < seedCount ? .seed : MembershipSettings(),
                 seed: UInt64(index) + 1000, now: now)
-            nodes.append(Node(core: NodeCore(endpoint: endpoint, membership: membership), address: addresses[index]))
+            let core = NodeCore(
+                endpoint: endpoint, membership: membership, exchangeLimit: index < seedCount ? exchangeLimit : nil)
+            nodes.append(Node(core: core, address: addresses[index]))
             indexByAddress[addresses[index]] = index
         }
     }
@@ -139,6 +147,29 @@ struct NodeCoreTests {
             }
             #expect(!network.nodes[index].events.contains { if case .malformedMessage = $0 { true } else { false } })
         }
+    }
+
+    @Test("a seed limits peer-exchange requests per IP: a crowd behind one address is slowed, then all join")
+    func seedExchangeLimitPerAddress() {
+        var limit = SourceRateLimiter.Settings()
+        limit.rate = 1
+        limit.burst = 3
+        var network = NodeNetwork(count: 10, seedCount: 1, sharedHost: true, exchangeLimit: limit)
+        network.start(0..<10)
+        network.run(for: .seconds(2))
+        // Nine JOINs from one address within moments (the transport's own per-IP handshake limit spreads them a
+        // little): three pass at once, later ones beyond the refill rate are refused and counted.
+        #expect(network.nodes[0].core.exchangeRequestsLimited >= 1)
+        // The refused ones try again on their refill timer, as tokens come back, and all get in.
+        network.run(for: .seconds(60))
+        #expect(network.isConnected(Array(0..<10)))
+        for index in 1..<10 { #expect(!network.activeNeighbours(index).isEmpty, "node \(index) has no neighbour") }
+
+        // Nodes on distinct addresses never meet the limit.
+        var spread = NodeNetwork(count: 10, seedCount: 1, exchangeLimit: limit)
+        spread.start(0..<10)
+        spread.run(for: .seconds(1))
+        #expect(spread.nodes[0].core.exchangeRequestsLimited == 0)
     }
 
     @Test("a crashed node's neighbours notice by probes over the transport and replace it")

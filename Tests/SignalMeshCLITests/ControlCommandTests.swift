@@ -55,6 +55,7 @@ import Testing
 
         let metrics = try CLIProcess.run(["metrics", "--datadir", datadir])
         #expect(metrics.status == 0)
+        try checkWithPromtool(metrics.stdout)
         #expect(metrics.stdout.contains("# TYPE signalmesh_handshakes_total counter"))
         #expect(metrics.stdout.contains("signalmesh_drops_total{reason=\"bad_mac1\"} 0"))
 
@@ -82,6 +83,32 @@ import Testing
         let none = try CLIProcess.run(["status", "--datadir", datadir])
         #expect(none.status == 69)
         #expect(none.stderr.contains("no node is running"), "\(none.stderr)")
+    }
+
+    /// `promtool check metrics` (Debian's `prometheus` package; CI installs it) accepts `text`. Without promtool the
+    /// check is skipped, except under CI, where its absence is a failure.
+    func checkWithPromtool(_ text: String) throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/promtool") else {
+            if ProcessInfo.processInfo.environment["CI"] != nil {
+                Issue.record("promtool is not installed; .ci/run installs Debian's prometheus package for it")
+            }
+            return
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/promtool")
+        process.arguments = ["check", "metrics"]
+        let input = Pipe()
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        input.fileHandleForWriting.write(Data(text.utf8))
+        try input.fileHandleForWriting.close()
+        let report = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "promtool: \(report)")
+        #expect(report.isEmpty, "promtool has remarks: \(report)")
     }
 
     @Test func aStaleSocketIsReplacedAndAnyOtherFileRefused() throws {
