@@ -25,6 +25,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
@@ -66,7 +67,7 @@ let package = Package(
             name: "MeshRuntime",
             dependencies: [
                 "MeshCore", "MeshWire", "MeshCrypto", "MeshTransport", "MeshMembership", "MeshNode", "MeshControl",
-                "CLibUV", "CSQLite",
+                "CLibUV", "CSQLite", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
         .executableTarget(
@@ -74,6 +75,7 @@ let package = Package(
             dependencies: [
                 "MeshCore", "MeshWire", "MeshCrypto", "MeshTransport", "MeshMembership", "MeshNode", "MeshControl",
                 "MeshRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
 
@@ -115,7 +117,10 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "MeshRuntimeTests",
-            dependencies: ["MeshRuntime", "MeshTransport", "MeshMembership", "MeshCrypto", "MeshCore"],
+            dependencies: [
+                "MeshRuntime", "MeshTransport", "MeshMembership", "MeshCrypto", "MeshCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "SignalMeshCLITests",

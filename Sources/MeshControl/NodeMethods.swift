@@ -121,6 +121,9 @@ public enum NodeMethods {
                     throw .invalidParams("\"format\" must be \"prometheus\" (the only format), not \"\(format)\"")
                 }
                 return Outcome(result: .success(["format": "prometheus", "text": .string(metrics(core))]))
+            case "node.log_level":
+                // The log belongs to the shell; one that keeps a log answers this before it gets here.
+                throw .refused("this node keeps no log")
             default:
                 throw .methodNotFound(request.method)
             }

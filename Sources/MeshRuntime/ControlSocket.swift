@@ -20,6 +20,8 @@ public final class ControlSocket {
     public var onWritten: ((ControlConnectionID, Int) -> Void)?
     /// Called when a connection is gone (closed by either side).
     public var onClosed: ((ControlConnectionID) -> Void)?
+    /// Called when a connection is refused for its credentials, with the other end's user id if it could be read.
+    public var onRefused: ((UInt32?) -> Void)?
     /// Connections refused for their credentials, since the start.
     public private(set) var refusedCredentials = 0
 
@@ -185,8 +187,14 @@ public final class ControlSocket {
         nextID += 1
         uv_handle_set_data(cuv_pipe_as_handle(handle), Unmanaged.passRetained(connection).toOpaque())
         connections[connection.id] = connection
-        guard uv_accept(cuv_pipe_as_stream(listener), connection.stream) == 0, isAllowed(connection) else {
+        guard uv_accept(cuv_pipe_as_stream(listener), connection.stream) == 0 else {
+            closeNow(connection, report: false)
+            return
+        }
+        let (allowed, uid) = credentials(of: connection)
+        guard allowed else {
             refusedCredentials += 1
+            onRefused?(uid)
             closeNow(connection, report: false)
             return
         }
@@ -213,13 +221,13 @@ public final class ControlSocket {
             })
     }
 
-    /// Whether the process at the other end runs as this process's user (or as root).
-    private func isAllowed(_ connection: Connection) -> Bool {
+    /// Whether the process at the other end runs as this process's user (or as root), and its user id.
+    private func credentials(of connection: Connection) -> (allowed: Bool, uid: UInt32?) {
         var descriptor: uv_os_fd_t = -1
-        guard uv_fileno(cuv_pipe_as_handle(connection.handle), &descriptor) == 0 else { return false }
+        guard uv_fileno(cuv_pipe_as_handle(connection.handle), &descriptor) == 0 else { return (false, nil) }
         var credentials = cuv_peer_credentials()
-        guard cuv_peer_credentials_get(descriptor, &credentials) == 0 else { return false }
-        return credentials.uid == geteuid() || credentials.uid == 0
+        guard cuv_peer_credentials_get(descriptor, &credentials) == 0 else { return (false, nil) }
+        return (credentials.uid == geteuid() || credentials.uid == 0, credentials.uid)
     }
 
     private func shutDown(_ connection: Connection) {

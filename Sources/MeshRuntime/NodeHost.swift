@@ -1,4 +1,5 @@
 import Glibc
+import Logging
 public import MeshControl
 public import MeshCore
 public import MeshCrypto
@@ -80,6 +81,8 @@ public final class NodeHost {
     private var controlSocket: ControlSocket?
     private var controlTimer: LoopTimer?
     private var hostInfo: NodeHostInfo?
+    /// The structured log, if the node keeps one.
+    private let log: NodeLog?
     /// This boot's id: random, so a client can tell a restarted node's event ids from the last boot's.
     public let bootID: String
 
@@ -94,9 +97,10 @@ public final class NodeHost {
         settings: EndpointSettings = EndpointSettings(), membership: MembershipSettings = MembershipSettings(),
         roles: PeerRecord.Roles = [], store: PeerStore? = nil,
         socketSettings: UDPSocket.Settings = UDPSocket.Settings(), control controlOptions: ControlOptions? = nil,
-        exchangeLimit: SourceRateLimiter.Settings? = nil
+        exchangeLimit: SourceRateLimiter.Settings? = nil, log: NodeLog? = nil
     ) throws(NodeHostError) {
         self.store = store
+        self.log = log
         precondition((1...2).contains(addresses.count), "a node listens on one or two addresses, not \(addresses)")
         let loop: EventLoop
         do { loop = try EventLoop() } catch { throw .runtime(error) }
@@ -190,6 +194,10 @@ public final class NodeHost {
             self.carryOutControl { server, _ in server.wrote(count, to: id) }
         }
         socket.onClosed = { [unowned self] id in self.control?.closed(id) }
+        socket.onRefused = { [unowned self] uid in
+            self.log?.logger("control").warning(
+                "refused a connection from another user", metadata: ["uid": "\(uid.map(String.init) ?? "unknown")"])
+        }
     }
 
     /// Closes every handle the host made (for a failed `init` and for `shutdown`).
@@ -205,6 +213,12 @@ public final class NodeHost {
 
     /// Joins the overlay through the seeds. Call once, before `run()`.
     public func start() {
+        log?.logger("node").info(
+            "started",
+            metadata: [
+                "node_id": "\(nodeID.text)", "addresses": "\(localAddresses.map(\.description).joined(separator: " "))",
+                "boot_id": "\(bootID)",
+            ])
         record(
             type: "node.started",
             data: [
@@ -242,6 +256,7 @@ public final class NodeHost {
         case .open:
             state = .closing
             record(type: "node.stopping", data: [:])
+            log?.logger("node").info("stopping")
             savePeers()
             closeHandles()
             onEvent = nil
@@ -265,6 +280,8 @@ public final class NodeHost {
             storeError = nil
         } catch {
             storeError = error
+            log?.logger("store").error(
+                "the peer store could not be written", metadata: ["error": "\(error.description)"])
         }
     }
 
@@ -280,11 +297,32 @@ public final class NodeHost {
             case .event(let event):
                 onEvent?(event)
                 record(type: event.controlType, data: event.controlData)
+                logEvent(event)
             }
         }
     }
 
     // MARK: Control socket
+
+    /// Writes `event` to the log under its category.
+    private func logEvent(_ event: NodeEvent) {
+        guard let log else { return }
+        let category: String
+        let level: Logger.Level
+        switch event {
+        case .neighborUp, .neighborDown: (category, level) = ("membership", .info)
+        case .sessionUp, .sessionDown: (category, level) = ("transport", .debug)
+        case .malformedMessage: (category, level) = ("membership", .warning)
+        case .banned, .unbanned: (category, level) = ("node", .notice)
+        }
+        var metadata: Logger.Metadata = [:]
+        if case .object(let members) = event.controlData {
+            for (key, value) in members {
+                if case .string(let text) = value { metadata[key] = .string(text) } else { metadata[key] = "\(value)" }
+            }
+        }
+        log.logger(category).log(level: level, "\(event.controlType)", metadata: metadata)
+    }
 
     /// Appends an event to the control socket's stream.
     private func record(type: String, data: JSONValue) {
@@ -299,7 +337,10 @@ public final class NodeHost {
             switch effect {
             case .write(let id, let bytes): controlSocket?.write(bytes, to: id)
             case .close(let id, _): controlSocket?.close(id)
-            case .drop(let id, _): controlSocket?.abort(id)
+            case .drop(let id, let reason):
+                log?.logger("control").warning(
+                    "dropped a client", metadata: ["connection": "\(id)", "reason": "\(reason)"])
+                controlSocket?.abort(id)
             case .wake(let at): controlTimer?.arm(at: at)
             }
         }
@@ -314,6 +355,7 @@ public final class NodeHost {
         var stop = false
         carryOutControl { server, now in
             server.received(bytes, from: id, now: now) { request in
+                if request.method == "node.log_level" { return self.setLogLevel(request) }
                 let outcome = NodeMethods.call(request, core: &self.core, host: info, now: now) { core in
                     self.metricsText(core: core, info: info, control: status, now: now)
                 }
@@ -325,6 +367,35 @@ public final class NodeHost {
         carryOut(nodeEffects)
         if stop {
             if let onStopRequest { onStopRequest() } else { self.stop() }
+        }
+    }
+
+    /// `node.log_level {level, category?}`: changes the log's level while the node runs; answers the levels.
+    private func setLogLevel(_ request: RPCRequest) -> Result<JSONValue, RPCError> {
+        guard let log else { return .failure(.refused("this node keeps no log")) }
+        do throws(RPCError) {
+            let params = try Params(request, allowed: ["level", "category"])
+            if let text = try params.string("level", maxLength: 16) {
+                guard let level = Logger.Level(rawValue: text) else {
+                    throw .invalidParams(
+                        "\"level\" must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                let category = try params.string("category", maxLength: 32)
+                if let category, !NodeLog.categories.contains(category) {
+                    throw .invalidParams(
+                        "\"category\" must be one of \(NodeLog.categories.joined(separator: ", ")), or absent for all")
+                }
+                log.setLevel(level, for: category)
+                log.logger("node").notice(
+                    "log level changed", metadata: ["new_level": "\(text)", "for_category": "\(category ?? "all")"])
+            } else if params["category"] != nil {
+                throw .invalidParams("\"category\" needs \"level\"")
+            }
+            var levels: [String: JSONValue] = [:]
+            for category in NodeLog.categories { levels[category] = .string(log.level(of: category).rawValue) }
+            return .success(["levels": .object(levels), "path": .string(log.path)])
+        } catch {
+            return .failure(error)
         }
     }
 

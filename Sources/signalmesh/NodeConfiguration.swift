@@ -47,7 +47,7 @@ struct NodeConfiguration {
     static let defaultListen = SocketAddress.ipv4(0x7F00_0001, port: 9000)
 
     /// The keys the file and the environment may set, in the order `config show` lists them.
-    static let keys = ["listen", "seeds", "seed_signer", "seed_threshold", "seed_profile"]
+    static let keys = ["listen", "seeds", "seed_signer", "seed_threshold", "seed_profile", "log_level"]
     /// Keys that take several values: repeated lines in the file, comma-separated in the environment.
     static let listKeys: Set<String> = ["listen", "seed_signer"]
     /// The configuration file's name inside the data directory.
@@ -60,6 +60,8 @@ struct NodeConfiguration {
     var seedSigners: Setting<[NodeID]>
     var seedThreshold: Setting<Int>
     var seedProfile: Setting<Bool>
+    /// The log's level for every category (`DATADIR/logs/node.log`), one of swift-log's level names.
+    var logLevel: Setting<String>
 
     /// The environment variable for `key`.
     static func environmentName(_ key: String) -> String { "SIGNALMESH_" + key.uppercased() }
@@ -112,7 +114,8 @@ struct NodeConfiguration {
             seeds: Setting(value: nil, origin: .defaultValue),
             seedSigners: Setting(value: [], origin: .defaultValue),
             seedThreshold: Setting(value: 1, origin: .defaultValue),
-            seedProfile: Setting(value: false, origin: .defaultValue))
+            seedProfile: Setting(value: false, origin: .defaultValue),
+            logLevel: Setting(value: "info", origin: .defaultValue))
         if let listen = try pick(
             "listen",
             { (raw) throws(CLIFailure) in
@@ -177,6 +180,18 @@ struct NodeConfiguration {
             })
         {
             configuration.seedProfile = profile
+        }
+        let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+        if let level = try pick(
+            "log_level",
+            { (raw) throws(CLIFailure) in
+                guard let text = raw.values.first?.lowercased(), levels.contains(text) else {
+                    throw raw.origin.failure("log_level must be one of \(levels.joined(separator: ", "))")
+                }
+                return text
+            })
+        {
+            configuration.logLevel = level
         }
         try configuration.check()
         return configuration

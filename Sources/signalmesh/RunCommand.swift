@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import MeshControl
 import MeshCore
 import MeshCrypto
@@ -78,6 +79,19 @@ struct NodeRunner {
         let bind = configuration.listen.value
         let seedProfile = seedCommand || configuration.seedProfile.value
         let contacts = try loadSeeds(configuration, directory: directory)
+        let log: NodeLog
+        do {
+            log = try NodeLog(
+                directory: directory.path + "/logs",
+                level: Logger.Level(rawValue: configuration.logLevel.value) ?? .info
+            ) {
+                var time = timespec()
+                clock_gettime(CLOCK_REALTIME, &time)
+                return Instant(nanosecondsSinceEpoch: Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec))
+            }
+        } catch {
+            throw CLIFailure.ioError(error.description)
+        }
         let store: PeerStore
         do {
             store = try PeerStore(path: directory.peerStoreFile)
@@ -98,7 +112,7 @@ struct NodeRunner {
                 control: NodeHost.ControlOptions(
                     path: directory.controlSocketFile, version: BuildInfo.version, network: node.network.value,
                     dataDirectory: directory.path, seedProfile: seedProfile),
-                exchangeLimit: seedProfile ? NodeCore.seedExchangeLimit : nil)
+                exchangeLimit: seedProfile ? NodeCore.seedExchangeLimit : nil, log: log)
         } catch {
             throw CLIFailure(setUp: error)
         }

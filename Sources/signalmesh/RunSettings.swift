@@ -25,11 +25,16 @@ struct RunSettings: ParsableArguments {
         help: "Run the seed profile: larger views, for a node others join through (default: off).")
     var seedProfile: Bool?
 
+    @Option(
+        name: .long,
+        help: "The log's level: trace, debug, info (default), notice, warning, error or critical (DATADIR/logs).")
+    var logLevel: String?
+
     /// The values given as flags, by configuration key.
     var flags: [String: [String]] {
         var flags: [String: [String]] = [
             "listen": addresses, "seed_signer": seedSigner, "seeds": seeds.map { [$0] } ?? [],
-            "seed_threshold": seedThreshold.map { [String($0)] } ?? [],
+            "seed_threshold": seedThreshold.map { [String($0)] } ?? [], "log_level": logLevel.map { [$0] } ?? [],
         ]
         if let seedProfile { flags["seed_profile"] = [seedProfile ? "true" : "false"] }
         return flags
@@ -60,8 +65,8 @@ struct ConfigShowCommand: ParsableCommand {
         discussion: """
             Precedence: flags > environment (SIGNALMESH_<KEY>) > DATADIR/node.conf > defaults. Give the same flags \
             as to `signalmesh run` to see what it would use. node.conf holds `key = value` lines (`#` starts a \
-            comment); its keys are listen, seeds, seed_signer (repeat lines for several), seed_threshold and \
-            seed_profile. A wrong value exits with 78 and names the line or variable.
+            comment); its keys are listen, seeds, seed_signer (repeat lines for several), seed_threshold, \
+            seed_profile and log_level. A wrong value exits with 78 and names the line or variable.
             """)
 
     @OptionGroup var node: NodeOptions
@@ -84,6 +89,7 @@ struct ConfigShowCommand: ParsableCommand {
             ),
             ("seed_threshold", String(configuration.seedThreshold.value), configuration.seedThreshold.origin),
             ("seed_profile", configuration.seedProfile.value ? "true" : "false", configuration.seedProfile.origin),
+            ("log_level", configuration.logLevel.value, configuration.logLevel.origin),
         ]
         if node.json {
             for row in rows {

@@ -10,11 +10,9 @@ struct SignalMesh: ParsableCommand {
         version: BuildInfo.version,
         subcommands: [
             KeygenCommand.self, IDCommand.self, ListenCommand.self, PingCommand.self, ThroughputCommand.self,
-            BootstrapCommand.self, RunCommand.self, SeedCommand.self, DevnetCommand.self, StatusCommand.self,
-            PeersCommand.self,
-            EventsCommand.self, MetricsCommand.self, TopCommand.self, StopCommand.self, RPCCommand.self,
-            ConfigCommand.self,
-            VersionCommand.self,
+            BootstrapCommand.self, RunCommand.self, SeedCommand.self, DevnetCommand.self, ConfigCommand.self,
+            StatusCommand.self, PeersCommand.self, EventsCommand.self, MetricsCommand.self, TopCommand.self,
+            LogLevelCommand.self, StopCommand.self, RPCCommand.self, VersionCommand.self,
         ]
     )
 

@@ -95,3 +95,35 @@ struct RPCCommand: ParsableCommand {
         Output.line(try client.connect().call(method, parsed).line)
     }
 }
+
+/// `signalmesh log-level`: the running node's log levels, and changing them (`node.log_level`).
+struct LogLevelCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "log-level",
+        abstract: "Show the running node's log levels (DATADIR/logs/node.log), or set one while it runs.")
+
+    @OptionGroup var client: ClientOptions
+
+    @Argument(help: "The new level: trace, debug, info, notice, warning, error or critical (omit to show).")
+    var level: String?
+
+    @Option(name: .long, help: "Only this category: node, transport, membership, control or store (default: all).")
+    var category: String?
+
+    func run() throws {
+        var params: [String: JSONValue] = [:]
+        if let level { params["level"] = .string(level) }
+        if let category { params["category"] = .string(category) }
+        let result = try client.connect().call("node.log_level", .object(params))
+        if client.json {
+            Output.line(result.line)
+            return
+        }
+        if case .object(let levels)? = result["levels"] {
+            for key in levels.keys.sorted() {
+                Output.line("\(key.padding(toLength: 10, withPad: " ", startingAt: 0)) \(levels[key]!.cell)")
+            }
+        }
+        Output.line("log: \(result["path"]?.cell ?? "-")")
+    }
+}

@@ -70,6 +70,19 @@ import Testing
         let banEvents = try CLIProcess.run(["events", "--types", "peer.*", "--datadir", datadir])
         #expect(banEvents.stdout.contains("peer.banned") && banEvents.stdout.contains("peer.unbanned"))
 
+        // The log: levels shown and changed while running, and the records in DATADIR/logs/node.log.
+        let levels = try CLIProcess.run(["log-level", "debug", "--category", "transport", "--datadir", datadir, "--json"])
+        #expect(levels.status == 0, "\(levels.stderr)")
+        #expect((json(levels.stdout)?["levels"] as? [String: String])?["transport"] == "debug")
+        let badLevel = try CLIProcess.run(["log-level", "loud", "--datadir", datadir])
+        #expect(badLevel.status == 1)
+        #expect(badLevel.stderr.contains("\"level\" must be one of"), "\(badLevel.stderr)")
+        let logText = try String(contentsOfFile: datadir + "/logs/node.log", encoding: .utf8)
+        let logRecords = logText.split(separator: "\n").compactMap { json(String($0)) }
+        #expect(logRecords.first?["msg"] as? String == "started")
+        #expect(logRecords.contains { $0["msg"] as? String == "peer.banned" && $0["peer"] as? String == stranger })
+        #expect(logRecords.contains { $0["msg"] as? String == "log level changed" })
+
         let frame = try CLIProcess.run(["top", "--once", "--datadir", datadir])
         #expect(frame.status == 0, "\(frame.stderr)")
         #expect(frame.stdout.contains("signalmesh top") && frame.stdout.contains("node.started"))
