@@ -18,7 +18,8 @@ swift build -c release --product signalmesh
 signalmesh="$(swift build -c release --show-bin-path)/signalmesh"
 echo
 echo "nproc: $(nproc); every node is its own process on these cores; each devnet runs ${seconds} s."
-printf '%-6s %-22s %-22s %-22s\n' nodes "connected after (s)" "RSS mean (MB)" "RSS largest (MB)"
+printf '%-6s %-20s %-16s %-18s %-16s %-22s\n' nodes "connected after (s)" "RSS mean (MB)" "RSS largest (MB)" \
+    "PSS mean (MB)" "private dirty mean/max (MB)"
 for nodes in 5 20 50; do
     work="$(mktemp -d)"
     summary="$("$signalmesh" devnet --nodes "$nodes" --duration "$seconds" --dir "$work" --json | tail -1)" || true
@@ -34,7 +35,9 @@ after = s.get("connected_after_ms")
 connected = f"{after / 1000:.2f}" if after is not None else "never"
 mean = s.get("rss_kb_mean", 0) / 1024
 largest = s.get("rss_kb_max", 0) / 1024
-print(f"{nodes:<6} {connected:<22} {mean:<22.1f} {largest:<22.1f}")
+pss = s.get("pss_kb_mean", 0) / 1024
+private = f'{s.get("private_kb_mean", 0) / 1024:.1f} / {s.get("private_kb_max", 0) / 1024:.1f}'
+print(f"{nodes:<6} {connected:<20} {mean:<16.1f} {largest:<18.1f} {pss:<16.1f} {private:<22}")
 PY
     rm -rf "$work"
 done

@@ -258,7 +258,10 @@ public struct Membership: Sendable {
                 break
             }
             let mine = newNonce()
-            helping.append((mine, sender, requesterNonce, now + scaled(settings.probeTimeout)))
+            // Lifeguard's timely NACK: the requester's indirect phase lasts `probeInterval - probeTimeout`; the "no
+            // answer" must reach it before that ends, or it counts no helper as having answered and blames itself.
+            let wait = scaled(settings.probeInterval - settings.probeTimeout) * 4 / 5
+            helping.append((mine, sender, requesterNonce, now + wait))
             effects.append(.send(.ping(nonce: mine), to: targetContact))
         case .nack(let nonce):
             if probe?.nonce == nonce { probe?.nacks += 1 }
@@ -421,7 +424,10 @@ public struct Membership: Sendable {
         var earliest = min(nextShuffle, nextSeedRefresh)
         if active.count < settings.lowWatermark { earliest = min(earliest, nextRefill) }
         for request in pending where request.expires < earliest { earliest = request.expires }
-        if !active.isEmpty { earliest = min(earliest, nextProbe) }
+        // The next probe starts only once the running one has ended (`runLiveness`): while one runs, its own deadline
+        // below is what is due. Counting `nextProbe` then would report an instant in the past for as long as the
+        // probe lasts past a probe interval (under raised local health), and the shell would never be woken again.
+        if !active.isEmpty && probe == nil { earliest = min(earliest, nextProbe) }
         if let running = probe {
             earliest = min(
                 earliest,

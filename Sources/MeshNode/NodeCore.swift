@@ -1,5 +1,5 @@
 public import MeshCore
-public import MeshCrypto
+import MeshCrypto
 public import MeshMembership
 public import MeshTransport
 
@@ -111,6 +111,8 @@ public struct NodeCore {
         where !membership.isActive(entry.peer) || endpoint.isBlocked(entry.peer, now: now) {
             apply(endpoint.close(entry.peer, now: now), now: now, into: &effects)
         }
+        // The shell's timer has fired and forgotten its deadline: ask for the next wake even if it is the same.
+        reportedDeadline = nil
         finish(into: &effects)
         return effects
     }

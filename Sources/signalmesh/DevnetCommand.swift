@@ -158,6 +158,7 @@ struct DevnetCommand: ParsableCommand {
         }
         // Resident memory of each node just before the stop (Linux /proc), for the summary.
         let residentKB = children.compactMap { Self.residentKilobytes(of: $0.processIdentifier) }
+        let memory = children.compactMap { Self.proportionalMemory(of: $0.processIdentifier) }
         stopAll()
         for child in children { child.waitUntilExit() }
         let joinedAfter = monitor.joinedAfter
@@ -167,6 +168,11 @@ struct DevnetCommand: ParsableCommand {
             if !residentKB.isEmpty {
                 summary["rss_kb_max"] = residentKB.max()
                 summary["rss_kb_mean"] = residentKB.reduce(0, +) / residentKB.count
+            }
+            if !memory.isEmpty {
+                summary["pss_kb_mean"] = memory.map(\.pss).reduce(0, +) / memory.count
+                summary["private_kb_mean"] = memory.map(\.privateDirty).reduce(0, +) / memory.count
+                summary["private_kb_max"] = memory.map(\.privateDirty).max()
             }
             Output.jsonLine(summary)
         } else {
@@ -220,6 +226,19 @@ struct DevnetCommand: ParsableCommand {
     }
 
     /// `VmRSS` of process `pid` in kilobytes, from /proc; nil where there is none.
+    /// A process's proportional set size (its share of pages it shares with others, such as the Swift runtime's
+    /// and Foundation's code every node maps) and its private dirty memory (what it alone costs), from Linux's
+    /// `/proc/PID/smaps_rollup`, in kB.
+    static func proportionalMemory(of pid: Int32) -> (pss: Int, privateDirty: Int)? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/smaps_rollup", encoding: .utf8) else { return nil }
+        func field(_ name: String) -> Int? {
+            text.split(separator: "\n").first(where: { $0.hasPrefix(name + ":") })?
+                .split(separator: " ").dropFirst().first.flatMap { Int($0) }
+        }
+        guard let pss = field("Pss"), let privateDirty = field("Private_Dirty") else { return nil }
+        return (pss, privateDirty)
+    }
+
     static func residentKilobytes(of pid: Int32) -> Int? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
             let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
@@ -227,7 +246,6 @@ struct DevnetCommand: ParsableCommand {
         return line.split(separator: " ").dropFirst().first.flatMap { Int($0) }
     }
 
-    /// A UDP port on 127.0.0.1 that was free a moment ago.
     /// The bundled devnet list (`Bootstrap/devnet`): the list, its signatures, its signer's id, its seeds' keys and
     /// ports. Nil, with a note saying why, when it cannot be used: not found, another seed count asked for, or a
     /// port taken.
@@ -294,6 +312,7 @@ struct DevnetCommand: ParsableCommand {
         }
     }
 
+    /// A UDP port on 127.0.0.1 that was free a moment ago.
     static func freeUDPPort() throws(CLIFailure) -> UInt16 {
         let descriptor = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         guard descriptor >= 0 else { throw .osError("cannot open a socket: \(String(cString: strerror(errno)))") }

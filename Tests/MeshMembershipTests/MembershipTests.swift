@@ -153,6 +153,56 @@ struct MembershipTests {
         #expect(gaps.suffix(3).allSatisfy { $0 >= Duration.seconds(60).nanoseconds }, "gaps \(gaps)")
     }
 
+    @Test("a neighbour dying under raised local health is still declared failed: the core's deadline stays ahead")
+    func deadlineStaysAheadUnderRaisedLocalHealth() {
+        let keys = (0..<2).map { try! Ed25519PrivateKey(seed: [UInt8](repeating: UInt8(60 + $0), count: 32)) }
+        var now = Instant(nanosecondsSinceEpoch: 1_795_219_200_000_000_000)
+        let records = keys.map { PeerRecord(key: $0, seq: 1, issuedAt: now, addresses: [.ipv4(0x0A00_0001, port: 1)]) }
+        // The seed is taken into the active view on JOIN and never answers: with no other neighbour to help, each
+        // probe fails without a NACK and raises local health, which stretches the probe past a probe interval.
+        var core = Membership(
+            selfRecord: records[0], seeds: [PeerContact(record: records[1])], settings: MembershipSettings(), seed: 3,
+            now: now)
+        _ = core.start(now: now)
+        #expect(core.isActive(records[1].nodeID))
+        var wakes = 0
+        while core.failuresDeclared == 0, wakes < 10_000 {
+            let deadline = core.nextDeadline
+            #expect(deadline > now, "asks to be woken in the past (\(deadline) <= \(now)): it would sleep forever")
+            guard deadline > now else { return }
+            now = deadline
+            _ = core.timerFired(now: now)
+            wakes += 1
+        }
+        #expect(core.failuresDeclared == 1, "the silent neighbour was never declared failed")
+        #expect(core.localHealth >= 1, "the scenario raised local health, as it should")
+        #expect(!core.isActive(records[1].nodeID))
+    }
+
+    @Test("a helper answers an indirect probe's NACK before the requester's probe interval ends")
+    func timelyNack() {
+        let keys = (0..<3).map { try! Ed25519PrivateKey(seed: [UInt8](repeating: UInt8(70 + $0), count: 32)) }
+        let now = Instant(nanosecondsSinceEpoch: 1_795_219_200_000_000_000)
+        let records = keys.map { PeerRecord(key: $0, seq: 1, issuedAt: now, addresses: [.ipv4(0x0A00_0001, port: 1)]) }
+        var helper = Membership(
+            selfRecord: records[0], seeds: [PeerContact(record: records[2])], settings: MembershipSettings(), seed: 5,
+            now: now)
+        _ = helper.start(now: now)  // the target (records[2]) is in the helper's active view
+        let settings = MembershipSettings()
+        // Asked when the requester's direct probe timed out; the requester gives up at probeInterval after its ping.
+        let asked = now + settings.probeTimeout
+        _ = helper.received(.pingRequest(nonce: 7, target: records[2].nodeID), from: records[1].nodeID, now: asked)
+        let requesterGivesUp = now + settings.probeInterval
+        var nackAt: Instant?
+        var clock = asked
+        while nackAt == nil, clock < requesterGivesUp + .seconds(5) {
+            clock = max(clock + .milliseconds(1), helper.nextDeadline)
+            for case .send(.nack(7), _) in helper.timerFired(now: clock) { nackAt = clock }
+        }
+        #expect(nackAt != nil, "the helper never sent its NACK")
+        #expect(nackAt.map { $0 < requesterGivesUp } == true, "the NACK at \(String(describing: nackAt)) is too late")
+    }
+
     @Test("a banned peer leaves the views, its messages are refused, and shuffles do not bring it back")
     func banHolds() {
         var network = MembershipNetwork(count: 40, seedCount: 2)
