@@ -144,17 +144,17 @@ public struct NodeCore {
     /// Asks `peer` to become a neighbour now (`Membership.connect`), on an operator's request.
     /// - Throws: `OperatorRequestError` when the membership core refuses.
     public mutating func connect(_ peer: PeerContact, now: Instant) throws(OperatorRequestError) -> [NodeEffect] {
-        let requested = try membership.connect(peer, now: now)
-        var effects: [NodeEffect] = []
-        apply(requested, now: now, into: &effects)
-        finish(into: &effects)
-        return effects
+        routed(try membership.connect(peer, now: now), now: now)
     }
 
     /// Drops neighbour `peer` (`Membership.disconnect`), on an operator's request.
     /// - Throws: `OperatorRequestError.notNeighbor` if it is not a neighbour.
     public mutating func disconnect(_ peer: NodeID, now: Instant) throws(OperatorRequestError) -> [NodeEffect] {
-        let requested = try membership.disconnect(peer, now: now)
+        routed(try membership.disconnect(peer, now: now), now: now)
+    }
+
+    /// The node effects of a membership core's effects (an operator's request), with the next wake.
+    private mutating func routed(_ requested: [MembershipEffect], now: Instant) -> [NodeEffect] {
         var effects: [NodeEffect] = []
         apply(requested, now: now, into: &effects)
         finish(into: &effects)

@@ -40,6 +40,11 @@ struct ClientOptions: ParsableArguments {
     func connect() throws(CLIFailure) -> ControlClient {
         try ControlClient(path: socketPath(), timeout: timeout)
     }
+
+    /// Prints a call's `result`: as JSON with `--json`, else as `text` for people.
+    func report(_ result: JSONValue, _ text: @autoclosure () -> String) {
+        Output.line(json ? result.line : text())
+    }
 }
 
 /// A blocking JSON-RPC client of the control socket (`Specs/control-api.md`): one request at a time, answers matched

@@ -90,7 +90,7 @@ struct PeersConnectCommand: ParsableCommand {
 
     func run() throws {
         let result = try client.connect().call("peers.connect", ["peer": .string(peer)])
-        if client.json { Output.line(result.line) } else { Output.line("asked \(peer) to become a neighbour") }
+        client.report(result, "asked \(peer) to become a neighbour")
     }
 }
 
@@ -106,7 +106,7 @@ struct PeersDisconnectCommand: ParsableCommand {
 
     func run() throws {
         let result = try client.connect().call("peers.disconnect", ["id": .string(id)])
-        if client.json { Output.line(result.line) } else { Output.line("disconnected \(id)") }
+        client.report(result, "disconnected \(id)")
     }
 }
 
@@ -132,11 +132,7 @@ struct PeersBanCommand: ParsableCommand {
     func run() throws {
         let result = try client.connect().call(
             "peers.ban", ["id": .string(id), "duration_seconds": .int(duration)])
-        if client.json {
-            Output.line(result.line)
-        } else {
-            Output.line("banned \(id) until \(result["until"]?.cell ?? "-")")
-        }
+        client.report(result, "banned \(id) until \(result["until"]?.cell ?? "-")")
     }
 }
 
@@ -151,7 +147,7 @@ struct PeersUnbanCommand: ParsableCommand {
 
     func run() throws {
         let result = try client.connect().call("peers.unban", ["id": .string(id)])
-        if client.json { Output.line(result.line) } else { Output.line("unbanned \(id)") }
+        client.report(result, "unbanned \(id)")
     }
 }
 

@@ -64,7 +64,7 @@ struct StopCommand: ParsableCommand {
 
     func run() throws {
         let result = try client.connect().call("node.stop")
-        if client.json { Output.line(result.line) } else { Output.line("the node is stopping") }
+        client.report(result, "the node is stopping")
     }
 }
 

@@ -56,3 +56,22 @@ final class TemporaryDirectory {
         try? FileManager.default.removeItem(atPath: path)
     }
 }
+
+/// A UDP port on 127.0.0.1 that was free a moment ago (bound to port 0, read back, released).
+func freeUDPPort() -> UInt16 {
+    let probe = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+    defer { close(probe) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    _ = withUnsafePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+            bind(probe, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+        }
+    }
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    _ = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(probe, $0, &length) }
+    }
+    return UInt16(bigEndian: address.sin_port)
+}

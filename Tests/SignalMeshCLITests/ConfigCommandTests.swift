@@ -106,21 +106,7 @@ import Testing
         let datadir = directory.path + "/node"
         try FileManager.default.createDirectory(atPath: datadir, withIntermediateDirectories: true)
         // A free port, then a node.conf that names it.
-        let probe = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(probe, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(probe, $0, &length) }
-        }
-        close(probe)
-        let port = UInt16(bigEndian: address.sin_port)
+        let port = freeUDPPort()
         try Data("listen = 127.0.0.1:\(port)\n".utf8).write(to: URL(fileURLWithPath: datadir + "/node.conf"))
         let node = try CLIChild(["run", "--datadir", datadir, "--network", "devnet", "--json"])
         let line = node.nextLine(within: 10) ?? ""

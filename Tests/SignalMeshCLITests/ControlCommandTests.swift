@@ -71,7 +71,9 @@ import Testing
         #expect(banEvents.stdout.contains("peer.banned") && banEvents.stdout.contains("peer.unbanned"))
 
         // The log: levels shown and changed while running, and the records in DATADIR/logs/node.log.
-        let levels = try CLIProcess.run(["log-level", "debug", "--category", "transport", "--datadir", datadir, "--json"])
+        let levels = try CLIProcess.run([
+            "log-level", "debug", "--category", "transport", "--datadir", datadir, "--json",
+        ])
         #expect(levels.status == 0, "\(levels.stderr)")
         #expect((json(levels.stdout)?["levels"] as? [String: String])?["transport"] == "debug")
         let badLevel = try CLIProcess.run(["log-level", "loud", "--datadir", datadir])

@@ -30,21 +30,7 @@ import Testing
         let signer = try keygen("signer")
         let seed = try keygen("seed")
         // A free UDP port for the seed, which the list must name before the seed starts.
-        let probe = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(probe, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(probe, $0, &length) }
-        }
-        close(probe)
-        let seedAddress = "127.0.0.1:\(UInt16(bigEndian: address.sin_port))"
+        let seedAddress = "127.0.0.1:\(freeUDPPort())"
         let list = directory.path + "/seeds.json"
         let make = try CLIProcess.run([
             "bootstrap", "make", "--network", "devnet", "--seed", "\(seed)@\(seedAddress)", "--operator", "test",
