@@ -108,6 +108,8 @@ public struct ControlServer: Sendable {
         var closing = false
         /// Events stopped going to this subscriber at the high-water mark; they resume once it has read.
         var heldBack = false
+        /// The client has sent all it will (it half-closed): it is closed once nothing more is due to it.
+        var inputEnded = false
     }
 
     /// A server whose event ring belongs to the boot `bootID`.
@@ -141,6 +143,16 @@ public struct ControlServer: Sendable {
     /// The connection ended (closed by either side); its subscription and poll go with it.
     public mutating func closed(_ id: ControlConnectionID) {
         connections[id] = nil
+    }
+
+    /// The client sent all it will send (end of file on its side). With nothing more due to it, it is closed (after
+    /// what was written); a waiting poll is answered first, and a subscriber keeps its stream until it goes away.
+    public mutating func inputEnded(_ id: ControlConnectionID) -> [ControlEffect] {
+        guard var connection = connections[id] else { return [] }
+        connection.inputEnded = true
+        connections[id] = connection
+        guard connection.poll == nil, connection.subscription == nil else { return [] }
+        return [.close(id, reason: "the client finished sending")]
     }
 
     /// The shell finished writing `count` bytes to the connection: a subscriber held back catches up.
@@ -473,6 +485,9 @@ public struct ControlServer: Sendable {
         connections[id]?.poll = nil
         let answer = RPCMessage.result(pollAnswer(read, restarted: poll.restarted, now: now), id: poll.requestID)
         effects.append(.write(id, line(answer)))
+        if connections[id]?.inputEnded == true, connections[id]?.subscription == nil {
+            effects.append(.close(id, reason: "the client finished sending"))
+        }
     }
 
     /// Writes the subscriber's next events while its queue has room.

@@ -260,7 +260,8 @@ public struct Membership: Sendable {
             let mine = newNonce()
             // Lifeguard's timely NACK: the requester's indirect phase lasts `probeInterval - probeTimeout`; the "no
             // answer" must reach it before that ends, or it counts no helper as having answered and blames itself.
-            let wait = scaled(settings.probeInterval - settings.probeTimeout) * 4 / 5
+            // Unscaled: the requester's phase is at least this long, whatever this helper's own local health.
+            let wait = (settings.probeInterval - settings.probeTimeout) * 4 / 5
             helping.append((mine, sender, requesterNonce, now + wait))
             effects.append(.send(.ping(nonce: mine), to: targetContact))
         case .nack(let nonce):

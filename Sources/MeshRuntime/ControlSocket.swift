@@ -16,6 +16,9 @@ public final class ControlSocket {
     public var onAccept: ((ControlConnectionID) -> Void)?
     /// Called with the bytes a client sent; the buffer is valid during the call only.
     public var onData: ((ControlConnectionID, UnsafeRawBufferPointer) -> Void)?
+    /// Called when a client has sent all it will send (end of file on its side); the connection stays open for the
+    /// answers still due until `close` is called.
+    public var onInputEnded: ((ControlConnectionID) -> Void)?
     /// Called when `count` bytes written to a client have gone to the kernel.
     public var onWritten: ((ControlConnectionID, Int) -> Void)?
     /// Called when a connection is gone (closed by either side).
@@ -85,6 +88,9 @@ public final class ControlSocket {
             guard status.st_mode & S_IFMT == S_IFSOCK else { throw .notASocket(path: path) }
             guard unlink(path) == 0 else { throw .system(call: "unlink \(path)", errno: errno) }
         }
+        // A client that goes away while the node writes to it must cost a failed write (EPIPE), not the process:
+        // SIGPIPE's default action ends it, and libuv leaves the signal to the application.
+        signal(SIGPIPE, SIG_IGN)
         let listener = UnsafeMutablePointer<uv_pipe_t>.allocate(capacity: 1)
         let initResult = uv_pipe_init(loop.uvLoop, listener, 0)
         guard initResult == 0 else {
@@ -215,8 +221,17 @@ public final class ControlSocket {
                 if count > 0 {
                     let bytes = UnsafeRawBufferPointer(rebasing: connection.owner.readBuffer[..<count])
                     connection.owner.onData?(connection.id, bytes)
+                } else if count == Int(cuv_eof()) {
+                    // The client finished sending (it may have half-closed): answers still due go out first, so the
+                    // owner decides when to close (`onInputEnded`); without one, close once the writes are done.
+                    uv_read_stop(connection.stream)
+                    if let onInputEnded = connection.owner.onInputEnded {
+                        onInputEnded(connection.id)
+                    } else {
+                        connection.owner.shutDown(connection)
+                    }
                 } else if count < 0 {
-                    connection.owner.closeNow(connection)  // end of file or a read error
+                    connection.owner.closeNow(connection)  // a read error
                 }
             })
     }

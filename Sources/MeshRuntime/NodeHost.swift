@@ -144,6 +144,7 @@ public final class NodeHost {
             if store != nil {
                 storeTimer = try LoopTimer(loop: loop) { [unowned self] in
                     self.savePeers()
+                    self.log?.flushRepeats()
                     self.storeTimer?.arm(at: self.loop.now + Self.storeInterval)
                 }
                 // The first write comes soon, once the views have formed, so that a node killed early still finds
@@ -194,6 +195,9 @@ public final class NodeHost {
             self.carryOutControl { server, _ in server.wrote(count, to: id) }
         }
         socket.onClosed = { [unowned self] id in self.control?.closed(id) }
+        socket.onInputEnded = { [unowned self] id in
+            self.carryOutControl { server, _ in server.inputEnded(id) }
+        }
         socket.onRefused = { [unowned self] uid in
             self.log?.logger("control").warning(
                 "refused a connection from another user", metadata: ["uid": "\(uid.map(String.init) ?? "unknown")"])
@@ -257,6 +261,7 @@ public final class NodeHost {
             state = .closing
             record(type: "node.stopping", data: [:])
             log?.logger("node").info("stopping")
+            log?.flushRepeats(force: true)
             savePeers()
             closeHandles()
             onEvent = nil
@@ -318,7 +323,11 @@ public final class NodeHost {
         var metadata: Logger.Metadata = [:]
         if case .object(let members) = event.controlData {
             for (key, value) in members {
-                if case .string(let text) = value { metadata[key] = .string(text) } else { metadata[key] = "\(value)" }
+                if case .string(let text) = value {
+                    metadata[key] = .string(text)
+                } else {
+                    metadata[key] = .string(String(decoding: value.encoded, as: UTF8.self))
+                }
             }
         }
         log.logger(category).log(level: level, "\(event.controlType)", metadata: metadata)

@@ -96,17 +96,19 @@ public final class NodeLog: Sendable {
         }
     }
 
-    /// Writes the counts of repeats suppressed in the window that has ended, if it has.
-    public func flushRepeats() {
-        write(category: "node", level: .info, message: "", metadata: [:], flushOnly: true)
+    /// Writes the counts of repeats suppressed in the window that has ended, if it has (`force`: now, whatever the
+    /// window, as at shutdown).
+    public func flushRepeats(force: Bool = false) {
+        write(category: "node", level: .info, message: "", metadata: [:], flushOnly: true, force: force)
     }
 
     fileprivate func write(
-        category: String, level: Logger.Level, message: String, metadata: [String: JSONValue], flushOnly: Bool = false
+        category: String, level: Logger.Level, message: String, metadata: [String: JSONValue], flushOnly: Bool = false,
+        force: Bool = false
     ) {
         let now = clock()
         state.withLock { state in
-            if now - state.windowStart >= Self.repeatWindow {
+            if force || now - state.windowStart >= Self.repeatWindow {
                 for (_, entry) in state.suppressed.sorted(by: { $0.key < $1.key }) {
                     append(
                         record(
@@ -150,6 +152,8 @@ public final class NodeLog: Sendable {
 
     private func append(_ bytes: [UInt8], state: inout State) {
         if state.size + bytes.count > maxFileBytes { rotate(state: &state) }
+        // A reopen that failed (no descriptors left, a full disk) is retried with each record, not given up on.
+        if state.descriptor < 0 { state.descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600) }
         guard state.descriptor >= 0 else { return }
         let written = bytes.withUnsafeBytes { Glibc.write(state.descriptor, $0.baseAddress, $0.count) }
         if written > 0 { state.size += written }

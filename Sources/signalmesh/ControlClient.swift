@@ -72,7 +72,8 @@ final class ControlClient {
         }
         descriptor = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard descriptor >= 0 else { throw .osError("socket(): \(String(cString: strerror(errno)))") }
-        var wait = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - timeout.rounded(.down)) * 1e6))
+        // At least 1 µs: a zero timeval would mean no limit at all.
+        var wait = timeval(tv_sec: Int(timeout), tv_usec: max(Int((timeout - timeout.rounded(.down)) * 1e6), 1))
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
         let result = withUnsafePointer(to: &address) {
@@ -181,12 +182,14 @@ final class ControlClient {
     }
 
     private func readLine() throws(CLIFailure) -> [UInt8] {
+        var searched = 0  // bytes already known to hold no newline: each read is searched once
         while true {
-            if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+            if let newline = buffer[searched...].firstIndex(of: UInt8(ascii: "\n")) {
                 let line = Array(buffer[..<newline])
                 buffer.removeSubrange(...newline)
                 return line
             }
+            searched = buffer.count
             guard buffer.count <= Self.maxLine else {
                 throw .software("the node sent a line over \(Self.maxLine) bytes")
             }

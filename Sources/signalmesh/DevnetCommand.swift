@@ -291,7 +291,12 @@ struct DevnetCommand: ParsableCommand {
         ).trimmingCharacters(in: .whitespacesAndNewlines)
         var keys: [[UInt8]] = []
         for index in 0..<seedCount {
-            keys.append(try FileIO.read(folder + "/seed\(index).key", limit: 4096, what: "devnet seed key"))
+            let key = try FileIO.read(folder + "/seed\(index).key", limit: 4096, what: "devnet seed key")
+            // The key file names its node id; it must be the seed the list names in the same place.
+            guard String(decoding: key, as: UTF8.self).contains("node-id \(parsed.seeds[index].peerID.text)") else {
+                throw .corruptData("\(folder)/seed\(index).key is not the key of seeds[\(index)] in seeds.json")
+            }
+            keys.append(key)
         }
         return (folder, list, signatures, signer, keys, ports)
     }

@@ -119,6 +119,9 @@ struct NodeConfiguration {
         if let listen = try pick(
             "listen",
             { (raw) throws(CLIFailure) in
+                guard !raw.values.isEmpty, !raw.values.contains(where: \.isEmpty) else {
+                    throw raw.origin.failure("listen is empty; give host:port, or two separated by a comma")
+                }
                 do throws(CLIFailure) {
                     return try ListenCommand.parseAddresses(raw.values)
                 } catch {
@@ -204,9 +207,10 @@ struct NodeConfiguration {
                 "seeds needs at least one seed_signer: the node id whose signature you trust (--seed-signer, "
                     + "SIGNALMESH_SEED_SIGNER or seed_signer in node.conf)")
         }
-        if !seedSigners.value.isEmpty && seedThreshold.value > seedSigners.value.count {
+        let distinctSigners = Set(seedSigners.value).count
+        if distinctSigners > 0 && seedThreshold.value > distinctSigners {
             throw seedThreshold.origin.failure(
-                "seed_threshold \(seedThreshold.value) is more than the \(seedSigners.value.count) seed_signer id(s)")
+                "seed_threshold \(seedThreshold.value) is more than the \(distinctSigners) distinct seed_signer id(s)")
         }
     }
 
@@ -223,7 +227,8 @@ struct NodeConfiguration {
             throw .config("\(path) is not UTF-8 text")
         }
         var entries: [String: [(value: String, line: Int)]] = [:]
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // `\r\n` is one Character in Swift: split on any line break so that a file written on Windows reads the same.
+        for (index, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let line = index + 1
             var content = Substring(rawLine)
             if let hash = content.firstIndex(of: "#") { content = content[..<hash] }

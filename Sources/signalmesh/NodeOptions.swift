@@ -22,8 +22,10 @@ struct NodeOptions: ParsableArguments {
     var json = false
 
     func validate() throws {
-        if let problem = NetworkName.problem(with: network.value) {
-            throw ValidationError("\(network.origin): \(problem)")
+        // A wrong flag is a usage error (64) here; a wrong SIGNALMESH_NETWORK is a configuration error (78), which
+        // `dataDirectory()` reports (swift-argument-parser maps only its own errors from `validate`).
+        if let networkOption, let problem = NetworkName.problem(with: networkOption) {
+            throw ValidationError("--network: \(problem)")
         }
     }
 
@@ -49,8 +51,12 @@ struct NodeOptions: ParsableArguments {
     }
 
     /// The data directory these options name.
+    /// - Throws: `CLIFailure` 78 if `SIGNALMESH_NETWORK` is not a network name; the directory's own failures.
     func dataDirectory() throws(CLIFailure) -> DataDirectory {
-        try DataDirectory(path: datadir.value)
+        if let problem = NetworkName.problem(with: network.value) {
+            throw network.origin.failure("network: \(problem)")
+        }
+        return try DataDirectory(path: datadir.value)
     }
 
     /// The node key from the data directory, or a fresh temporary identity when the directory has none, for the

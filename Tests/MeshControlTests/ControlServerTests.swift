@@ -683,6 +683,18 @@ struct ControlServerPollTests {
         #expect(harness.server.nextDeadline == nil)
     }
 
+    @Test func aClientThatFinishedSendingIsClosedOnlyOnceItsWaitingPollIsAnswered() throws {
+        var harness = Harness(connections: 2)
+        harness.recordMany(1)
+        _ = harness.receive(request("events.poll", id: "p", params: ["since": 1, "timeout_ms": 2000]))
+        #expect(summary(harness.server.inputEnded(first)) == [], "a poll is still due: the connection stays")
+        let effects = harness.server.timerFired(now: t0 + .seconds(2))
+        #expect(try onlyLine(effects)["id"] == "p")
+        #expect(closes(effects) && !drops(effects), "closed after the answer, gracefully")
+        // With nothing due, the end of input closes at once (after what was written).
+        #expect(closes(harness.server.inputEnded(second), second))
+    }
+
     @Test func theTimerAnswersOnlyThePollsThatAreDue() throws {
         var harness = Harness(connections: 2)
         _ = harness.receive(request("events.poll", id: 1, params: ["since": 0, "timeout_ms": 1000]), on: first)

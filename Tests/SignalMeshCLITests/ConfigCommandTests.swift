@@ -91,6 +91,37 @@ import Testing
         #expect(run.status == 78, "\(run.stderr)")
     }
 
+    @Test func windowsLineEndingsReadTheSame() throws {
+        let directory = try TemporaryDirectory()
+        try Data("# written on Windows\r\nlisten = 127.0.0.1:47009\r\nseed_profile = true\r\n".utf8).write(
+            to: URL(fileURLWithPath: directory.path + "/node.conf"))
+        let result = try show(["--datadir", directory.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.rows["listen"]?.value == "127.0.0.1:47009")
+        #expect(result.rows["listen"]?.origin == directory.path + "/node.conf:2")
+        #expect(result.rows["seed_profile"]?.value == "true")
+    }
+
+    @Test(arguments: [
+        (["SIGNALMESH_LISTEN": ""], "environment SIGNALMESH_LISTEN: listen is empty"),
+        (["SIGNALMESH_LISTEN": ","], "environment SIGNALMESH_LISTEN: listen is empty"),
+        (["SIGNALMESH_NETWORK": "Bad Name!"], "environment SIGNALMESH_NETWORK: network: the network name"),
+        (
+            [
+                "SIGNALMESH_SEED_SIGNER":
+                    "sm1qypqxpq9qcrsszg2pvxq6rs0zqg3yyc5z5tpwxqergd3c8g7rusqgc9umk,"
+                    + "sm1qypqxpq9qcrsszg2pvxq6rs0zqg3yyc5z5tpwxqergd3c8g7rusqgc9umk",
+                "SIGNALMESH_SEED_THRESHOLD": "2",
+            ], "more than the 1 distinct seed_signer"
+        ),
+    ])
+    func wrongEnvironmentValuesAreConfigurationErrors(environment: [String: String], message: String) throws {
+        let directory = try TemporaryDirectory()
+        let result = try show(["--datadir", directory.path], environment: environment)
+        #expect(result.status == 78, "\(result.stderr)")
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+    }
+
     @Test func aWrongEnvironmentVariableIsNamedAndATypoWarned() throws {
         let directory = try TemporaryDirectory()
         let wrong = try show(["--datadir", directory.path], environment: ["SIGNALMESH_SEED_THRESHOLD": "0"])

@@ -157,6 +157,41 @@ import Testing
         #expect(try String(contentsOfFile: datadir + "/control.sock", encoding: .utf8) == "keep me")
     }
 
+    @Test func aClientThatHalfClosesStillGetsItsAnswers() throws {
+        let directory = try TemporaryDirectory()
+        let (node, datadir) = try startNode(in: directory)
+        let client = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(client) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: (datadir + "/control.sock").utf8) }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(client, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
+            }
+        }
+        #expect(connected == 0)
+        // A long poll, then the end of the client's sending side (as `nc -N` or a script piping a file does): the
+        // answer comes 300 ms after the node has read the end, and must still reach the client.
+        let request =
+            Array(
+                #"{"jsonrpc":"2.0","id":1,"method":"events.poll","params":{"since":0,"types":["no.such"],"timeout_ms":300}}"#
+                    .utf8) + [10]
+        _ = request.withUnsafeBytes { send(client, $0.baseAddress, $0.count, 0) }
+        shutdown(client, Int32(SHUT_WR))
+        var answer: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, 0) }
+            if count <= 0 { break }
+            answer += chunk[..<count]
+        }
+        let text = String(decoding: answer, as: UTF8.self)
+        #expect(text.hasSuffix("\n") && text.contains(#""events":[]"#), "\(text.prefix(200))")
+        node.send(SIGTERM)
+        #expect(node.exitStatus(within: 10) == 0)
+    }
+
     @Test func thePythonClientPassesItsConformanceChecks() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") else {
             Issue.record("python3 is not installed; the control API's conformance check needs it")
