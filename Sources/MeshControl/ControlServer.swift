@@ -283,8 +283,20 @@ public struct ControlServer: Sendable {
             }
             var answers: [JSONValue] = []
             var after: [ControlEffect] = []
+            // One batch's answer is one line; past half the queue limit, the rest of the batch is refused rather
+            // than built (a hundred large polls would make a line the client could never be sent).
+            var answerBytes = 0
             for entry in batch {
+                if answerBytes > settings.maxQueuedBytes / 2 {
+                    counters.requests += 1
+                    counters.errors += 1
+                    let error = RPCError.limit(
+                        "the batch's answer passed \(settings.maxQueuedBytes / 2) bytes; send the rest again, or alone")
+                    answers.append(RPCMessage.error(error, id: entry["id"] ?? .null))
+                    continue
+                }
                 if let answer = handle(entry, from: id, now: now, inBatch: true, dispatch: dispatch, after: &after) {
+                    answerBytes += answer.encoded.count
                     answers.append(answer)
                 }
             }

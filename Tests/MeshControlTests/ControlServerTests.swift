@@ -683,6 +683,23 @@ struct ControlServerPollTests {
         #expect(harness.server.nextDeadline == nil)
     }
 
+    @Test func aBatchWhoseAnswerGrowsTooLargeIsCutShortWithErrors() throws {
+        var harness = Harness(settings: settings { $0.maxQueuedBytes = 3000 })
+        harness.recordMany(20)
+        // Each poll answers 20 events (over 1,500 bytes): the first fills half the limit, the rest are refused.
+        let batch = (1...3).map { body("events.poll", id: .integer($0), params: ["since": 0, "timeout_ms": 0]) }
+        let effects = harness.receive("[" + batch.joined(separator: ",") + "]\n")
+        let answer = try onlyLine(effects)
+        guard case .array(let answers) = answer else {
+            Issue.record("a batch is answered with an array")
+            return
+        }
+        #expect(answers.count == 3)
+        #expect(code(answers[0]) == nil)
+        #expect(answers.dropFirst().allSatisfy { code($0) == -32003 })
+        #expect(!closes(effects), "the client is not dropped for it")
+    }
+
     @Test func aClientThatFinishedSendingIsClosedOnlyOnceItsWaitingPollIsAnswered() throws {
         var harness = Harness(connections: 2)
         harness.recordMany(1)
