@@ -21,6 +21,7 @@ let package = Package(
         .library(name: "MeshMembership", targets: ["MeshMembership"]),
         .library(name: "MeshNode", targets: ["MeshNode"]),
         .library(name: "MeshControl", targets: ["MeshControl"]),
+        .library(name: "MeshSimulator", targets: ["MeshSimulator"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -64,6 +65,13 @@ let package = Package(
             name: "MeshControl", dependencies: ["MeshCore", "MeshTransport", "MeshMembership", "MeshNode"],
             swiftSettings: swiftSettings),
         .target(
+            name: "MeshSimulator",
+            dependencies: [
+                "MeshCore", "MeshCrypto", "MeshTransport", "MeshMembership", "MeshNode",
+                .product(name: "HeapModule", package: "swift-collections"),
+            ],
+            swiftSettings: swiftSettings),
+        .target(
             name: "MeshRuntime",
             dependencies: [
                 "MeshCore", "MeshWire", "MeshCrypto", "MeshTransport", "MeshMembership", "MeshNode", "MeshControl",
@@ -74,7 +82,7 @@ let package = Package(
             name: "signalmesh",
             dependencies: [
                 "MeshCore", "MeshWire", "MeshCrypto", "MeshTransport", "MeshMembership", "MeshNode", "MeshControl",
-                "MeshRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "MeshRuntime", "MeshSimulator", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
@@ -114,6 +122,10 @@ let package = Package(
         .testTarget(
             name: "MeshControlTests",
             dependencies: ["MeshControl", "MeshNode", "MeshMembership", "MeshTransport", "MeshCrypto", "MeshCore"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MeshSimulatorTests",
+            dependencies: ["MeshSimulator", "MeshNode", "MeshMembership", "MeshCore"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "MeshRuntimeTests",

@@ -10,7 +10,8 @@ struct SignalMesh: ParsableCommand {
         version: BuildInfo.version,
         subcommands: [
             KeygenCommand.self, IDCommand.self, ListenCommand.self, PingCommand.self, ThroughputCommand.self,
-            BootstrapCommand.self, RunCommand.self, SeedCommand.self, DevnetCommand.self, ConfigCommand.self,
+            BootstrapCommand.self, RunCommand.self, SeedCommand.self, DevnetCommand.self, SimCommand.self,
+            ConfigCommand.self,
             StatusCommand.self, PeersCommand.self, EventsCommand.self, MetricsCommand.self, TopCommand.self,
             LogLevelCommand.self, StopCommand.self, RPCCommand.self, VersionCommand.self,
         ]
