@@ -96,7 +96,7 @@ struct SimCommand: ParsableCommand {
             "datagrams_lost": simulation.datagramsLost, "datagrams_duplicated": simulation.datagramsDuplicated,
             "wall_seconds": wall, "speed_vs_real_time": duration / max(wall, 1e-9),
             "events_per_second": Double(simulation.eventsProcessed) / max(wall, 1e-9),
-            "trace_hash": String(simulation.traceHash, radix: 16),
+            "trace_hash": String(simulation.traceHash, radix: 16), "handshakes": simulation.handshakesCompleted,
         ]
         if let convergedAfter { report["converged_after_s"] = Double(convergedAfter.nanoseconds) / 1e9 }
         if let peakKB { report["peak_rss_kb_per_node"] = peakKB / nodes }
@@ -108,6 +108,7 @@ struct SimCommand: ParsableCommand {
             Output.line(
                 "converged after: "
                     + (convergedAfter.map { String(format: "%.2f s", Double($0.nanoseconds) / 1e9) } ?? "never"))
+            Output.line("handshakes completed \(simulation.handshakesCompleted)")
             Output.line(
                 "events \(simulation.eventsProcessed); datagrams delivered \(simulation.datagramsDelivered), lost "
                     + "\(simulation.datagramsLost), duplicated \(simulation.datagramsDuplicated)")
