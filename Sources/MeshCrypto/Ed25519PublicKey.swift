@@ -1,5 +1,6 @@
 internal import CSodium
 public import MeshCore
+import Synchronization
 
 /// An Ed25519 public key (RFC 8032): a node's identity and the key its signatures verify under.
 public struct Ed25519PublicKey: Hashable, Sendable {
@@ -49,7 +50,21 @@ public struct Ed25519PublicKey: Hashable, Sendable {
     /// The X25519 public key for the same identity (libsodium `crypto_sign_ed25519_pk_to_curve25519`), used as the
     /// node's static key in the Noise handshake.
     /// - Throws: `invalidPublicKey` when the bytes are not a valid Ed25519 point.
+    ///
+    /// Conversions are remembered (a bounded process-wide memo: at 65,536 keys it starts over): every handshake with
+    /// a peer and every new peer converts its key, and the conversion (a point decompression and an inversion) costs
+    /// tens of microseconds. The memo holds public values only and changes no result.
     public func x25519PublicKey() throws(CryptoError) -> X25519PublicKey {
+        if let known = convertedKeys.withLock({ $0[rawValue] }) { return X25519PublicKey(rawValue: known) }
+        let converted = try convertToX25519()
+        convertedKeys.withLock { table in
+            if table.count >= 1 << 16 { table.removeAll(keepingCapacity: true) }
+            table[rawValue] = converted.rawValue
+        }
+        return converted
+    }
+
+    private func convertToX25519() throws(CryptoError) -> X25519PublicKey {
         ensureSodium()
         var result = 0 as Int32
         let converted = Bytes32.filling { out in
@@ -68,3 +83,6 @@ extension Ed25519PublicKey: CustomStringConvertible {
     /// The node-id text form.
     public var description: String { nodeID.text }
 }
+
+/// Ed25519 public keys already converted to X25519 (`Ed25519PublicKey.x25519PublicKey`).
+private let convertedKeys = Mutex<[Bytes32: Bytes32]>([:])

@@ -1,5 +1,5 @@
 public import MeshCore
-public import MeshWire
+import MeshWire
 
 /// A message of the membership protocol (`Specs/membership.md`, "Messages"), carried in one frame on the reliable
 /// stream between two nodes. Records name the nodes they are about and are checked when decoded.

@@ -202,7 +202,7 @@ extension Endpoint {
             count(.unknownIndex)
             return
         }
-        let handled = withPeer(inSlot: slot) { endpoint, state in
+        let handled: Void? = withPeer(inSlot: slot) { endpoint, state in
             endpoint.handleData(
                 receiverIndex: receiverIndex, counter: counter, datagram: datagram, from: source, peerID: peerID,
                 state: &state, now: now, effects: &effects)

@@ -40,6 +40,19 @@ struct Ed25519ToX25519Tests {
         #expect(try key.x25519PrivateKey().publicKey == key.publicKey.x25519PublicKey())
     }
 
+    @Test("a conversion answered from the memo equals the first one, and an invalid key is refused every time")
+    func rememberedConversions() throws {
+        let key = try Ed25519PrivateKey(seed: bytes(LibsodiumConversionVector.seed)).publicKey
+        let first = try key.x25519PublicKey()
+        #expect(try key.x25519PublicKey() == first)
+        #expect(first.rawValue == bytes32(LibsodiumConversionVector.x25519Public))
+        // Not a point on the curve (y = 2 has no x): never remembered, refused again.
+        var invalid = [UInt8](repeating: 0, count: 32)
+        invalid[0] = 2
+        let bad = try Ed25519PublicKey(bytes: invalid)
+        for _ in 0..<2 { #expect(throws: CryptoError.invalidPublicKey) { try bad.x25519PublicKey() } }
+    }
+
     @Test("two converted identities agree on a Diffie-Hellman secret both ways")
     func convertedIdentitiesAgreeOnSharedSecret() throws {
         let alice = rfc8032Vectors[0].privateKey

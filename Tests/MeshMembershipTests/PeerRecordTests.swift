@@ -42,6 +42,28 @@ struct PeerRecordTests {
         #expect(throws: PeerRecordError.invalidSignature(Self.key.nodeID)) { try PeerRecord(decoding: bytes) }
     }
 
+    @Test("the verification memo remembers successes only: a record verified before, altered, still fails")
+    func memoKeepsOnlySuccesses() throws {
+        let bytes = Self.record.encoded
+        // Verified (and remembered) twice over: the second decode is answered by the memo.
+        _ = try PeerRecord(decoding: bytes)
+        #expect(try PeerRecord(decoding: bytes) == Self.record)
+        // The same record with its signature's last byte changed is checked for real and refused, every time.
+        var altered = bytes
+        altered[altered.count - 1] ^= 0x01
+        for _ in 0..<2 {
+            #expect(throws: PeerRecordError.invalidSignature(Self.key.nodeID)) { try PeerRecord(decoding: altered) }
+        }
+        // The memo answers exactly what verification answers.
+        let signature = Self.record.signature
+        let message = PeerRecord.context + Array(bytes.dropLast(64))
+        let key = Ed25519PublicKey(Self.key.nodeID)
+        #expect(
+            VerifiedSignatures.isValid(signature, for: message, key: key)
+                == key.isValidSignature(signature, for: message))
+        #expect(!VerifiedSignatures.isValid(signature, for: message + [0], key: key))
+    }
+
     @Test("every truncation is refused as malformed, and the reader is left where it was")
     func truncations() {
         let bytes = Self.record.encoded
