@@ -12,8 +12,9 @@ import MeshTransport
 /// its `underLoadInitiationsPerSecond` (1000 per second, above which it answers with cookie replies) and the
 /// per-source rate limit (20 per second), and makes every initiation's TAI64N timestamp newer than the last, so
 /// every handshake takes the full path a seed takes for a peer that reconnects: mac1, the four Diffie-Hellman
-/// operations on each side, a new session on each side. (The peer entries survive `close`, so a first contact, which
-/// also derives the peer's X25519 key from its node id, costs a little more.)
+/// operations on each side, a new session on each side. (A very first contact also pays, once, the conversion of
+/// the peer's node id to its X25519 key, which the process remembers afterwards, and DH(s, rs), which the endpoint
+/// keeps per peer: this benchmark measures peers that have met before, as after a rekey or a restart.)
 final class HandshakeFixture {
     /// One handshake's clocks, in nanoseconds.
     struct Timing {
