@@ -75,13 +75,17 @@ final class CLIChild: Sendable {
         if process.isRunning { Glibc.kill(process.processIdentifier, signal) }
     }
 
-    /// The exit status once the process has ended; nil if it still runs after `seconds`.
+    /// The exit status once the process has ended; nil if it still runs after `seconds`. Once it has ended, standard
+    /// error is read to its end (up to one more second) before this returns, so `standardError` holds the last words
+    /// of a process that exits right after writing them (the pipe's reader runs on its own queue).
     func exitStatus(within seconds: Double) -> Int32? {
         let deadline = Date(timeIntervalSinceNow: seconds)
         while process.isRunning {
             guard Date() < deadline else { return nil }
             Thread.sleep(forTimeInterval: 0.01)
         }
+        let drained = Date(timeIntervalSinceNow: 1)
+        while !errorOutput.withLock({ $0.closed }), Date() < drained { Thread.sleep(forTimeInterval: 0.005) }
         return process.terminationReason == .exit ? process.terminationStatus : 128 + process.terminationStatus
     }
 
