@@ -58,15 +58,6 @@ public struct Params {
         }
     }
 
-    /// A boolean param; nil when absent or null.
-    public func bool(_ name: String) throws(RPCError) -> Bool? {
-        switch members[name] {
-        case nil, .null?: return nil
-        case .bool(let value)?: return value
-        case let other?: throw .invalidParams("\"\(name)\" must be true or false, not \(other.typeName)")
-        }
-    }
-
     /// A node id param (`sm1…`).
     public func nodeID(_ name: String) throws(RPCError) -> NodeID {
         let text = try requiredString(name, maxLength: 256)

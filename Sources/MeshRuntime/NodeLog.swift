@@ -44,6 +44,7 @@ public final class NodeLog: Sendable {
         var suppressed: [String: (category: String, message: String, count: Int)] = [:]
     }
     private let state: Mutex<State>
+    private let loggers = Mutex<[String: Logger]>([:])
     private let clock: @Sendable () -> Instant
 
     /// Opens (or creates, mode 0600) `directory/node.log`, creating `directory` (mode 0700) if needed.
@@ -74,9 +75,12 @@ public final class NodeLog: Sendable {
         }
     }
 
-    /// A logger for `category`.
+    /// The logger for `category` (made once per category: loggers share their levels through this log anyway).
     public func logger(_ category: String) -> Logger {
-        Logger(label: category) { label in Handler(log: self, category: label) }
+        if let made = loggers.withLock({ $0[category] }) { return made }
+        let made = Logger(label: category) { label in Handler(log: self, category: label) }
+        loggers.withLock { $0[category] = made }
+        return made
     }
 
     /// The level of `category`.
@@ -172,13 +176,15 @@ public final class NodeLog: Sendable {
 
     /// The swift-log handler: levels and writes go to the shared `NodeLog`.
     private struct Handler: LogHandler {
-        let log: NodeLog
+        /// Weak: the log keeps its loggers, so a strong reference here would keep the log (and its file) forever.
+        /// A logger that outlives its log writes nothing.
+        weak var log: NodeLog?
         let category: String
         var metadata: Logger.Metadata = [:]
 
         var logLevel: Logger.Level {
-            get { log.level(of: category) }
-            set { log.setLevel(newValue, for: category) }
+            get { log?.level(of: category) ?? .critical }
+            set { log?.setLevel(newValue, for: category) }
         }
 
         subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -192,7 +198,7 @@ public final class NodeLog: Sendable {
                 merged[key] = .string("\(value)")
             }
             if let error = event.error { merged["error"] = .string("\(error)") }
-            log.write(category: category, level: event.level, message: "\(event.message)", metadata: merged)
+            log?.write(category: category, level: event.level, message: "\(event.message)", metadata: merged)
         }
     }
 }

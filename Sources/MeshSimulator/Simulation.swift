@@ -200,9 +200,6 @@ public final class Simulation {
     /// Noise handshakes completed across all nodes (each counted once, on its initiator's side).
     public var handshakesCompleted: Int { nodes.reduce(0) { $0 + $1.core.endpoint.counters.handshakesCompleted } }
 
-    /// Sessions brought up across all nodes (each side counts its own).
-    public var sessionsUp: Int { nodes.reduce(0) { $0 + $1.core.endpoint.counters.sessionsUp } }
-
     /// Runs a scenario twice with the same seed and reports whether the traces are equal (`scenario` builds, starts
     /// and runs a simulation and returns it).
     public static func checkDeterminism(_ scenario: () -> Simulation) -> (equal: Bool, first: UInt64, second: UInt64) {

@@ -303,36 +303,34 @@ struct DevnetCommand: ParsableCommand {
 
     /// Whether UDP `port` on 127.0.0.1 can be bound now.
     static func isFree(_ port: UInt16) -> Bool {
+        bindLoopbackUDP(port: port) != nil
+    }
+
+    /// A UDP port on 127.0.0.1 that was free a moment ago.
+    static func freeUDPPort() throws(CLIFailure) -> UInt16 {
+        guard let port = bindLoopbackUDP(port: 0) else {
+            throw .osError("cannot find a free port: \(String(cString: strerror(errno)))")
+        }
+        return port
+    }
+
+    /// Binds a UDP socket to 127.0.0.1:`port` (0: the kernel picks), closes it, and returns the port it had; nil if
+    /// the bind failed.
+    private static func bindLoopbackUDP(port: UInt16) -> UInt16? {
         let descriptor = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        guard descriptor >= 0 else { return false }
+        guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = port.bigEndian
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
-            }
-        }
-    }
-
-    /// A UDP port on 127.0.0.1 that was free a moment ago.
-    static func freeUDPPort() throws(CLIFailure) -> UInt16 {
-        let descriptor = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        guard descriptor >= 0 else { throw .osError("cannot open a socket: \(String(cString: strerror(errno)))") }
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0
             }
         }
-        guard bound else { throw .osError("cannot find a free port: \(String(cString: strerror(errno)))") }
-        return UInt16(bigEndian: address.sin_port)
+        return bound ? UInt16(bigEndian: address.sin_port) : nil
     }
 
     static func temporaryFolder() throws(CLIFailure) -> String {

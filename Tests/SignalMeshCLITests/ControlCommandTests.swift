@@ -14,6 +14,16 @@ import Testing
         return (child, datadir)
     }
 
+    /// Calls `body` with a Unix socket address for `path` (for `bind` or `connect`).
+    func withUnixAddress(_ path: String, _ body: (UnsafePointer<sockaddr>, socklen_t) -> Int32) -> Int32 {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: path.utf8) }
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+    }
+
     func json(_ text: String) -> [String: Any]? {
         try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any]
     }
@@ -132,14 +142,7 @@ import Testing
         try FileManager.default.createDirectory(atPath: datadir, withIntermediateDirectories: true)
         // A socket file left by a node that was killed: bound, never unlinked.
         let stale = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: (datadir + "/control.sock").utf8) }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(stale, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
+        let bound = withUnixAddress(datadir + "/control.sock") { bind(stale, $0, $1) }
         #expect(bound == 0)
         close(stale)
         let (node, _) = try startNode(in: directory)
@@ -162,14 +165,7 @@ import Testing
         let (node, datadir) = try startNode(in: directory)
         let client = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(client) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: (datadir + "/control.sock").utf8) }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(client, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
+        let connected = withUnixAddress(datadir + "/control.sock") { connect(client, $0, $1) }
         #expect(connected == 0)
         // A long poll, then the end of the client's sending side (as `nc -N` or a script piping a file does): the
         // answer comes 300 ms after the node has read the end, and must still reach the client.
