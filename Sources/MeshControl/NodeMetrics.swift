@@ -109,6 +109,15 @@ public enum NodeMetrics {
             "signalmesh_membership_failures_total", type: "counter",
             help: "Neighbours declared failed after suspicion and indirect probes.",
             value: Double(membership.failuresDeclared))
+        text.family(
+            "signalmesh_membership_shuffles_total", type: "counter",
+            help: "Shuffle replies: this node's shuffles answered, replies for it that came unawaited, and replies it"
+                + " could not pass back because the next hop had left its active view.",
+            samples: [
+                ([("outcome", "completed")], Double(membership.shufflesCompleted)),
+                ([("outcome", "unexpected")], Double(membership.shuffleRepliesUnexpected)),
+                ([("outcome", "relay_lost")], Double(membership.shuffleRepliesLost)),
+            ])
         text.single(
             "signalmesh_membership_local_health", type: "gauge",
             help: "Lifeguard local health: 0 is healthy; higher means this node misses its own probe deadlines.",

@@ -9,6 +9,11 @@ public struct MembershipSettings: Sendable, Equatable {
     public var passiveViewSize = 64
     /// Hops a JOIN's random walk takes before the new node is taken into an active view (HyParView's ARWL).
     public var activeRandomWalkLength: UInt8 = 6
+    /// Random walks a contact starts for each JOIN, from as many random neighbours (HyParView starts one from each
+    /// neighbour; with a seed's 32 that gave each joiner 32 links for an active view of 8, and every link beyond the
+    /// view a handshake, an eviction and a refill elsewhere). One fewer than the active view: the contact is the
+    /// joiner's first neighbour.
+    public var joinWalks = 7
     /// At this many hops left, the walk also puts the new node in a passive view (PRWL).
     public var passiveRandomWalkLength: UInt8 = 3
     /// Below this many active peers the node refills from its passive view and, failing that, its seeds.
@@ -94,6 +99,14 @@ public struct Membership: Sendable {
     private(set) var pending: [(id: NodeID, peer: PeerContact, expires: Instant)] = []
     /// The records this node sent in its last shuffle: the first to make room for the reply's.
     private var lastShuffleSent: [NodeID] = []
+    /// Whether this node's last shuffle is still unanswered (a reply is taken only then, once).
+    private var awaitingShuffleReply = false
+    /// Shuffle replies this node could not pass back because the next hop had left its active view.
+    public private(set) var shuffleRepliesLost = 0
+    /// Shuffle replies for this node that came when none was awaited.
+    public private(set) var shuffleRepliesUnexpected = 0
+    /// This node's shuffles answered.
+    public private(set) var shufflesCompleted = 0
     private var generator: Xoshiro256StarStar
     private var nextShuffle: Instant
     private var nextRefill: Instant
@@ -171,7 +184,7 @@ public struct Membership: Sendable {
             // Announced: the joiner knows this node only from its seed list, and the NEIGHBOR carries this node's
             // signed record, which the joiner keeps (and stores) to come back through later.
             addActive(joiner, announce: true, effects: &effects)
-            for peer in active where peer.nodeID != sender {
+            for peer in shuffled(active.filter { $0.nodeID != sender }).prefix(settings.joinWalks) {
                 effects.append(.send(.forwardJoin(record, ttl: settings.activeRandomWalkLength), to: peer))
             }
         case .forwardJoin(let record, let ttl):
@@ -221,22 +234,48 @@ public struct Membership: Sendable {
             if alive { addPassive(peer) }
             effects.append(.disconnect(sender))
             if active.count < settings.lowWatermark { askForNeighbor(now: now, effects: &effects) }
-        case .shuffle(let origin, let ttl, let records):
+        case .shuffle(let origin, let ttl, let records, let path):
             // From any authenticated peer: a neighbour that dropped this node a moment ago still forwards its walks.
             // A banned origin's walk goes no further and gets no answer.
             guard origin.nodeID != nodeID, !isBannedNow(origin.nodeID, now: now) else { break }
-            if ttl > 0, active.count > 1, let next = randomActive(excluding: [sender, origin.nodeID]) {
-                effects.append(.send(.shuffle(origin: origin, ttl: ttl - 1, records: records), to: next))
+            if ttl > 0, active.count > 1, path.count < MembershipMessage.maxPath,
+                let next = randomActive(excluding: [sender, origin.nodeID])
+            {
+                effects.append(
+                    .send(.shuffle(origin: origin, ttl: ttl - 1, records: records, path: path + [nodeID]), to: next))
                 break
             }
-            let reply = Array(
+            let answer = Array(
                 shuffled(passive.filter { $0.record != nil && $0.nodeID != origin.nodeID }).prefix(records.count)
                     .compactMap(\.record))
-            effects.append(.send(.shuffleReply(records: reply), to: PeerContact(record: origin)))
-            integrate(records + [origin], evictFirst: reply.map(\.nodeID))
-        case .shuffleReply(let records):
-            integrate(records, evictFirst: lastShuffleSent)
-            lastShuffleSent = []
+            // Back to the sender, on the session the walk came over (HyParView opens a connection to the origin
+            // instead: one handshake per shuffle, which at 1,000 nodes was most of a quiet network's CPU).
+            let back = path.last == sender ? Array(path.dropLast()) : path
+            effects.append(
+                .send(.shuffleReply(origin: origin.nodeID, path: back, records: answer), to: reply(to: sender)))
+            integrate(records + [origin], evictFirst: answer.map(\.nodeID))
+        case .shuffleReply(let origin, let path, let records):
+            if origin == nodeID {
+                // A second answer to one shuffle, or one that arrives after the next shuffle was answered: not the
+                // sender's fault (it may only have relayed it), so ignored rather than refused.
+                guard awaitingShuffleReply else {
+                    shuffleRepliesUnexpected += 1
+                    break
+                }
+                awaitingShuffleReply = false
+                shufflesCompleted += 1
+                integrate(records, evictFirst: lastShuffleSent)
+                lastShuffleSent = []
+                break
+            }
+            // Passed on only to a neighbour, one message for one: a relay opens no session and amplifies nothing.
+            let next = path.last ?? origin
+            guard let neighbour = active.first(where: { $0.nodeID == next }), next != sender else {
+                shuffleRepliesLost += 1
+                break
+            }
+            effects.append(
+                .send(.shuffleReply(origin: origin, path: Array(path.dropLast()), records: records), to: neighbour))
         case .ping(let nonce):
             effects.append(.send(.ack(nonce: nonce), to: reply(to: sender)))
         case .ack(let nonce):
@@ -603,7 +642,7 @@ public struct Membership: Sendable {
         guard !candidates.isEmpty else { return false }
         let peer = candidates[Int(generator.next() % UInt64(candidates.count))]
         pending.append((peer.nodeID, peer, now + settings.neighborTimeout))
-        effects.append(.send(.neighbor(selfRecord, highPriority: active.isEmpty), to: peer))
+        effects.append(.send(.neighbor(selfRecord, highPriority: active.count < settings.lowWatermark), to: peer))
         return true
     }
 
@@ -629,7 +668,8 @@ public struct Membership: Sendable {
             let seed = seeds[Int(generator.next() % UInt64(seeds.count))]
             let records = Array(shuffled(passive).compactMap(\.record).prefix(settings.shufflePassive))
             lastShuffleSent = records.map(\.nodeID)
-            effects.append(.send(.shuffle(origin: selfRecord, ttl: 0, records: records), to: seed))
+            awaitingShuffleReply = true
+            effects.append(.send(.shuffle(origin: selfRecord, ttl: 0, records: records, path: []), to: seed))
         }
         if pending.isEmpty { askForNeighbor(now: now, effects: &effects) }
     }
@@ -641,9 +681,11 @@ public struct Membership: Sendable {
         let fromPassive = shuffled(passive).prefix(settings.shufflePassive)
         let records = Array((fromActive + fromPassive).compactMap(\.record).prefix(MembershipMessage.maxRecords))
         lastShuffleSent = records.map(\.nodeID)
+        awaitingShuffleReply = true
         effects.append(
             .send(
-                .shuffle(origin: selfRecord, ttl: settings.activeRandomWalkLength, records: records), to: target))
+                .shuffle(origin: selfRecord, ttl: settings.activeRandomWalkLength, records: records, path: []),
+                to: target))
     }
 
     /// Whether a ban on `peer` lasts at `now` (read-only: expired bans are forgotten by `isBanned`).

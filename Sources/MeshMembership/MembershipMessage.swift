@@ -14,10 +14,12 @@ public enum MembershipMessage: Sendable, Equatable {
     case neighborReply(accepted: Bool)
     /// The sender drops the receiver from its active view (`alive`: it is not leaving the network).
     case disconnect(alive: Bool)
-    /// A shuffle's random walk: `origin` asks for records in exchange for `records`, `ttl` more hops.
-    case shuffle(origin: PeerRecord, ttl: UInt8, records: [PeerRecord])
-    /// The answer to a shuffle, sent straight to its origin.
-    case shuffleReply(records: [PeerRecord])
+    /// A shuffle's random walk: `origin` asks for records in exchange for `records`, `ttl` more hops; `path` lists
+    /// the nodes that forwarded it so far, in order, for the reply to come back along.
+    case shuffle(origin: PeerRecord, ttl: UInt8, records: [PeerRecord], path: [NodeID])
+    /// The answer to `origin`'s shuffle, travelling back along the walk's links: `path` is the hops still to pass,
+    /// the next one last; when it is empty the next is the origin.
+    case shuffleReply(origin: NodeID, path: [NodeID], records: [PeerRecord])
     /// A liveness probe; answered with `ack` carrying the same nonce.
     case ping(nonce: UInt32)
     /// The answer to `ping`, or a helper's report that `pingRequest`'s target answered.
@@ -31,6 +33,8 @@ public enum MembershipMessage: Sendable, Equatable {
     public static let maxRecords = 16
     /// The largest random walk.
     public static let maxTTL: UInt8 = 16
+    /// At most this many node ids in a shuffle's path (one per hop of the longest walk).
+    public static let maxPath = Int(maxTTL)
 
     /// Frame type numbers (even: a receiver must understand them, `Specs/wire.md` section 5).
     enum FrameType: UInt64, CaseIterable {
@@ -69,13 +73,16 @@ public enum MembershipMessage: Sendable, Equatable {
         case .disconnect(let alive):
             type = .disconnect
             payload.writeBool(alive)
-        case .shuffle(let origin, let ttl, let records):
+        case .shuffle(let origin, let ttl, let records, let path):
             type = .shuffle
             origin.encode(into: &payload)
             payload.writeUInt8(ttl)
             Self.encode(records, into: &payload)
-        case .shuffleReply(let records):
+            Self.encode(path, into: &payload)
+        case .shuffleReply(let origin, let path, let records):
             type = .shuffleReply
+            payload.writeBytes32(origin.publicKey)
+            Self.encode(path, into: &payload)
             Self.encode(records, into: &payload)
         case .ping(let nonce):
             type = .ping
@@ -126,9 +133,12 @@ public enum MembershipMessage: Sendable, Equatable {
             case .shuffle:
                 let origin = try PeerRecord(from: &reader)
                 let ttl = try Self.readTTL(&reader)
-                self = .shuffle(origin: origin, ttl: ttl, records: try Self.readRecords(&reader))
+                let records = try Self.readRecords(&reader)
+                self = .shuffle(origin: origin, ttl: ttl, records: records, path: try Self.readPath(&reader))
             case .shuffleReply:
-                self = .shuffleReply(records: try Self.readRecords(&reader))
+                let origin = NodeID(publicKey: try reader.readBytes32("origin"))
+                let path = try Self.readPath(&reader)
+                self = .shuffleReply(origin: origin, path: path, records: try Self.readRecords(&reader))
             case .ping:
                 self = .ping(nonce: try reader.readUInt32("nonce"))
             case .ack:
@@ -160,6 +170,19 @@ public enum MembershipMessage: Sendable, Equatable {
         var records: [PeerRecord] = []
         for _ in 0..<count { records.append(try PeerRecord(from: &reader)) }
         return records
+    }
+
+    private static func encode(_ path: [NodeID], into writer: inout WireWriter) {
+        precondition(path.count <= maxPath, "at most \(maxPath) hops in a path")
+        writer.writeVarint(UInt64(path.count))
+        for id in path { writer.writeBytes32(id.publicKey) }
+    }
+
+    private static func readPath(_ reader: inout WireReader) throws -> [NodeID] {
+        let count = try reader.readCount("path", max: maxPath)
+        var path: [NodeID] = []
+        for _ in 0..<count { path.append(NodeID(publicKey: try reader.readBytes32("path hop"))) }
+        return path
     }
 
     private static func readTTL(_ reader: inout WireReader) throws(WireError) -> UInt8 {

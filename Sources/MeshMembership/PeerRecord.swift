@@ -27,18 +27,48 @@ public struct PeerRecord: Sendable, Equatable {
         public static let known: Roles = [.seed]
     }
 
+    /// The fields, shared by copies (one reference to count instead of a record's 150 bytes and its address list:
+    /// records travel in every view, walk and shuffle).
+    private final class Storage: Sendable {
+        let nodeID: NodeID
+        let seq: UInt64
+        let issuedAt: Instant
+        let roles: Roles
+        let addresses: [SocketAddress]
+        let signature: Bytes64
+
+        init(
+            nodeID: NodeID, seq: UInt64, issuedAt: Instant, roles: Roles, addresses: [SocketAddress], signature: Bytes64
+        ) {
+            self.nodeID = nodeID
+            self.seq = seq
+            self.issuedAt = issuedAt
+            self.roles = roles
+            self.addresses = addresses
+            self.signature = signature
+        }
+    }
+
+    private let storage: Storage
+
     /// The node the record is about, and whose key signed it.
-    public let nodeID: NodeID
+    public var nodeID: NodeID { storage.nodeID }
     /// Rises whenever the node issues a new record; the highest one known wins.
-    public let seq: UInt64
+    public var seq: UInt64 { storage.seq }
     /// When the node issued the record (nanoseconds; records far older than their peers' are treated as stale).
-    public let issuedAt: Instant
+    public var issuedAt: Instant { storage.issuedAt }
     /// The roles the node claims (a claim, not a proof: nodes treat it as a hint).
-    public let roles: Roles
+    public var roles: Roles { storage.roles }
     /// Where the node listens, 1 to `maxAddresses`, in its order of preference.
-    public let addresses: [SocketAddress]
+    public var addresses: [SocketAddress] { storage.addresses }
     /// Ed25519 by `nodeID` over `context` and the encoding of the fields above.
-    public let signature: Bytes64
+    public var signature: Bytes64 { storage.signature }
+
+    public static func == (lhs: PeerRecord, rhs: PeerRecord) -> Bool {
+        lhs.storage === rhs.storage
+            || (lhs.nodeID == rhs.nodeID && lhs.seq == rhs.seq && lhs.issuedAt == rhs.issuedAt
+                && lhs.roles == rhs.roles && lhs.addresses == rhs.addresses && lhs.signature == rhs.signature)
+    }
 
     /// Issues a record for `key`'s node.
     /// - Precondition: 1 to `maxAddresses` addresses, none with port 0.
@@ -48,15 +78,13 @@ public struct PeerRecord: Sendable, Equatable {
         precondition(
             (1...Self.maxAddresses).contains(addresses.count) && addresses.allSatisfy { $0.port != 0 },
             "a peer record has 1 to \(Self.maxAddresses) addresses with nonzero ports")
-        nodeID = key.nodeID
-        self.seq = seq
-        self.issuedAt = issuedAt
-        self.roles = roles
-        self.addresses = addresses
+        let nodeID = key.nodeID
         var writer = WireWriter()
         Self.encodeUnsigned(
             nodeID: nodeID, seq: seq, issuedAt: issuedAt, roles: roles, addresses: addresses, into: &writer)
-        signature = key.signature(for: Self.context + writer.take())
+        storage = Storage(
+            nodeID: nodeID, seq: seq, issuedAt: issuedAt, roles: roles, addresses: addresses,
+            signature: key.signature(for: Self.context + writer.take()))
     }
 
     /// Reads a record from `reader` and checks its signature.
@@ -66,22 +94,21 @@ public struct PeerRecord: Sendable, Equatable {
         do {
             let version = try reader.readUInt8("peer record version")
             guard version == Self.version else { throw WireError.unsupportedVersion(version, supported: Self.version) }
-            nodeID = NodeID(publicKey: try reader.readBytes32("peer record node id"))
-            seq = try reader.readVarint("peer record seq")
-            issuedAt = Instant(nanosecondsSinceEpoch: try reader.readInt64("peer record issued at"))
+            let nodeID = NodeID(publicKey: try reader.readBytes32("peer record node id"))
+            let seq = try reader.readVarint("peer record seq")
+            let issuedAt = Instant(nanosecondsSinceEpoch: try reader.readInt64("peer record issued at"))
             let rawRoles = try reader.readUInt8("peer record roles")
             guard Roles(rawValue: rawRoles).isSubset(of: .known) else {
                 throw WireError.invalidValue(
                     field: "peer record roles", reason: "unknown role bits in \(String(rawRoles, radix: 2))")
             }
-            roles = Roles(rawValue: rawRoles)
+            let roles = Roles(rawValue: rawRoles)
             let count = try reader.readCount("peer record addresses", max: Self.maxAddresses)
             guard count >= 1 else { throw WireError.invalidValue(field: "peer record addresses", reason: "none") }
             var addresses: [SocketAddress] = []
             for _ in 0..<count { addresses.append(try Self.readAddress(&reader)) }
-            self.addresses = addresses
             let signedLength = reader.offset - start.offset
-            signature = try reader.readBytes64("peer record signature")
+            let signature = try reader.readBytes64("peer record signature")
             var signed = start
             let message = try signed.readBytes("peer record", count: signedLength)
             // Through the memo: the same record arrives many times (VerifiedSignatures).
@@ -89,6 +116,8 @@ public struct PeerRecord: Sendable, Equatable {
             else {
                 throw PeerRecordError.invalidSignature(nodeID)
             }
+            storage = Storage(
+                nodeID: nodeID, seq: seq, issuedAt: issuedAt, roles: roles, addresses: addresses, signature: signature)
         } catch let error as WireError {
             reader = start
             throw .malformed(error)

@@ -15,7 +15,17 @@ enum VerifiedSignatures {
     /// Entries kept before the table starts over.
     static let capacity = 1 << 16
 
-    private static let table = Mutex<Set<[UInt8]>>([])
+    private static let table = Mutex<Set<Entry>>([])
+
+    /// The exact bytes that verified, hashed in one pass (`[UInt8]`'s own hashing feeds the hasher a byte at a time,
+    /// which was most of a lookup's cost); equality still compares every byte.
+    private struct Entry: Hashable {
+        var bytes: [UInt8]
+
+        func hash(into hasher: inout Hasher) {
+            bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+        }
+    }
 
     /// Whether `signature` over `message` verifies for `key`; a memo of earlier successes answers first.
     static func isValid(_ signature: Bytes64, for message: [UInt8], key: Ed25519PublicKey) -> Bool {
@@ -23,11 +33,12 @@ enum VerifiedSignatures {
         entry.reserveCapacity(32 + 64 + message.count)
         signature.withUnsafeBytes { entry.append(contentsOf: $0) }
         entry.append(contentsOf: message)
-        if table.withLock({ $0.contains(entry) }) { return true }
+        let memo = Entry(bytes: entry)
+        if table.withLock({ $0.contains(memo) }) { return true }
         guard key.isValidSignature(signature, for: message) else { return false }
         table.withLock { known in
             if known.count >= capacity { known.removeAll(keepingCapacity: true) }
-            known.insert(entry)
+            known.insert(memo)
         }
         return true
     }

@@ -203,7 +203,7 @@ public struct NodeCore {
         guard exchangeLimiter != nil, let address = endpoint.address(of: peer) else { return false }
         switch message {
         case .join: break
-        case .shuffle(let origin, _, _) where origin.nodeID == peer: break  // asked directly, not a walk passing by
+        case .shuffle(let origin, _, _, _) where origin.nodeID == peer: break  // asked directly, not a walk passing by
         default: return false
         }
         return !exchangeLimiter!.allow(address, now: now)

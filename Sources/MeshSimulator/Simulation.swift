@@ -26,6 +26,10 @@ public final class Simulation {
         /// False once crashed: it receives nothing and its timers do not fire.
         public fileprivate(set) var up = true
         fileprivate var wakeGeneration: UInt64 = 0
+        /// The instant the core last asked to be woken at (its latest `wake` replaces earlier ones).
+        fileprivate var requestedWake: Instant?
+        /// The time of the timer event in the heap for this node, if one is (of generation `wakeGeneration`).
+        fileprivate var scheduledWake: Instant?
     }
 
     private struct Event: Comparable {
@@ -52,6 +56,8 @@ public final class Simulation {
     public let seedCount: Int
     /// The virtual time.
     public private(set) var now: Instant
+    /// The virtual time the simulation was made at.
+    public let startedAt: Instant
     /// Events processed so far.
     public private(set) var eventsProcessed = 0
     /// Datagrams delivered, lost and duplicated so far.
@@ -81,6 +87,7 @@ public final class Simulation {
         self.network = network
         self.seedCount = seedCount
         now = start
+        startedAt = start
         generator = Xoshiro256StarStar(seed: seed)
         var keys: [Ed25519PrivateKey] = []
         for _ in 0..<nodeCount {
@@ -177,24 +184,64 @@ public final class Simulation {
     /// Whether the live nodes' active views form one connected graph in which each has at least `minimum`
     /// neighbours (by default the membership low watermark, or every other node in a small network).
     public func isConverged(minimum: Int? = nil) -> Bool {
+        let snapshot = overlay(minimum: minimum)
+        return snapshot.belowMinimum == 0 && snapshot.components <= 1
+    }
+
+    /// The shape of the overlay at one instant: what convergence is judged on.
+    public struct OverlaySnapshot: Sendable, Equatable {
+        /// The virtual time since the simulation was made.
+        public var time: Duration
+        /// Live nodes.
+        public var live: Int
+        /// Live nodes with fewer live neighbours than the minimum asked for.
+        public var belowMinimum: Int
+        /// Connected components of the graph of live nodes and their active links (a link counts when either end
+        /// lists the other).
+        public var components: Int
+        /// Nodes in the largest component.
+        public var largestComponent: Int
+        /// Mean number of live neighbours per live node.
+        public var meanDegree: Double
+    }
+
+    /// The overlay now: components, nodes short of `minimum` neighbours (by default the membership low watermark,
+    /// or every other node in a small network), mean degree.
+    public func overlay(minimum: Int? = nil) -> OverlaySnapshot {
         let live = nodes.indices.filter { nodes[$0].up }
-        guard let first = live.first else { return true }
-        let needed = minimum ?? min(MembershipSettings().lowWatermark, live.count - 1)
-        var adjacency: [Int: Set<Int>] = [:]
+        let needed = minimum ?? min(MembershipSettings().lowWatermark, max(live.count - 1, 0))
+        var adjacency = [[Int]](repeating: [], count: nodes.count)
+        var belowMinimum = 0
+        var degrees = 0
         for node in live {
             let peers = neighbours(of: node).filter { nodes[$0].up }
-            if peers.count < needed { return false }
+            if peers.count < needed { belowMinimum += 1 }
+            degrees += peers.count
             for peer in peers {
-                adjacency[node, default: []].insert(peer)
-                adjacency[peer, default: []].insert(node)
+                adjacency[node].append(peer)
+                adjacency[peer].append(node)
             }
         }
-        var seen: Set<Int> = [first]
-        var stack = [first]
-        while let node = stack.popLast() {
-            for peer in adjacency[node] ?? [] where seen.insert(peer).inserted { stack.append(peer) }
+        var component = [Int](repeating: -1, count: nodes.count)
+        var components = 0
+        var largest = 0
+        for start in live where component[start] < 0 {
+            component[start] = components
+            var size = 1
+            var stack = [start]
+            while let node = stack.popLast() {
+                for peer in adjacency[node] where component[peer] < 0 {
+                    component[peer] = components
+                    size += 1
+                    stack.append(peer)
+                }
+            }
+            components += 1
+            largest = max(largest, size)
         }
-        return seen.count == live.count
+        return OverlaySnapshot(
+            time: now - startedAt, live: live.count, belowMinimum: belowMinimum, components: components,
+            largestComponent: largest, meanDegree: live.isEmpty ? 0 : Double(degrees) / Double(live.count))
     }
 
     /// Noise handshakes completed across all nodes (each counted once, on its initiator's side).
@@ -229,7 +276,14 @@ public final class Simulation {
             carryOut(nodes[node].core.start(now: now), from: node)
         case .timer(let node, let generation):
             guard nodes[node].up, nodes[node].wakeGeneration == generation else { return }
+            nodes[node].scheduledWake = nil
+            // The core asked for a later wake since this event was scheduled: move the event, not the core.
+            if let requested = nodes[node].requestedWake, requested > now {
+                scheduleWake(of: node, at: requested)
+                return
+            }
             mix(UInt64(node) << 8 | 2)
+            nodes[node].requestedWake = nil
             carryOut(nodes[node].core.timerFired(now: now), from: node)
         case .deliver(let node, let source, let datagram):
             mix(UInt64(node) << 8 | 3)
@@ -259,12 +313,23 @@ public final class Simulation {
                         .deliver(to: target, from: nodes[node].address, datagram: datagram))
                 }
             case .wake(let at):
-                nodes[node].wakeGeneration += 1
-                schedule(at: max(at, now), .timer(node: node, generation: nodes[node].wakeGeneration))
+                // Only an earlier wake needs a new event; a later one moves the scheduled event when it comes up.
+                // Most wakes a core asks for are later than the last (a deadline pushed back by traffic), and each
+                // used to leave a stale event behind in the heap.
+                let at = max(at, now)
+                nodes[node].requestedWake = at
+                if nodes[node].scheduledWake.map({ at < $0 }) ?? true { scheduleWake(of: node, at: at) }
             case .event:
                 break
             }
         }
+    }
+
+    /// Puts a timer event for `node` at `time` in the heap, making any earlier one stale.
+    private func scheduleWake(of node: Int, at time: Instant) {
+        nodes[node].wakeGeneration += 1
+        nodes[node].scheduledWake = time
+        schedule(at: time, .timer(node: node, generation: nodes[node].wakeGeneration))
     }
 
     /// Folds `value` into the trace hash (FNV-1a, 64 bits).

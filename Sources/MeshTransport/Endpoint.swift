@@ -321,7 +321,9 @@ public struct Endpoint {
     /// `timerFired(now:)`, appending its effects to `effects`.
     public mutating func timerFired(now: Instant, effects: inout [EndpointEffect]) {
         cookies.rotateIfDue(now: now, random: &random)
-        for peer in peers.sortedIDs {
+        // Only the peers with a deadline due: each peer's deadline covers every timer `runTimers` acts on, and a
+        // seed holds sessions with thousands of peers.
+        for peer in peers.dueIDs(at: now) {
             guard let slot = peers.slot(of: peer) else { continue }
             withPeer(inSlot: slot) { endpoint, state in endpoint.runTimers(&state, now: now, effects: &effects) }
         }

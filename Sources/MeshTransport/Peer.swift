@@ -86,11 +86,11 @@ struct Peer {
             if earliest.map({ candidate < $0 }) ?? true { earliest = candidate }
         }
         consider(handshake?.retryAt)
-        if current != nil {
-            consider(unansweredSince.map { $0 + settings.keepaliveTimeout })
-            consider(awaitingAnswerSince.map { $0 + settings.unresponsiveTimeout })
-            consider(Self.deadline(of: &current!, settings: settings))
-        }
+        // Both are read whether or not a session is up, as `Endpoint.runTimers` does: it runs only for a peer whose
+        // deadline is due, so every condition it acts on must be a deadline here.
+        consider(unansweredSince.map { $0 + settings.keepaliveTimeout })
+        consider(awaitingAnswerSince.map { $0 + settings.unresponsiveTimeout })
+        if current != nil { consider(Self.deadline(of: &current!, settings: settings)) }
         if next != nil { consider(Self.deadline(of: &next!, settings: settings)) }
         if previous != nil { consider(Self.deadline(of: &previous!, settings: settings)) }
         consider(pacedUntil)

@@ -12,6 +12,8 @@ struct PeerTable {
     private(set) var slots: [Peer?] = []
     /// Each slot's earliest deadline (`Peer.nextDeadline`), written whenever its peer is stored or changed in place.
     private(set) var deadlines: [Instant?] = []
+    /// Each slot's peer id (nil for a free slot), so that finding the due peers reads no peer.
+    private var ids: [NodeID?] = []
     private var slotByID: [NodeID: Int] = [:]
     private var freeSlots: [Int] = []
     /// Whether `slots` is lent out (see `lend`); the table refuses to change while it is.
@@ -20,8 +22,18 @@ struct PeerTable {
     /// How many peers the table holds, those checked out included.
     var count: Int { slotByID.count }
 
-    /// The ids of the peers held, in ascending order (the order timers run in, so that runs are reproducible).
-    var sortedIDs: [NodeID] { slotByID.keys.sorted() }
+    /// The ids of the peers whose deadline is at or before `now`, in ascending order (the order timers run in, so
+    /// that runs are reproducible).
+    ///
+    /// Complexity: O(slots), plus sorting the due ones.
+    func dueIDs(at now: Instant) -> [NodeID] {
+        var due: [NodeID] = []
+        for slot in deadlines.indices {
+            if let deadline = deadlines[slot], deadline <= now, let id = ids[slot] { due.append(id) }
+        }
+        if due.count > 1 { due.sort() }
+        return due
+    }
 
     /// The slot of `id`, if the table holds it.
     func slot(of id: NodeID) -> Int? { slotByID[id] }
@@ -60,10 +72,12 @@ struct PeerTable {
         } else if let free = freeSlots.popLast() {
             slot = free
             slotByID[peer.id] = slot
+            ids[slot] = peer.id
         } else {
             slot = slots.count
             slots.append(nil)
             deadlines.append(nil)
+            ids.append(peer.id)
             slotByID[peer.id] = slot
         }
         deadlines[slot] = deadline
@@ -76,6 +90,7 @@ struct PeerTable {
         guard let slot = slotByID.removeValue(forKey: id) else { return }
         slots[slot] = nil
         deadlines[slot] = nil
+        ids[slot] = nil
         freeSlots.append(slot)
     }
 

@@ -76,11 +76,23 @@ struct SimCommand: ParsableCommand {
     func run() throws {
         let model = NetworkModel(latency: try parsedLatency(), loss: loss, duplication: duplication)
         var convergedAfter: Duration?
+        var series: [Simulation.OverlaySnapshot] = []
+        var nextSample = Duration.zero
         func scenario() -> Simulation {
+            series = []
+            nextSample = .zero
             let simulation = Simulation(seed: seed, nodes: nodes, seeds: seeds, network: model)
             simulation.start()
             let limit = Duration.seconds(duration)
-            convergedAfter = simulation.run(until: { $0.isConverged() }, limit: limit)
+            convergedAfter = simulation.run(
+                until: { simulation in
+                    let snapshot = simulation.overlay()
+                    if snapshot.time >= nextSample {
+                        series.append(snapshot)
+                        nextSample = snapshot.time + .seconds(1)
+                    }
+                    return snapshot.belowMinimum == 0 && snapshot.components <= 1
+                }, limit: limit)
             if let convergedAfter, convergedAfter < limit { simulation.run(for: limit - convergedAfter) }
             return simulation
         }
@@ -101,6 +113,13 @@ struct SimCommand: ParsableCommand {
         if let convergedAfter { report["converged_after_s"] = Double(convergedAfter.nanoseconds) / 1e9 }
         if let peakKB { report["peak_rss_kb_per_node"] = peakKB / nodes }
         if let determinism { report["deterministic"] = determinism }
+        report["formation"] = series.map { snapshot -> [String: Any] in
+            [
+                "t_s": Double(snapshot.time.nanoseconds) / 1e9, "live": snapshot.live,
+                "below_minimum": snapshot.belowMinimum, "components": snapshot.components,
+                "largest_component": snapshot.largestComponent, "mean_degree": snapshot.meanDegree,
+            ]
+        }
         if json {
             Output.jsonLine(report)
         } else {
@@ -108,6 +127,17 @@ struct SimCommand: ParsableCommand {
             Output.line(
                 "converged after: "
                     + (convergedAfter.map { String(format: "%.2f s", Double($0.nanoseconds) / 1e9) } ?? "never"))
+            if !series.isEmpty {
+                Output.line("formation (each second until converged): time, nodes short of neighbours, components, "
+                    + "largest component, mean degree")
+                for snapshot in series {
+                    Output.line(
+                        String(
+                            format: "  %6.1f s %6d %6d %6d %6.2f", Double(snapshot.time.nanoseconds) / 1e9,
+                            snapshot.belowMinimum, snapshot.components, snapshot.largestComponent,
+                            snapshot.meanDegree))
+                }
+            }
             Output.line("handshakes completed \(simulation.handshakesCompleted)")
             Output.line(
                 "events \(simulation.eventsProcessed); datagrams delivered \(simulation.datagramsDelivered), lost "

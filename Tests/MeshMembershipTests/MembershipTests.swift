@@ -232,6 +232,149 @@ struct MembershipTests {
         #expect(views() == views())
     }
 
+    /// A core whose active view holds `neighbours` (each taken in by a high-priority NEIGHBOR).
+    static func core(_ index: Int, of network: MembershipNetwork, neighbours: [Int]) -> Membership {
+        var core = network.nodes[index].core
+        for neighbour in neighbours {
+            _ = core.received(
+                .neighbor(network.nodes[neighbour].core.selfRecord, highPriority: true), from: network.ids[neighbour],
+                now: network.now)
+        }
+        return core
+    }
+
+    @Test("a seed starts at most 7 join walks, however many neighbours it has")
+    func joinWalksAreBounded() {
+        let network = MembershipNetwork(count: 24, seedCount: 1)
+        var seed = Self.core(0, of: network, neighbours: Array(1..<21))
+        #expect(seed.active.count == 20)
+        let effects = seed.received(.join(network.nodes[22].core.selfRecord), from: network.ids[22], now: network.now)
+        var walks: [NodeID] = []
+        for case .send(.forwardJoin(let record, let ttl), let peer) in effects {
+            #expect(record.nodeID == network.ids[22])
+            #expect(ttl == MembershipSettings().activeRandomWalkLength)
+            walks.append(peer.nodeID)
+        }
+        #expect(walks.count == MembershipSettings().joinWalks)
+        #expect(Set(walks).count == walks.count, "one walk per neighbour")
+        #expect(!walks.contains(network.ids[22]))
+    }
+
+    @Test("a node below the low watermark asks with high priority, and a full view takes it in")
+    func shortNodeAsksWithHighPriority() {
+        let network = MembershipNetwork(count: 16, seedCount: 1)
+        // Node 1 has two neighbours and knows node 5 (full, 8 neighbours) from its passive view.
+        var short = Self.core(1, of: network, neighbours: [2, 3])
+        short.remember([network.nodes[5].core.selfRecord])
+        var full = Self.core(5, of: network, neighbours: Array(6..<14))
+        #expect(full.active.count == MembershipSettings().activeViewSize)
+        var asked: MembershipMessage?
+        var clock = network.now
+        while asked == nil, clock < network.now + .seconds(10) {
+            clock = clock + .milliseconds(100)
+            for case .send(let message, let peer) in short.timerFired(now: clock) where peer.nodeID == network.ids[5] {
+                if case .neighbor = message { asked = message }
+            }
+        }
+        guard case .neighbor(let record, let highPriority) = asked else {
+            Issue.record("no NEIGHBOR request within 10 s")
+            return
+        }
+        #expect(highPriority)
+        let answer = full.received(.neighbor(record, highPriority: highPriority), from: network.ids[1], now: clock)
+        #expect(answer.contains(.send(.neighborReply(accepted: true), to: PeerContact(record: record))))
+        #expect(full.isActive(network.ids[1]))
+        #expect(full.active.count == MembershipSettings().activeViewSize, "a random neighbour made room")
+    }
+
+    @Test("a walk's end answers the node it came from, with the path that leads back to the origin")
+    func shuffleEndAnswersAlongThePath() {
+        let network = MembershipNetwork(count: 8, seedCount: 1)
+        let (origin, first, second) = (network.ids[1], network.ids[2], network.ids[3])
+        var end = Self.core(4, of: network, neighbours: [3])
+        let records = [network.nodes[6].core.selfRecord]
+        let effects = end.received(
+            .shuffle(origin: network.nodes[1].core.selfRecord, ttl: 0, records: records, path: [first, second]),
+            from: second, now: network.now)
+        let replies = effects.compactMap { effect -> (NodeID, [NodeID], NodeID)? in
+            guard case .send(.shuffleReply(let replyOrigin, let path, _), let peer) = effect else { return nil }
+            return (replyOrigin, path, peer.nodeID)
+        }
+        #expect(replies.count == 1)
+        #expect(replies.first?.0 == origin)
+        #expect(replies.first?.1 == [first], "the sender leaves the path: it is where the reply goes")
+        #expect(replies.first?.2 == second)
+        #expect(end.passive.contains { $0.nodeID == origin }, "the origin joins the walk's end's passive view")
+        #expect(end.passive.contains { $0.nodeID == network.ids[6] })
+    }
+
+    @Test("a forwarded shuffle carries the forwarder in its path")
+    func shuffleForwardExtendsThePath() {
+        let network = MembershipNetwork(count: 8, seedCount: 1)
+        var hop = Self.core(3, of: network, neighbours: [2, 5, 6])
+        let effects = hop.received(
+            .shuffle(origin: network.nodes[1].core.selfRecord, ttl: 4, records: [], path: [network.ids[2]]),
+            from: network.ids[2], now: network.now)
+        var forwarded = 0
+        for case .send(.shuffle(let origin, let ttl, _, let path), let peer) in effects {
+            forwarded += 1
+            #expect(origin.nodeID == network.ids[1])
+            #expect(ttl == 3)
+            #expect(path == [network.ids[2], network.ids[3]])
+            #expect([network.ids[5], network.ids[6]].contains(peer.nodeID), "never back to the sender")
+        }
+        #expect(forwarded == 1)
+    }
+
+    @Test("a relay passes a shuffle reply back only to a neighbour, and the origin takes one reply per shuffle")
+    func shuffleReplyRelayAndOrigin() {
+        let network = MembershipNetwork(count: 10, seedCount: 1)
+        let origin = network.ids[1]
+        var relay = Self.core(2, of: network, neighbours: [3, 4])
+        // Next hop 3 is a neighbour: passed on, the path one shorter.
+        let passed = relay.received(
+            .shuffleReply(origin: origin, path: [network.ids[3]], records: []), from: network.ids[4],
+            now: network.now)
+        #expect(
+            passed.contains { effect in
+                if case .send(.shuffleReply(origin, [], []), let peer) = effect { return peer.nodeID == network.ids[3] }
+                return false
+            })
+        // Next hop 7 is not: dropped and counted, no session opened for it.
+        let dropped = relay.received(
+            .shuffleReply(origin: origin, path: [network.ids[7]], records: []), from: network.ids[4],
+            now: network.now)
+        #expect(!dropped.contains { if case .send = $0 { return true } else { return false } })
+        #expect(relay.shuffleRepliesLost == 1)
+        // An empty path leads to the origin, which is not a neighbour of the relay either.
+        _ = relay.received(.shuffleReply(origin: origin, path: [], records: []), from: network.ids[4], now: network.now)
+        #expect(relay.shuffleRepliesLost == 2)
+
+        // The origin without a shuffle under way ignores a reply, whatever records it brings.
+        var idle = Self.core(1, of: network, neighbours: [2])
+        let passiveBefore = idle.passive
+        _ = idle.received(
+            .shuffleReply(origin: origin, path: [], records: [network.nodes[8].core.selfRecord]),
+            from: network.ids[2], now: network.now)
+        #expect(idle.shuffleRepliesUnexpected == 1)
+        #expect(idle.passive == passiveBefore)
+        #expect(idle.refused.isEmpty, "not held against the relay")
+    }
+
+    @Test("shuffles are answered along their walks in a running network, and almost none are lost")
+    func shufflesComplete() {
+        var network = MembershipNetwork(
+            count: 60, seedCount: 2, settings: Self.slowProbes(), seedSettings: Self.slowProbes(.seed))
+        network.start(0..<60)
+        network.run(for: .seconds(120))
+        let completed = network.nodes.map(\.core.shufflesCompleted).reduce(0, +)
+        let lost = network.nodes.map(\.core.shuffleRepliesLost).reduce(0, +)
+        // About 12 shuffles per node in 120 s; a few replies meet a link that was just dropped.
+        #expect(completed >= 60 * 8, "\(completed) shuffles answered")
+        #expect(lost * 20 <= completed, "\(lost) replies lost against \(completed) answered")
+        #expect(network.isConnected(Array(0..<60)))
+    }
+
     @Test("a record in a message must be the sender's own")
     func impersonationIsRefused() {
         let network = MembershipNetwork(count: 4, seedCount: 1)
@@ -256,7 +399,10 @@ struct MembershipMessageTests {
         arguments: [
             MembershipMessage.join(record), .forwardJoin(record, ttl: 6), .neighbor(record, highPriority: true),
             .neighborReply(accepted: false), .disconnect(alive: true),
-            .shuffle(origin: record, ttl: 3, records: [record, record]), .shuffleReply(records: []),
+            .shuffle(origin: record, ttl: 3, records: [record, record], path: []),
+            .shuffle(origin: record, ttl: 0, records: [], path: [record.nodeID, record.nodeID]),
+            .shuffleReply(origin: record.nodeID, path: [], records: []),
+            .shuffleReply(origin: record.nodeID, path: [record.nodeID], records: [record]),
         ])
     func roundTrip(message: MembershipMessage) throws {
         #expect(try MembershipMessage(decoding: message.encoded) == message)
@@ -264,7 +410,9 @@ struct MembershipMessageTests {
 
     @Test("truncations, trailing bytes, unknown types and oversized fields are refused")
     func malformed() {
-        let bytes = MembershipMessage.shuffle(origin: Self.record, ttl: 3, records: [Self.record]).encoded
+        let bytes = MembershipMessage.shuffle(
+            origin: Self.record, ttl: 3, records: [Self.record], path: [Self.record.nodeID]
+        ).encoded
         for length in 0..<bytes.count {
             #expect(throws: MembershipMessageError.self) { try MembershipMessage(decoding: Array(bytes[..<length])) }
         }
@@ -274,6 +422,15 @@ struct MembershipMessageTests {
         }
         #expect(throws: MembershipMessageError.self) {
             try MembershipMessage(decoding: Frame(type: 4, payload: Self.record.encoded + [17]).encoded)
+        }
+        // A path of 17 hops, one more than the longest walk.
+        var longPath = WireWriter()
+        longPath.writeBytes32(Self.record.nodeID.publicKey)
+        longPath.writeVarint(17)
+        for _ in 0..<17 { longPath.writeBytes32(Self.record.nodeID.publicKey) }
+        longPath.writeVarint(0)
+        #expect(throws: MembershipMessageError.self) {
+            try MembershipMessage(decoding: Frame(type: 14, payload: longPath.take()).encoded)
         }
     }
 }

@@ -14,6 +14,37 @@ import Testing
         #expect(simulation.datagramsDelivered > 0)
     }
 
+    @Test("a formed overlay opens no new sessions: shuffles are answered along their walks")
+    func quietOverlayOpensNoSessions() {
+        let simulation = Simulation(seed: 5, nodes: 60, seeds: 3)
+        simulation.start()
+        #expect(simulation.run(until: { $0.isConverged() }, limit: .seconds(60)) != nil)
+        simulation.run(for: .seconds(20))
+        let before = simulation.handshakesCompleted
+        // Six shuffles per node: answered over a new session each, as HyParView does, that would be ~360 handshakes.
+        simulation.run(for: .seconds(60))
+        let opened = simulation.handshakesCompleted - before
+        let completed = simulation.nodes.map(\.core.membership.shufflesCompleted).reduce(0, +)
+        #expect(completed >= 60 * 4, "\(completed) shuffles answered")
+        #expect(opened <= 6, "\(opened) handshakes in a quiet minute")
+        #expect(simulation.isConverged())
+    }
+
+    @Test("formation is reported second by second: components shrink to one, nodes reach their minimum")
+    func overlaySnapshots() {
+        let simulation = Simulation(seed: 9, nodes: 40, seeds: 2)
+        let empty = simulation.overlay()
+        #expect(empty.live == 40 && empty.components == 40 && empty.belowMinimum == 40 && empty.meanDegree == 0)
+        simulation.start()
+        #expect(simulation.run(until: { $0.isConverged() }, limit: .seconds(60)) != nil)
+        let formed = simulation.overlay()
+        #expect(formed.components == 1 && formed.largestComponent == 40 && formed.belowMinimum == 0)
+        #expect(formed.meanDegree >= Double(MembershipSettings().lowWatermark))
+        #expect(formed.time > .zero)
+        simulation.crash(7)
+        #expect(simulation.overlay().live == 39)
+    }
+
     @Test("the same seed gives the same trace; another seed another")
     func determinism() {
         func scenario(_ seed: UInt64) -> Simulation {
