@@ -14,29 +14,58 @@ import MeshTransport
 /// ties broken by the order they were scheduled in, and the run folds every event into `traceHash`: the same seed
 /// gives the same hash, which is how nondeterminism is caught (`Simulation.checkDeterminism`).
 ///
-/// This first slice (issue 5) has nodes, seeds, latency, loss and duplication, crashes, and convergence checks;
-/// partitions, clock faults, restarts with durable state and reports follow.
+/// Faults (`schedule(_:at:)`): partitions that heal, crashes and restarts from what was durably written, pauses,
+/// clock jumps and drift, churn. Observations: `overlay()`, traffic per node, drops by reason, datagram delays.
 public final class Simulation {
     /// One simulated node.
     public struct Node {
-        /// The node's core.
+        /// The node's core (its latest incarnation's, after a restart).
         public fileprivate(set) var core: NodeCore
         /// Its address on the simulated network.
         public let address: SocketAddress
-        /// False once crashed: it receives nothing and its timers do not fire.
+        /// Whether it runs the seed profile.
+        public let isSeed: Bool
+        /// False once crashed (until restarted): it receives nothing and its timers do not fire.
         public fileprivate(set) var up = true
+        /// How many times it has been (re)started.
+        public fileprivate(set) var incarnation = 0
+        /// Bytes and datagrams it has sent (all incarnations).
+        public fileprivate(set) var bytesSent = 0
+        /// Datagrams it has sent.
+        public fileprivate(set) var datagramsSent = 0
+        /// What it has written durably (its peer store: records and bans), as of its last save.
+        public fileprivate(set) var durable: (records: [PeerRecord], bans: [NodeID: Instant]) = ([], [:])
+        /// Session-key digests of its earlier incarnations (the last 4096), for `Invariant.noSessionKeyReuse`.
+        public fileprivate(set) var earlierSessionKeyDigests: [Bytes32] = []
+
+        fileprivate let key: Ed25519PrivateKey
         fileprivate var wakeGeneration: UInt64 = 0
-        /// The instant the core last asked to be woken at (its latest `wake` replaces earlier ones).
+        /// The local instant the core last asked to be woken at (its latest `wake` replaces earlier ones).
         fileprivate var requestedWake: Instant?
         /// The time of the timer event in the heap for this node, if one is (of generation `wakeGeneration`).
         fileprivate var scheduledWake: Instant?
+        /// The clock: local = global + offset + drift × (global − driftSince), never running backwards.
+        fileprivate var clockOffset = Duration.zero
+        fileprivate var drift = 0.0
+        fileprivate var driftSince: Instant
+        fileprivate var lastLocal: Instant?
+        /// Paused until this instant, with the datagrams that arrived meanwhile.
+        fileprivate var pausedUntil: Instant?
+        fileprivate var inbox: [(from: SocketAddress, datagram: [UInt8])] = []
+        /// When its uplink is free again (bandwidth model).
+        fileprivate var uplinkFreeAt: Instant
     }
 
     private struct Event: Comparable {
         enum Kind {
-            case start(node: Int)
+            case start(node: Int, incarnation: Int)
             case timer(node: Int, generation: UInt64)
-            case deliver(to: Int, from: SocketAddress, datagram: [UInt8])
+            case deliver(to: Int, from: SocketAddress, datagram: [UInt8], sentAt: Instant)
+            case fault(Int)
+            case heal(partition: Int)
+            case resume(node: Int)
+            case save(node: Int, incarnation: Int)
+            case churn(Int)
         }
         var time: Instant
         var sequence: UInt64
@@ -46,11 +75,22 @@ public final class Simulation {
         static func == (lhs: Event, rhs: Event) -> Bool { lhs.time == rhs.time && lhs.sequence == rhs.sequence }
     }
 
+    /// Datagrams a paused node's socket buffer holds; later ones are dropped (reason `paused`).
+    public static let pausedInboxLimit = 256
+    /// A node writes its peer store this long after it starts, then every `saveInterval` (as `signalmesh run`).
+    public static let firstSave = Duration.seconds(5)
+    /// See `firstSave`.
+    public static let saveInterval = Duration.seconds(30)
+    /// Datagram delays kept for the report (every delivered datagram's until this many, then a thinning sample).
+    public static let delaySampleLimit = 20_000
+
     /// The seed the run was made from.
     public let seed: UInt64
     /// The network model.
     public let network: NetworkModel
-    /// The nodes; the first `seedCount` are the seeds.
+    /// The membership settings of ordinary nodes (seeds use the seed profile's view sizes).
+    public let membership: MembershipSettings
+    /// The nodes; the first `seedCount` are the seeds; nodes that join by churn are appended.
     public private(set) var nodes: [Node] = []
     /// How many of the nodes are seeds.
     public let seedCount: Int
@@ -60,19 +100,33 @@ public final class Simulation {
     public let startedAt: Instant
     /// Events processed so far.
     public private(set) var eventsProcessed = 0
-    /// Datagrams delivered, lost and duplicated so far.
+    /// Datagrams delivered so far.
     public private(set) var datagramsDelivered = 0
-    /// Datagrams the network model dropped.
-    public private(set) var datagramsLost = 0
+    /// Datagrams dropped, by reason: `loss`, `partition`, `mtu`, `queue`, `down` (the receiver had crashed),
+    /// `paused` (a paused receiver's buffer was full), `unknown address`.
+    public private(set) var drops: [String: Int] = [:]
     /// Datagrams the network model delivered twice.
     public private(set) var datagramsDuplicated = 0
+    /// A sample of delivered datagrams' one-way delays (queueing included).
+    public private(set) var delaySample: [Duration] = []
     /// FNV-1a over every event processed (its time, node, kind and bytes): equal for equal runs.
     public private(set) var traceHash: UInt64 = 0xcbf2_9ce4_8422_2325
+    /// The faults scheduled, in the order they were.
+    public private(set) var faults: [ScheduledFault] = []
+    /// When the last partition healed, if one has.
+    public private(set) var lastHeal: Instant?
 
     private var generator: Xoshiro256StarStar
     private var events = Heap<Event>()
     private var sequence: UInt64 = 0
     private var indexByAddress: [SocketAddress: Int] = [:]
+    private var seedContacts: [PeerContact] = []
+    /// Partitions started, with the node sets they read; nil once healed.
+    private var partitions: [(partition: Partition, sets: (Set<Int>, Set<Int>))?] = []
+    private var activePartitions = 0
+    /// Churn under way: its end and the interval between leaves.
+    private var churns: [(end: Instant, interval: Duration)] = []
+    private var delaysSeen = 0
 
     /// `nodeCount` nodes, the first `seedCount` of them seeds (seed profile) that every node joins through, on
     /// `network`, starting at `start`. Call `start()` to let them join.
@@ -86,59 +140,117 @@ public final class Simulation {
         self.seed = seed
         self.network = network
         self.seedCount = seedCount
+        self.membership = membership
         now = start
         startedAt = start
         generator = Xoshiro256StarStar(seed: seed)
-        var keys: [Ed25519PrivateKey] = []
-        for _ in 0..<nodeCount {
-            var bytes = [UInt8](repeating: 0, count: 32)
-            for chunk in 0..<4 {
-                let word = generator.next()
-                for byte in 0..<8 { bytes[chunk * 8 + byte] = UInt8(truncatingIfNeeded: word >> (8 * byte)) }
-            }
-            // 32 bytes are always a valid Ed25519 seed.
-            keys.append(try! Ed25519PrivateKey(seed: bytes))
-        }
-        let addresses = (0..<nodeCount).map { SocketAddress.ipv4(0x0A00_0000 + UInt32($0), port: 9000) }
-        let seedContacts = (0..<seedCount).map {
+        let keys = (0..<nodeCount).map { _ in newKey() }
+        seedContacts = (0..<seedCount).map {
             PeerContact(
                 seed: SeedList.Seed(
-                    peerID: keys[$0].nodeID, addresses: [addresses[$0]], operatorName: "sim", contact: ""))
+                    peerID: keys[$0].nodeID, addresses: [Self.address(of: $0)], operatorName: "sim", contact: ""))
         }
-        for index in 0..<nodeCount {
-            let isSeed = index < seedCount
-            let endpoint = Endpoint(
-                identity: keys[index], settings: EndpointSettings(network: "sim"),
-                random: SeededRandomBytes(seed: generator.next()), seed: generator.next(), now: start)
-            let record = PeerRecord(
-                key: keys[index], seq: 1, issuedAt: start, roles: isSeed ? [.seed] : [], addresses: [addresses[index]])
-            var settings = membership
-            if isSeed {
-                settings.activeViewSize = MembershipSettings.seed.activeViewSize
-                settings.passiveViewSize = MembershipSettings.seed.passiveViewSize
-            }
-            let core = Membership(
-                selfRecord: record, seeds: seedContacts, settings: settings, seed: generator.next(), now: start)
-            nodes.append(
-                Node(
-                    core: NodeCore(
-                        endpoint: endpoint, membership: core, exchangeLimit: isSeed ? NodeCore.seedExchangeLimit : nil),
-                    address: addresses[index]))
-            indexByAddress[addresses[index]] = index
-        }
+        for key in keys { addNode(key: key) }
     }
 
-    /// Starts every node at a random instant within the next second: seeds first, then the rest.
+    /// The address of node `index`.
+    static func address(of index: Int) -> SocketAddress { .ipv4(0x0A00_0000 + UInt32(index), port: 9000) }
+
+    private func newKey() -> Ed25519PrivateKey {
+        var bytes = [UInt8](repeating: 0, count: 32)
+        for chunk in 0..<4 {
+            let word = generator.next()
+            for byte in 0..<8 { bytes[chunk * 8 + byte] = UInt8(truncatingIfNeeded: word >> (8 * byte)) }
+        }
+        // 32 bytes are always a valid Ed25519 seed.
+        return try! Ed25519PrivateKey(seed: bytes)
+    }
+
+    /// Appends a node with `key` (not started).
+    @discardableResult
+    private func addNode(key: Ed25519PrivateKey) -> Int {
+        let index = nodes.count
+        precondition(index < 1 << 24, "addresses run out past 2^24 nodes")
+        let address = Self.address(of: index)
+        let isSeed = index < seedCount
+        nodes.append(
+            Node(
+                core: makeCore(key: key, isSeed: isSeed, address: address, localNow: now), address: address,
+                isSeed: isSeed, key: key, driftSince: now, uplinkFreeAt: now))
+        indexByAddress[address] = index
+        return index
+    }
+
+    /// A fresh node core (a process starting) for `key`, its clock reading `localNow`.
+    private func makeCore(key: Ed25519PrivateKey, isSeed: Bool, address: SocketAddress, localNow: Instant) -> NodeCore {
+        var endpointSettings = EndpointSettings(network: "sim")
+        endpointSettings.keepsSessionKeyDigests = true
+        let endpoint = Endpoint(
+            identity: key, settings: endpointSettings, random: SeededRandomBytes(seed: generator.next()),
+            seed: generator.next(), now: localNow)
+        // As `signalmesh run`: the record's seq is the start time, so a restarted node's record supersedes.
+        let record = PeerRecord(
+            key: key, seq: UInt64(max(localNow.nanosecondsSinceEpoch, 1)), issuedAt: localNow,
+            roles: isSeed ? [.seed] : [], addresses: [address])
+        var settings = membership
+        if isSeed {
+            settings.activeViewSize = MembershipSettings.seed.activeViewSize
+            settings.passiveViewSize = MembershipSettings.seed.passiveViewSize
+        }
+        let core = Membership(
+            selfRecord: record, seeds: seedContacts, settings: settings, seed: generator.next(), now: localNow)
+        return NodeCore(
+            endpoint: endpoint, membership: core, exchangeLimit: isSeed ? NodeCore.seedExchangeLimit : nil)
+    }
+
+    /// Starts every node at a random instant within the next second.
     public func start() {
         for index in nodes.indices {
             let phase = Duration.nanoseconds(Int64(generator.next() % 1_000_000_000))
-            schedule(at: now + phase, .start(node: index))
+            schedule(at: now + phase, .start(node: index, incarnation: nodes[index].incarnation))
         }
     }
 
-    /// Crashes `node`: it stops receiving and its timers stop, as if the process died.
+    /// Schedules `fault` at `offset` from the simulation's start (at once if that has passed).
+    public func schedule(_ fault: ScheduledFault) {
+        faults.append(fault)
+        schedule(at: max(startedAt + fault.at, now), .fault(faults.count - 1))
+    }
+
+    /// Schedules `fault` at `offset` from the simulation's start.
+    public func schedule(_ fault: Fault, at offset: Duration) {
+        schedule(ScheduledFault(at: offset, fault: fault))
+    }
+
+    /// Crashes `node` now: it stops receiving and its timers stop, as if the process died.
     public func crash(_ node: Int) {
+        guard nodes[node].up else { return }
         nodes[node].up = false
+        nodes[node].wakeGeneration += 1
+        nodes[node].scheduledWake = nil
+        nodes[node].requestedWake = nil
+        nodes[node].pausedUntil = nil
+        nodes[node].inbox = []
+    }
+
+    /// Restarts `node` now from what it wrote durably (crashing it first if it is up).
+    public func restart(_ node: Int) {
+        crash(node)
+        let local = localNow(of: node)
+        var core = makeCore(
+            key: nodes[node].key, isSeed: nodes[node].isSeed, address: nodes[node].address, localNow: local)
+        core.remember(nodes[node].durable.records)
+        var effects: [NodeEffect] = []
+        for (peer, until) in nodes[node].durable.bans.sorted(by: { $0.key.text < $1.key.text }) where until > local {
+            effects += core.ban(peer, until: until, now: local)
+        }
+        nodes[node].earlierSessionKeyDigests = Array(
+            (nodes[node].earlierSessionKeyDigests + nodes[node].core.endpoint.sessionKeyDigests).suffix(4096))
+        nodes[node].core = core
+        nodes[node].up = true
+        nodes[node].incarnation += 1
+        carryOut(effects, from: node)
+        schedule(at: now, .start(node: node, incarnation: nodes[node].incarnation))
     }
 
     /// Runs until the virtual clock reaches `end`.
@@ -209,7 +321,7 @@ public final class Simulation {
     /// or every other node in a small network), mean degree.
     public func overlay(minimum: Int? = nil) -> OverlaySnapshot {
         let live = nodes.indices.filter { nodes[$0].up }
-        let needed = minimum ?? min(MembershipSettings().lowWatermark, max(live.count - 1, 0))
+        let needed = minimum ?? min(membership.lowWatermark, max(live.count - 1, 0))
         var adjacency = [[Int]](repeating: [], count: nodes.count)
         var belowMinimum = 0
         var degrees = 0
@@ -244,8 +356,18 @@ public final class Simulation {
             largestComponent: largest, meanDegree: live.isEmpty ? 0 : Double(degrees) / Double(live.count))
     }
 
-    /// Noise handshakes completed across all nodes (each counted once, on its initiator's side).
+    /// Noise handshakes completed across all nodes (each counted once, on its initiator's side; a restarted
+    /// node's count starts again).
     public var handshakesCompleted: Int { nodes.reduce(0) { $0 + $1.core.endpoint.counters.handshakesCompleted } }
+
+    /// Datagrams the network model lost (`drops["loss"]`).
+    public var datagramsLost: Int { drops["loss"] ?? 0 }
+
+    /// Datagrams dropped for any reason.
+    public var datagramsDropped: Int { drops.values.reduce(0, +) }
+
+    /// Whether any partition is in force.
+    public var isPartitioned: Bool { activePartitions > 0 }
 
     /// Runs a scenario twice with the same seed and reports whether the traces are equal (`scenario` builds, starts
     /// and runs a simulation and returns it).
@@ -253,6 +375,31 @@ public final class Simulation {
         let first = scenario().traceHash
         let second = scenario().traceHash
         return (first == second, first, second)
+    }
+
+    // MARK: Clocks
+
+    /// `node`'s clock now.
+    public func localNow(of node: Int) -> Instant {
+        let elapsed = Double((now - nodes[node].driftSince).nanoseconds)
+        let local = now + nodes[node].clockOffset + .nanoseconds(Int64(elapsed * nodes[node].drift))
+        return max(local, nodes[node].lastLocal ?? local)
+    }
+
+    /// The global instant at which `node`'s clock reads `local` (at least now).
+    private func globalInstant(of node: Int, local: Instant) -> Instant {
+        let base = nodes[node].driftSince + nodes[node].clockOffset
+        let elapsed = Double((local - base).nanoseconds) / (1 + nodes[node].drift)
+        // Rounded up, so the clock has reached `local` when the event fires.
+        let global = nodes[node].driftSince + .nanoseconds(Int64(elapsed.rounded(.up)))
+        return max(global, now)
+    }
+
+    /// The local time handed to `node`'s core for an input now; remembered, so the clock never runs backwards.
+    private func tick(_ node: Int) -> Instant {
+        let local = localNow(of: node)
+        nodes[node].lastLocal = local
+        return local
     }
 
     // MARK: Engine
@@ -270,58 +417,208 @@ public final class Simulation {
         eventsProcessed += 1
         mix(UInt64(bitPattern: event.time.nanosecondsSinceEpoch))
         switch event.kind {
-        case .start(let node):
+        case .start(let node, let incarnation):
             mix(UInt64(node) << 8 | 1)
-            guard nodes[node].up else { return }
-            carryOut(nodes[node].core.start(now: now), from: node)
+            guard nodes[node].up, nodes[node].incarnation == incarnation else { return }
+            carryOut(nodes[node].core.start(now: tick(node)), from: node)
+            schedule(at: now + Self.firstSave, .save(node: node, incarnation: incarnation))
         case .timer(let node, let generation):
             guard nodes[node].up, nodes[node].wakeGeneration == generation else { return }
             nodes[node].scheduledWake = nil
+            if nodes[node].pausedUntil != nil { return }  // the resume fires what is due
             // The core asked for a later wake since this event was scheduled: move the event, not the core.
-            if let requested = nodes[node].requestedWake, requested > now {
-                scheduleWake(of: node, at: requested)
-                return
+            if let requested = nodes[node].requestedWake {
+                let due = globalInstant(of: node, local: requested)
+                if due > now {
+                    scheduleWake(of: node, at: due)
+                    return
+                }
             }
             mix(UInt64(node) << 8 | 2)
             nodes[node].requestedWake = nil
-            carryOut(nodes[node].core.timerFired(now: now), from: node)
-        case .deliver(let node, let source, let datagram):
+            carryOut(nodes[node].core.timerFired(now: tick(node)), from: node)
+        case .deliver(let node, let source, let datagram, let sentAt):
             mix(UInt64(node) << 8 | 3)
-            guard nodes[node].up else { return }
-            for byte in datagram { mix(UInt64(byte)) }
-            datagramsDelivered += 1
-            carryOut(nodes[node].core.receive(datagram, from: source, now: now), from: node)
+            guard nodes[node].up else {
+                drops["down", default: 0] += 1
+                return
+            }
+            if nodes[node].pausedUntil != nil {
+                guard nodes[node].inbox.count < Self.pausedInboxLimit else {
+                    drops["paused", default: 0] += 1
+                    return
+                }
+                nodes[node].inbox.append((source, datagram))
+                return
+            }
+            deliver(datagram, from: source, to: node, sentAt: sentAt)
+        case .fault(let index):
+            mix(UInt64(index) << 8 | 4)
+            apply(faults[index].fault)
+        case .heal(let partition):
+            mix(UInt64(partition) << 8 | 5)
+            if partitions[partition] != nil {
+                partitions[partition] = nil
+                activePartitions -= 1
+                lastHeal = now
+            }
+        case .resume(let node):
+            mix(UInt64(node) << 8 | 6)
+            guard nodes[node].up, let until = nodes[node].pausedUntil, until <= now else { return }
+            nodes[node].pausedUntil = nil
+            let inbox = nodes[node].inbox
+            nodes[node].inbox = []
+            for (source, datagram) in inbox { deliver(datagram, from: source, to: node, sentAt: nil) }
+            if nodes[node].up, let requested = nodes[node].requestedWake {
+                scheduleWake(of: node, at: globalInstant(of: node, local: requested))
+            }
+        case .save(let node, let incarnation):
+            guard nodes[node].up, nodes[node].incarnation == incarnation else { return }
+            mix(UInt64(node) << 8 | 7)
+            if nodes[node].pausedUntil == nil {
+                let membership = nodes[node].core.membership
+                nodes[node].durable = (membership.knownRecords, membership.bans)
+            }
+            schedule(at: now + Self.saveInterval, .save(node: node, incarnation: incarnation))
+        case .churn(let index):
+            mix(UInt64(index) << 8 | 8)
+            churn(index)
         }
+    }
+
+    private func deliver(_ datagram: [UInt8], from source: SocketAddress, to node: Int, sentAt: Instant?) {
+        for byte in datagram { mix(UInt64(byte)) }
+        datagramsDelivered += 1
+        if let sentAt { noteDelay(now - sentAt) }
+        carryOut(nodes[node].core.receive(datagram, from: source, now: tick(node)), from: node)
+    }
+
+    /// Keeps every delay until the sample is full, then every second one seen, then every fourth…: a thinning but
+    /// deterministic sample of the whole run.
+    private func noteDelay(_ delay: Duration) {
+        delaysSeen += 1
+        let stride = max(1, delaysSeen / Self.delaySampleLimit)
+        if delaySample.count < Self.delaySampleLimit {
+            delaySample.append(delay)
+        } else if delaysSeen % (stride * 2) == 0 {
+            delaySample[(delaysSeen / (stride * 2)) % Self.delaySampleLimit] = delay
+        }
+    }
+
+    private func apply(_ fault: Fault) {
+        switch fault {
+        case .partition(let partition, let duration):
+            partitions.append((partition, partition.sets))
+            activePartitions += 1
+            if let duration { schedule(at: now + duration, .heal(partition: partitions.count - 1)) }
+        case .crash(let list):
+            for node in list where node < nodes.count { crash(node) }
+        case .restart(let list):
+            for node in list where node < nodes.count { restart(node) }
+        case .pause(let list, let duration):
+            for node in list where node < nodes.count && nodes[node].up {
+                let until = max(nodes[node].pausedUntil ?? now, now + duration)
+                nodes[node].pausedUntil = until
+                schedule(at: until, .resume(node: node))
+            }
+        case .clock(let list, let offset, let drift):
+            for node in list where node < nodes.count {
+                // Fold the drift so far into the offset, then start the new rate from now.
+                let current = localNow(of: node)
+                // What the clock reads now is its floor from here on: it never runs backwards.
+                nodes[node].lastLocal = current
+                nodes[node].clockOffset = current - now + offset
+                nodes[node].drift = drift
+                nodes[node].driftSince = now
+                if nodes[node].up, nodes[node].pausedUntil == nil, let requested = nodes[node].requestedWake {
+                    scheduleWake(of: node, at: globalInstant(of: node, local: requested))
+                }
+            }
+        case .churn(let fraction, let duration):
+            let ordinary = max(1, nodes.indices.filter { !nodes[$0].isSeed && nodes[$0].up }.count)
+            let perSecond = fraction * Double(ordinary) / 60
+            guard perSecond > 0 else { return }
+            let interval = Duration.nanoseconds(max(1_000_000, Int64(1e9 / perSecond)))
+            churns.append((now + duration, interval))
+            schedule(at: now + interval, .churn(churns.count - 1))
+        }
+    }
+
+    /// One churn step: a random live ordinary node leaves (crashes), a new node joins through the seeds.
+    private func churn(_ index: Int) {
+        let (end, interval) = churns[index]
+        guard now <= end else { return }
+        let candidates = nodes.indices.filter { !nodes[$0].isSeed && nodes[$0].up }
+        if !candidates.isEmpty { crash(candidates[Int(generator.next() % UInt64(candidates.count))]) }
+        if nodes.count < 1 << 24 {
+            let joiner = addNode(key: newKey())
+            schedule(at: now, .start(node: joiner, incarnation: 0))
+        }
+        if now + interval <= end { schedule(at: now + interval, .churn(index)) }
     }
 
     private func carryOut(_ effects: [NodeEffect], from node: Int) {
         for effect in effects {
             switch effect {
             case .send(let datagram, let address):
-                guard let target = indexByAddress[address] else { continue }
-                if network.loss > 0, generator.unit() < network.loss {
-                    datagramsLost += 1
-                    continue
-                }
-                schedule(
-                    at: now + network.delay(using: &generator),
-                    .deliver(to: target, from: nodes[node].address, datagram: datagram))
-                if network.duplication > 0, generator.unit() < network.duplication {
-                    datagramsDuplicated += 1
-                    schedule(
-                        at: now + network.delay(using: &generator),
-                        .deliver(to: target, from: nodes[node].address, datagram: datagram))
-                }
+                send(datagram, to: address, from: node)
             case .wake(let at):
                 // Only an earlier wake needs a new event; a later one moves the scheduled event when it comes up.
                 // Most wakes a core asks for are later than the last (a deadline pushed back by traffic), and each
                 // used to leave a stale event behind in the heap.
-                let at = max(at, now)
                 nodes[node].requestedWake = at
-                if nodes[node].scheduledWake.map({ at < $0 }) ?? true { scheduleWake(of: node, at: at) }
+                let due = globalInstant(of: node, local: at)
+                if nodes[node].pausedUntil == nil, nodes[node].scheduledWake.map({ due < $0 }) ?? true {
+                    scheduleWake(of: node, at: due)
+                }
             case .event:
                 break
             }
+        }
+    }
+
+    private func send(_ datagram: [UInt8], to address: SocketAddress, from node: Int) {
+        nodes[node].bytesSent += datagram.count
+        nodes[node].datagramsSent += 1
+        guard let target = indexByAddress[address] else {
+            drops["unknown address", default: 0] += 1
+            return
+        }
+        guard datagram.count <= network.mtu else {
+            drops["mtu", default: 0] += 1
+            return
+        }
+        if activePartitions > 0 {
+            for case let (partition, sets)? in partitions where partition.cuts(from: node, to: target, sets: sets) {
+                drops["partition", default: 0] += 1
+                return
+            }
+        }
+        // The uplink: the datagram leaves once those queued before it have.
+        var departure = now
+        if let bandwidth = network.bandwidth {
+            let start = max(now, nodes[node].uplinkFreeAt)
+            let queued = Double((start - now).nanoseconds) * Double(bandwidth) / 1e9
+            guard queued + Double(datagram.count) <= Double(network.queueLimit) else {
+                drops["queue", default: 0] += 1
+                return
+            }
+            departure = start + .nanoseconds(Int64(Double(datagram.count) * 1e9 / Double(bandwidth)))
+            nodes[node].uplinkFreeAt = departure
+        }
+        if network.loss > 0, generator.unit() < network.loss {
+            drops["loss", default: 0] += 1
+            return
+        }
+        let source = nodes[node].address
+        schedule(
+            at: departure + network.delay(from: node, to: target, using: &generator),
+            .deliver(to: target, from: source, datagram: datagram, sentAt: now))
+        if network.duplication > 0, generator.unit() < network.duplication {
+            datagramsDuplicated += 1
+            schedule(
+                at: departure + network.delay(from: node, to: target, using: &generator),
+                .deliver(to: target, from: source, datagram: datagram, sentAt: now))
         }
     }
 

@@ -120,11 +120,23 @@ extension Endpoint {
         state.next = Session(
             localIndex: index, remoteIndex: initiation.senderIndex, keys: keys, isInitiator: false, now: now,
             initialRTT: state.current?.sent.rtt.smoothedRTT)
+        noteSessionKeys(keys)
         indices[index] = peerID
         state.address = source
         state.lastActivity = now
         counters.handshakesAnswered += 1
         emit(packet, to: source, effects: &effects)
+    }
+
+    /// Records the digest of a new session's sending key, when the settings ask for it.
+    private mutating func noteSessionKeys(_ keys: NoiseTransportKeys) {
+        guard settings.keepsSessionKeyDigests else { return }
+        if sessionKeyDigests.count >= Self.maxSessionKeyDigests {
+            sessionKeyDigests.removeFirst(Self.maxSessionKeyDigests / 2)
+        }
+        var digest = SHA256()
+        keys.sending.withUnsafeBytes { digest.update($0) }
+        sessionKeyDigests.append(digest.finalize())
     }
 
     mutating func handleResponse(
@@ -154,6 +166,7 @@ extension Endpoint {
         let session = Session(
             localIndex: handshake.localIndex, remoteIndex: response.senderIndex, keys: keys, isInitiator: true,
             now: now, initialRTT: state.current?.sent.rtt.smoothedRTT)
+        noteSessionKeys(keys)
         let wasUp = state.current != nil
         install(session, in: &state)
         state.address = source

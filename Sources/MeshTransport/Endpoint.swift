@@ -86,6 +86,11 @@ public struct Endpoint {
     public internal(set) var drops: [DropReason: Int] = [:]
     /// Datagrams, bytes, handshakes and sessions counted so far.
     public internal(set) var counters = EndpointCounters()
+    /// SHA-256 digests of the sending keys of the sessions made, oldest first, when
+    /// `settings.keepsSessionKeyDigests` (at most `maxSessionKeyDigests`; older ones are forgotten).
+    public internal(set) var sessionKeyDigests: [Bytes32] = []
+    /// How many digests `sessionKeyDigests` keeps.
+    public static let maxSessionKeyDigests = 4096
     /// Packet and message buffers for reuse (see `recycle(_:)`).
     var buffers: BufferPool
     /// The plaintext of the data packet being read, kept between packets for its capacity.

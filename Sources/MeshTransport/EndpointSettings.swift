@@ -4,6 +4,9 @@ public import MeshCore
 public struct EndpointSettings: Sendable {
     /// The network id bound into every handshake's prologue. Default `main`.
     public var network = "main"
+    /// Keep a digest (SHA-256) of each new session's sending key in `Endpoint.sessionKeyDigests`, so that a
+    /// simulation can check that no two sessions anywhere share keys. Off by default; digests only, never keys.
+    public var keepsSessionKeyDigests = false
     /// Wait this long for a handshake response before sending a new initiation (WireGuard REKEY_TIMEOUT, 5 s),
     /// plus up to `handshakeJitter`.
     public var handshakeTimeout = Duration.seconds(5)

@@ -3,157 +3,348 @@ import Foundation
 import MeshCore
 import MeshSimulator
 
-/// `signalmesh sim`: a deterministic simulation of real node cores on a virtual clock, with a report.
+/// `signalmesh sim`: deterministic simulations of real node cores on a virtual clock.
 struct SimCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sim",
-        abstract: "Simulate N real node cores joining through seeds on a virtual clock, deterministically.",
+        abstract: "Simulate real node cores on a virtual clock, deterministically, with faults.",
+        subcommands: [SimRunCommand.self, SimSwarmCommand.self],
+        defaultSubcommand: SimRunCommand.self)
+}
+
+/// The scenario options shared by `sim run` (and read from a scenario file).
+struct ScenarioOptions: ParsableArguments {
+    @Option(name: .long, help: "A scenario file (JSON, Specs/simulator.md); flags given as well override its values.")
+    var scenario: String?
+
+    @Option(name: .long, help: "How many nodes at the start (default 100).")
+    var nodes: Int?
+
+    @Option(name: .long, help: "How many of them are seeds (default 3).")
+    var seeds: Int?
+
+    @Option(name: .long, help: "Virtual seconds to run (default 60).")
+    var duration: Double?
+
+    @Option(name: .long, help: "The seed of the run (default 1).")
+    var seed: UInt64?
+
+    @Option(
+        name: .long,
+        help: "One-way delay in ms: MS, LOW-HIGH (uniform), normal:MEAN,SD or lognormal:MEDIAN,SIGMA (default 5-25).")
+    var latency: String?
+
+    @Option(name: .long, help: "Regions with a latency matrix added to --latency: 'world' (4 regions) or 'none'.")
+    var regions: String?
+
+    @Option(name: .long, help: "Probability that a datagram is lost, 0 to 1 (default 0).")
+    var loss: Double?
+
+    @Option(name: .long, help: "Probability that a datagram is delivered twice, 0 to 1 (default 0).")
+    var duplication: Double?
+
+    @Option(name: .long, help: "Each node's uplink in bytes per second, with a 1 MiB queue (default unlimited).")
+    var bandwidth: Int?
+
+    @Option(name: .long, help: "The largest datagram links carry, in bytes (default 1500).")
+    var mtu: Int?
+
+    @Option(
+        name: .long,
+        help: "A partition: halves|split:K|isolate:LIST|oneway:LIST>LIST @START[+DURATION] in s (repeatable).")
+    var partition: [String] = []
+
+    @Option(
+        name: .long,
+        help: """
+            A fault: 'crash LIST@T', 'restart LIST@T', 'pause LIST@T+D', 'clock LIST@T:+MSms[:PPMppm]', \
+            'churn PERCENT%@T+D' (repeatable; LIST is indices and ranges like 3,5-7).
+            """)
+    var fault: [String] = []
+
+    @Option(name: .long, help: "After the faults, run up to this many more seconds until the overlay converges.")
+    var settle: Double?
+
+    /// The scenario: the file's values, then the flags over them, all checked.
+    func makeScenario() throws -> Scenario {
+        var file: [String: Any] = [:]
+        if let path = scenario {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ValidationError("--scenario: cannot read '\(path)'")
+            }
+            guard let object = try? JSONSerialization.jsonObject(with: data), let dictionary = object as? [String: Any]
+            else { throw ValidationError("--scenario: '\(path)' is not a JSON object") }
+            let known: Set = [
+                "nodes", "seeds", "seed", "duration", "latency", "regions", "loss", "duplication", "bandwidth", "mtu",
+                "settle", "faults",
+            ]
+            if let unknown = dictionary.keys.sorted().first(where: { !known.contains($0) }) {
+                throw ValidationError(
+                    "--scenario: unknown key '\(unknown)' (known: \(known.sorted().joined(separator: ", ")))")
+            }
+            file = dictionary
+        }
+        func number(_ key: String) throws -> Double? {
+            guard let value = file[key] else { return nil }
+            guard let number = value as? NSNumber, !(value is Bool) else {
+                throw ValidationError("--scenario: '\(key)' must be a number")
+            }
+            return number.doubleValue
+        }
+        func integer(_ key: String) throws -> Int? {
+            guard let value = try number(key) else { return nil }
+            guard value == value.rounded(), abs(value) < 1e15 else {
+                throw ValidationError("--scenario: '\(key)' must be a whole number")
+            }
+            return Int(value)
+        }
+        func text(_ key: String) throws -> String? {
+            guard let value = file[key] else { return nil }
+            guard let text = value as? String else { throw ValidationError("--scenario: '\(key)' must be a string") }
+            return text
+        }
+        let nodes = try self.nodes ?? integer("nodes") ?? 100
+        let seeds = try self.seeds ?? integer("seeds") ?? 3
+        guard (1...100_000).contains(nodes) else { throw ValidationError("--nodes must be from 1 to 100000") }
+        guard (1...nodes).contains(seeds) else { throw ValidationError("--seeds must be from 1 to --nodes") }
+        let duration = try self.duration ?? number("duration") ?? 60
+        guard duration > 0, duration <= 86_400 * 7 else { throw ValidationError("--duration must be 0 to 604800 s") }
+        let seedValue: UInt64
+        if let seed {
+            seedValue = seed
+        } else if let fileSeed = try integer("seed") {
+            guard fileSeed >= 0 else { throw ValidationError("--scenario: 'seed' must not be negative") }
+            seedValue = UInt64(fileSeed)
+        } else {
+            seedValue = 1
+        }
+        var scenario = Scenario(
+            nodes: nodes, seeds: seeds, seed: seedValue, duration: .nanoseconds(Int64(duration * 1e9)))
+        let latencyText = try latency ?? text("latency") ?? "5-25"
+        do {
+            scenario.network.latency = try NetworkModel.Latency(parsing: latencyText)
+        } catch {
+            throw ValidationError(error.description)
+        }
+        switch try regions ?? text("regions") ?? "none" {
+        case "none": scenario.network.regions = nil
+        case "world": scenario.network.regions = .world
+        case let other: throw ValidationError("--regions: '\(other)' is not 'world' or 'none'")
+        }
+        let loss = try self.loss ?? number("loss") ?? 0
+        let duplication = try self.duplication ?? number("duplication") ?? 0
+        guard (0...1).contains(loss), (0...1).contains(duplication) else {
+            throw ValidationError("--loss and --duplication are probabilities from 0 to 1")
+        }
+        scenario.network.loss = loss
+        scenario.network.duplication = duplication
+        if let bandwidth = try self.bandwidth ?? integer("bandwidth") {
+            guard bandwidth >= 1_000 else { throw ValidationError("--bandwidth must be at least 1000 bytes/s") }
+            scenario.network.bandwidth = bandwidth
+        }
+        let mtu = try self.mtu ?? integer("mtu") ?? 1500
+        guard (64...65_535).contains(mtu) else { throw ValidationError("--mtu must be from 64 to 65535") }
+        scenario.network.mtu = mtu
+        let settle = try self.settle ?? number("settle") ?? 0
+        guard settle >= 0, settle <= 86_400 else { throw ValidationError("--settle must be 0 to 86400 s") }
+        scenario.settleLimit = .nanoseconds(Int64(settle * 1e9))
+        var faultTexts: [String] = []
+        if let listed = file["faults"] {
+            guard let texts = listed as? [String] else {
+                throw ValidationError("--scenario: 'faults' must be a list of strings like \"crash 5@20\"")
+            }
+            faultTexts = texts
+        }
+        faultTexts += partition.map { "partition " + $0 } + fault
+        guard faultTexts.count <= 10_000 else { throw ValidationError("at most 10000 faults") }
+        do {
+            scenario.faults = try faultTexts.map { text throws(FaultSyntaxError) in
+                try ScheduledFault(parsing: text, nodes: nodes)
+            }
+        } catch {
+            throw ValidationError(error.description)
+        }
+        return scenario
+    }
+}
+
+/// `signalmesh sim [run]`: one scenario, with a report.
+struct SimRunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run one scenario and print its report (the default).",
         discussion: """
             Every node is the shipped node core (transport with real cryptography, membership) driven by a \
             virtual clock; one seed (--seed) decides keys, start phases and every datagram's delay and fate, so a \
-            run replays exactly (--check-determinism runs it twice and compares the trace hashes). Prints when \
-            the overlay converged (one connected graph, every node at its minimum of neighbours), events, \
-            datagrams delivered, lost and duplicated, and how much faster than real time the run went. This is \
-            the first slice of the simulator (issue 5): partitions, clock faults, restarts and charts follow.
+            run replays exactly (--check-determinism runs it twice and compares the trace hashes). Faults \
+            (--partition, --fault) strike at their times. The report: when the overlay converged (one connected \
+            graph, every node at its minimum of neighbours) and how long it took to converge again after the \
+            faults, the overlay second by second while it formed and while it recovered, handshakes, bytes sent \
+            per node, datagrams delivered, duplicated and dropped by reason, one-way datagram delays, the \
+            invariants checked at the end (a failure prints the command that reproduces the run and exits 1), \
+            and how much faster than real time the run went. --report writes it all as JSON, --chart draws the \
+            overlay over time and the delay CDF as SVG. Specs/simulator.md describes scenario files.
             """)
 
-    @Option(name: .long, help: "How many nodes (default 100).")
-    var nodes = 100
-
-    @Option(name: .long, help: "How many of them are seeds (default 3).")
-    var seeds = 3
-
-    @Option(name: .long, help: "Virtual seconds to run (default 60).")
-    var duration: Double = 60
-
-    @Option(name: .long, help: "The seed of the run (default 1).")
-    var seed: UInt64 = 1
-
-    @Option(name: .long, help: "One-way link delay in ms: a number, or LOW-HIGH for uniform (default 5-25).")
-    var latency = "5-25"
-
-    @Option(name: .long, help: "Probability that a datagram is lost, 0 to 1 (default 0).")
-    var loss = 0.0
-
-    @Option(name: .long, help: "Probability that a datagram is delivered twice, 0 to 1 (default 0).")
-    var duplication = 0.0
+    @OptionGroup var options: ScenarioOptions
 
     @Flag(name: .long, help: "Run twice and check that both runs have the same trace.")
     var checkDeterminism = false
 
+    @Option(name: .long, help: "Write the report as JSON to this file.")
+    var report: String?
+
+    @Option(name: .long, help: "Write an SVG chart (overlay over time, datagram delay CDF) to this file.")
+    var chart: String?
+
     @Flag(name: .long, help: "Print the report as one JSON object.")
     var json = false
 
-    func validate() throws {
-        guard (1...100_000).contains(nodes) else { throw ValidationError("--nodes must be from 1 to 100000") }
-        guard (1...nodes).contains(seeds) else { throw ValidationError("--seeds must be from 1 to --nodes") }
-        guard duration > 0, duration <= 86_400 else { throw ValidationError("--duration must be 0 to 86400 s") }
-        guard (0...1).contains(loss), (0...1).contains(duplication) else {
-            throw ValidationError("--loss and --duplication are probabilities from 0 to 1")
-        }
-        _ = try parsedLatency()
-    }
-
-    /// `--latency` as a model.
-    func parsedLatency() throws -> NetworkModel.Latency {
-        let parts = latency.split(separator: "-", omittingEmptySubsequences: false).map { Double($0) }
-        switch parts.count {
-        case 1:
-            guard let value = parts[0], value >= 0, value <= 60_000 else {
-                throw ValidationError("--latency: '\(latency)' is not a delay in ms (0 to 60000)")
-            }
-            return .fixed(.seconds(value / 1000))
-        case 2:
-            guard let low = parts[0], let high = parts[1], low >= 0, high >= low, high <= 60_000 else {
-                throw ValidationError("--latency: '\(latency)' is not LOW-HIGH in ms with 0 <= LOW <= HIGH <= 60000")
-            }
-            return .uniform(.seconds(low / 1000), .seconds(high / 1000))
-        default:
-            throw ValidationError("--latency: '\(latency)' is not a number of ms or LOW-HIGH")
-        }
-    }
-
     func run() throws {
-        let model = NetworkModel(latency: try parsedLatency(), loss: loss, duplication: duplication)
-        var convergedAfter: Duration?
-        var series: [Simulation.OverlaySnapshot] = []
-        var nextSample = Duration.zero
-        func scenario() -> Simulation {
-            series = []
-            nextSample = .zero
-            let simulation = Simulation(seed: seed, nodes: nodes, seeds: seeds, network: model)
-            simulation.start()
-            let limit = Duration.seconds(duration)
-            convergedAfter = simulation.run(
-                until: { simulation in
-                    let snapshot = simulation.overlay()
-                    if snapshot.time >= nextSample {
-                        series.append(snapshot)
-                        nextSample = snapshot.time + .seconds(1)
-                    }
-                    return snapshot.belowMinimum == 0 && snapshot.components <= 1
-                }, limit: limit)
-            if let convergedAfter, convergedAfter < limit { simulation.run(for: limit - convergedAfter) }
-            return simulation
-        }
+        let scenario = try options.makeScenario()
         let started = Date()
-        let simulation = scenario()
+        let result = scenario.run()
         let wall = Date().timeIntervalSince(started)
-        var determinism: Bool?
-        if checkDeterminism { determinism = scenario().traceHash == simulation.traceHash }
+        var deterministic: Bool?
+        if checkDeterminism { deterministic = scenario.run().traceHash == result.traceHash }
         let peakKB = Self.peakResidentKilobytes()
-        var report: [String: Any] = [
-            "nodes": nodes, "seeds": seeds, "seed": seed, "virtual_seconds": duration,
-            "events": simulation.eventsProcessed, "datagrams_delivered": simulation.datagramsDelivered,
-            "datagrams_lost": simulation.datagramsLost, "datagrams_duplicated": simulation.datagramsDuplicated,
-            "wall_seconds": wall, "speed_vs_real_time": duration / max(wall, 1e-9),
-            "events_per_second": Double(simulation.eventsProcessed) / max(wall, 1e-9),
-            "trace_hash": String(simulation.traceHash, radix: 16), "handshakes": simulation.handshakesCompleted,
-        ]
-        if let convergedAfter { report["converged_after_s"] = Double(convergedAfter.nanoseconds) / 1e9 }
-        if let peakKB { report["peak_rss_kb_per_node"] = peakKB / nodes }
-        if let determinism { report["deterministic"] = determinism }
-        report["formation"] = series.map { snapshot -> [String: Any] in
-            [
-                "t_s": Double(snapshot.time.nanoseconds) / 1e9, "live": snapshot.live,
-                "below_minimum": snapshot.belowMinimum, "components": snapshot.components,
-                "largest_component": snapshot.largestComponent, "mean_degree": snapshot.meanDegree,
-            ]
+        var fields = Self.fields(of: result)
+        fields["wall_seconds"] = wall
+        fields["speed_vs_real_time"] = Double(result.virtualTime.nanoseconds) / 1e9 / max(wall, 1e-9)
+        fields["events_per_second"] = Double(result.events) / max(wall, 1e-9)
+        if let peakKB {
+            fields["peak_rss_kb"] = peakKB
+            fields["peak_rss_kb_per_node"] = peakKB / max(result.nodesAtEnd, 1)
+        }
+        if let deterministic { fields["deterministic"] = deterministic }
+        if let path = report {
+            let data = try JSONSerialization.data(
+                withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes, .prettyPrinted])
+            guard FileManager.default.createFile(atPath: path, contents: data) else {
+                throw ValidationError("--report: cannot write '\(path)'")
+            }
+        }
+        if let path = chart {
+            guard FileManager.default.createFile(atPath: path, contents: Data(result.svg.utf8)) else {
+                throw ValidationError("--chart: cannot write '\(path)'")
+            }
         }
         if json {
-            Output.jsonLine(report)
+            Output.jsonLine(fields)
         } else {
-            Output.line("simulated \(nodes) nodes (\(seeds) seeds) for \(Output.seconds(duration)) s, seed \(seed)")
-            Output.line(
-                "converged after: "
-                    + (convergedAfter.map { String(format: "%.2f s", Double($0.nanoseconds) / 1e9) } ?? "never"))
-            if !series.isEmpty {
-                Output.line("formation (each second until converged): time, nodes short of neighbours, components, "
-                    + "largest component, mean degree")
-                for snapshot in series {
-                    Output.line(
-                        String(
-                            format: "  %6.1f s %6d %6d %6d %6.2f", Double(snapshot.time.nanoseconds) / 1e9,
-                            snapshot.belowMinimum, snapshot.components, snapshot.largestComponent,
-                            snapshot.meanDegree))
+            Self.printText(result, wall: wall, peakKB: peakKB, deterministic: deterministic)
+        }
+        if deterministic == false || !result.violations.isEmpty { throw ExitCode(1) }
+    }
+
+    /// The report as JSON fields.
+    static func fields(of report: Report) -> [String: Any] {
+        func summary(_ summary: Report.Summary) -> [String: Any] {
+            [
+                "count": summary.count, "mean": summary.mean, "p50": summary.p50, "p90": summary.p90,
+                "p99": summary.p99,
+                "max": summary.max,
+            ]
+        }
+        let scenario = report.scenario
+        var fields: [String: Any] = [
+            "nodes": scenario.nodes, "seeds": scenario.seeds, "seed": scenario.seed,
+            "virtual_seconds": Double(report.virtualTime.nanoseconds) / 1e9, "command": scenario.commandLine,
+            "faults": scenario.faults.map(\.description), "events": report.events,
+            "datagrams_delivered": report.datagramsDelivered, "datagrams_duplicated": report.datagramsDuplicated,
+            "drops": report.drops, "handshakes": report.handshakes, "nodes_at_end": report.nodesAtEnd,
+            "live_at_end": report.liveAtEnd, "bytes_sent_per_node": summary(report.bytesPerNode),
+            "datagram_delay_ms": summary(report.delayMilliseconds),
+            "trace_hash": String(report.traceHash, radix: 16),
+            "invariants": scenario.invariants.map(\.name),
+            "violations": report.violations.map { ["invariant": $0.invariant, "problem": $0.problem] },
+            "series": report.series.map { snapshot -> [String: Any] in
+                [
+                    "t_s": Double(snapshot.time.nanoseconds) / 1e9, "live": snapshot.live,
+                    "below_minimum": snapshot.belowMinimum, "components": snapshot.components,
+                    "largest_component": snapshot.largestComponent, "mean_degree": snapshot.meanDegree,
+                ]
+            },
+        ]
+        if let converged = report.convergedAfter { fields["converged_after_s"] = Double(converged.nanoseconds) / 1e9 }
+        if let recovered = report.recoveredAfterFaults {
+            fields["recovered_after_faults_s"] = Double(recovered.nanoseconds) / 1e9
+        }
+        return fields
+    }
+
+    static func printText(_ report: Report, wall: Double, peakKB: Int?, deterministic: Bool?) {
+        let scenario = report.scenario
+        let virtual = Double(report.virtualTime.nanoseconds) / 1e9
+        Output.line(
+            "simulated \(scenario.nodes) nodes (\(scenario.seeds) seeds) for \(Output.seconds(virtual)) s, seed "
+                + "\(scenario.seed), links \(scenario.network.latency) ms"
+                + (scenario.network.regions != nil ? " + regions" : "")
+                + (scenario.network.loss > 0 ? ", loss \(scenario.network.loss)" : ""))
+        for fault in scenario.faults { Output.line("  fault: \(fault)") }
+        func seconds(_ duration: Duration?) -> String {
+            duration.map { String(format: "%.1f s", Double($0.nanoseconds) / 1e9) } ?? "never"
+        }
+        Output.line("converged after: \(seconds(report.convergedAfter))")
+        if !scenario.faults.isEmpty {
+            Output.line("converged again after the faults ended: \(seconds(report.recoveredAfterFaults)) later")
+        }
+        // The seconds worth reading: forming, and from the first fault until recovery.
+        let firstFault = scenario.faults.map(\.at).min()
+        let recoveredAt = report.recoveredAfterFaults.map { scenario.faultsEnd + $0 }
+        let rows = report.series.filter { snapshot in
+            let forming = report.convergedAfter.map { snapshot.time <= $0 + .seconds(1) } ?? true
+            let faulty =
+                firstFault.map {
+                    snapshot.time >= $0 && snapshot.time <= (recoveredAt ?? .seconds(1 << 40)) + .seconds(1)
                 }
-            }
-            Output.line("handshakes completed \(simulation.handshakesCompleted)")
+                ?? false
+            return forming || faulty
+        }
+        if !rows.isEmpty {
             Output.line(
-                "events \(simulation.eventsProcessed); datagrams delivered \(simulation.datagramsDelivered), lost "
-                    + "\(simulation.datagramsLost), duplicated \(simulation.datagramsDuplicated)")
-            Output.line(
-                String(
-                    format: "wall %.2f s: %.1fx real time, %.0f events/s", wall, duration / max(wall, 1e-9),
-                    Double(simulation.eventsProcessed) / max(wall, 1e-9)))
-            if let peakKB { Output.line("peak memory: \(peakKB / 1024) MB, \(peakKB / nodes) kB per node") }
-            Output.line("trace \(String(simulation.traceHash, radix: 16))")
-            if let determinism {
+                "overlay: time, live nodes, nodes short of neighbours, components, largest component, mean degree")
+            let step = max(1, rows.count / 60)
+            for (index, snapshot) in rows.enumerated() where index % step == 0 || index == rows.count - 1 {
                 Output.line(
-                    determinism ? "determinism: the second run had the same trace" : "determinism: TRACES DIFFER")
+                    String(
+                        format: "  %7.1f s %6d %6d %6d %6d %6.2f", Double(snapshot.time.nanoseconds) / 1e9,
+                        snapshot.live, snapshot.belowMinimum, snapshot.components, snapshot.largestComponent,
+                        snapshot.meanDegree))
             }
         }
-        if determinism == false { throw ExitCode(1) }
+        Output.line("handshakes completed \(report.handshakes)")
+        let bytes = report.bytesPerNode
+        Output.line(
+            String(
+                format: "bytes sent per node: mean %.0f, p50 %.0f, p99 %.0f, max %.0f", bytes.mean, bytes.p50,
+                bytes.p99,
+                bytes.max))
+        let drops = report.drops.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        Output.line(
+            "events \(report.events); datagrams delivered \(report.datagramsDelivered), duplicated "
+                + "\(report.datagramsDuplicated), dropped: \(drops.isEmpty ? "none" : drops)")
+        let delay = report.delayMilliseconds
+        Output.line(
+            String(
+                format: "datagram delay ms: p50 %.1f, p90 %.1f, p99 %.1f, max %.1f", delay.p50, delay.p90, delay.p99,
+                delay.max))
+        Output.line(
+            String(
+                format: "wall %.2f s: %.1fx real time, %.0f events/s", wall, virtual / max(wall, 1e-9),
+                Double(report.events) / max(wall, 1e-9)))
+        if let peakKB {
+            Output.line("peak memory: \(peakKB / 1024) MB, \(peakKB / max(report.nodesAtEnd, 1)) kB per node")
+        }
+        Output.line("trace \(String(report.traceHash, radix: 16))")
+        if report.violations.isEmpty {
+            Output.line("invariants held: \(scenario.invariants.map(\.name).joined(separator: ", "))")
+        } else {
+            Output.line(report.failureMessage)
+        }
+        if let deterministic {
+            Output.line(deterministic ? "determinism: the second run had the same trace" : "determinism: TRACES DIFFER")
+        }
     }
 
     /// The process's peak resident memory (`VmHWM`), in kB.
@@ -162,5 +353,102 @@ struct SimCommand: ParsableCommand {
             let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
         else { return nil }
         return line.split(separator: " ").dropFirst().first.flatMap { Int($0) }
+    }
+}
+
+/// `signalmesh sim swarm`: many random scenarios, invariants checked, failing seeds listed.
+struct SimSwarmCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "swarm",
+        abstract: "Run random fault scenarios, one per seed, and list the seeds whose invariants failed.",
+        discussion: """
+            Each run draws its own scenario from its seed (the first run's is --seed, then --seed + 1, …): 12 to \
+            --max-nodes nodes, 1 to 3 seeds, links, loss and duplication, and one to three faults among \
+            partitions of every kind, crashes with and without restarts, restarts, pauses, clock jumps and drift, \
+            and churn; after the faults the overlay gets up to 900 virtual seconds to converge again. At the end \
+            of each run the invariants are checked (the overlay is connected with every node at its minimum of \
+            neighbours; no session keys were reused). Every --determinism-every'th run is run twice and its traces \
+            compared. Failing seeds are listed with the command that reproduces each; the exit status is 1 if any \
+            failed.
+            """)
+
+    @Option(name: .long, help: "How many runs (default 100).")
+    var runs = 100
+
+    @Option(name: .long, help: "The first run's seed (default 1).")
+    var seed: UInt64 = 1
+
+    @Option(name: .long, help: "The most nodes a run may have (12 to 1000; default 48).")
+    var maxNodes = 48
+
+    @Option(name: .long, help: "Check determinism on every Nth run (0: never; default 10).")
+    var determinismEvery = 10
+
+    @Flag(name: .long, help: "Print one JSON object per run, then a summary object.")
+    var json = false
+
+    func validate() throws {
+        guard (1...100_000).contains(runs) else { throw ValidationError("--runs must be from 1 to 100000") }
+        guard (12...1000).contains(maxNodes) else { throw ValidationError("--max-nodes must be from 12 to 1000") }
+        guard determinismEvery >= 0 else { throw ValidationError("--determinism-every must not be negative") }
+    }
+
+    func run() throws {
+        var failed: [(seed: UInt64, message: String)] = []
+        let started = Date()
+        var virtualSeconds = 0.0
+        for index in 0..<runs {
+            let runSeed = seed &+ UInt64(index)
+            let scenario = Scenario.random(seed: runSeed, maxNodes: maxNodes)
+            let runStarted = Date()
+            let report = scenario.run()
+            let wall = Date().timeIntervalSince(runStarted)
+            virtualSeconds += Double(report.virtualTime.nanoseconds) / 1e9
+            var problems = report.violations.map { "invariant '\($0.invariant)' failed: \($0.problem)" }
+            var deterministic: Bool?
+            if determinismEvery > 0, index % determinismEvery == 0 {
+                deterministic = scenario.run().traceHash == report.traceHash
+                if deterministic == false { problems.append("the second run's trace differs (nondeterminism)") }
+            }
+            if !problems.isEmpty {
+                failed.append(
+                    (runSeed, (problems + ["reproduce with: \(scenario.commandLine)"]).joined(separator: "\n  ")))
+            }
+            if json {
+                var fields: [String: Any] = [
+                    "seed": runSeed, "nodes": scenario.nodes, "faults": scenario.faults.map(\.description),
+                    "virtual_seconds": Double(report.virtualTime.nanoseconds) / 1e9, "wall_seconds": wall,
+                    "ok": problems.isEmpty, "problems": problems, "command": scenario.commandLine,
+                    "trace_hash": String(report.traceHash, radix: 16),
+                ]
+                if let recovered = report.recoveredAfterFaults {
+                    fields["recovered_after_faults_s"] = Double(recovered.nanoseconds) / 1e9
+                }
+                if let deterministic { fields["deterministic"] = deterministic }
+                Output.jsonLine(fields)
+            } else {
+                let recovered =
+                    report.recoveredAfterFaults.map {
+                        String(format: "recovered %.1f s after the faults", Double($0.nanoseconds) / 1e9)
+                    } ?? "not recovered"
+                Output.line(
+                    "seed \(runSeed): \(problems.isEmpty ? "ok" : "FAILED"), \(scenario.nodes) nodes, "
+                        + "\(scenario.faults.map(\.description).joined(separator: "; ")); \(recovered)"
+                        + (deterministic == true ? "; deterministic" : ""))
+            }
+        }
+        let wall = Date().timeIntervalSince(started)
+        if json {
+            Output.jsonLine([
+                "runs": runs, "failed": failed.map(\.seed), "wall_seconds": wall, "virtual_seconds": virtualSeconds,
+            ])
+        } else {
+            Output.line(
+                String(
+                    format: "%d runs, %d failed, %.0f virtual s in %.1f s wall", runs, failed.count, virtualSeconds,
+                    wall))
+            for failure in failed { Output.line("seed \(failure.seed):\n  \(failure.message)") }
+        }
+        if !failed.isEmpty { throw ExitCode(1) }
     }
 }
