@@ -42,6 +42,7 @@ public struct PeerContact: Sendable, Equatable {
         storage = Storage(nodeID: nodeID, addresses: addresses, record: nil)
     }
 
+    /// Equal when id, addresses and record are (the same storage is equal at once).
     public static func == (lhs: PeerContact, rhs: PeerContact) -> Bool {
         lhs.storage === rhs.storage
             || (lhs.nodeID == rhs.nodeID && lhs.addresses == rhs.addresses && lhs.record == rhs.record)

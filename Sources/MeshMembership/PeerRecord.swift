@@ -64,6 +64,7 @@ public struct PeerRecord: Sendable, Equatable {
     /// Ed25519 by `nodeID` over `context` and the encoding of the fields above.
     public var signature: Bytes64 { storage.signature }
 
+    /// Equal when every field is (the same storage is equal at once).
     public static func == (lhs: PeerRecord, rhs: PeerRecord) -> Bool {
         lhs.storage === rhs.storage
             || (lhs.nodeID == rhs.nodeID && lhs.seq == rhs.seq && lhs.issuedAt == rhs.issuedAt

@@ -236,5 +236,6 @@ public struct FaultSyntaxError: Error, Equatable, CustomStringConvertible {
         self.problem = problem
     }
 
+    /// The text and its problem, for people.
     public var description: String { "fault '\(text)': \(problem)" }
 }

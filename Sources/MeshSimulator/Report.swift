@@ -5,11 +5,17 @@ public import MeshCore
 public struct Report: Sendable {
     /// Percentiles of a set of values.
     public struct Summary: Sendable, Equatable {
+        /// How many values.
         public var count = 0
+        /// Their mean.
         public var mean = 0.0
+        /// The median.
         public var p50 = 0.0
+        /// The 90th percentile.
         public var p90 = 0.0
+        /// The 99th percentile.
         public var p99 = 0.0
+        /// The largest.
         public var max = 0.0
 
         init(_ values: [Double]) {

@@ -38,6 +38,7 @@ public struct Scenario: Sendable, Equatable {
         self.duration = duration
     }
 
+    /// Equal when they run the same (same command line) and check the same invariants.
     public static func == (lhs: Scenario, rhs: Scenario) -> Bool {
         lhs.commandLine == rhs.commandLine && lhs.invariants.map(\.name) == rhs.invariants.map(\.name)
     }
@@ -276,5 +277,6 @@ public struct LatencySyntaxError: Error, Equatable, CustomStringConvertible {
     public let text: String
     /// What is wrong.
     public let problem: String
+    /// The text and its problem, for people.
     public var description: String { "--latency '\(text)': \(problem)" }
 }

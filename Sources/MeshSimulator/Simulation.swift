@@ -109,7 +109,7 @@ public final class Simulation {
     public private(set) var datagramsDuplicated = 0
     /// A sample of delivered datagrams' one-way delays (queueing included).
     public private(set) var delaySample: [Duration] = []
-    /// FNV-1a over every event processed (its time, node, kind and bytes): equal for equal runs.
+    /// A 64-bit hash folding in every event processed (its time, node, kind and bytes): equal for equal runs.
     public private(set) var traceHash: UInt64 = 0xcbf2_9ce4_8422_2325
     /// The faults scheduled, in the order they were.
     public private(set) var faults: [ScheduledFault] = []
@@ -306,14 +306,14 @@ public final class Simulation {
         public var time: Duration
         /// Live nodes.
         public var live: Int
-        /// Live nodes with fewer live neighbours than the minimum asked for.
+        /// Live nodes with fewer live links (listed by both ends) than the minimum asked for.
         public var belowMinimum: Int
-        /// Connected components of the graph of live nodes and their active links (a link counts when either end
-        /// lists the other).
+        /// Connected components of the graph of live nodes and their active links (a link counts when both ends
+        /// list each other).
         public var components: Int
         /// Nodes in the largest component.
         public var largestComponent: Int
-        /// Mean number of live neighbours per live node.
+        /// Mean number of live links per live node.
         public var meanDegree: Double
     }
 
@@ -322,17 +322,16 @@ public final class Simulation {
     public func overlay(minimum: Int? = nil) -> OverlaySnapshot {
         let live = nodes.indices.filter { nodes[$0].up }
         let needed = minimum ?? min(membership.lowWatermark, max(live.count - 1, 0))
+        var listed = [[Int]](repeating: [], count: nodes.count)
+        for node in live { listed[node] = neighbours(of: node).filter { nodes[$0].up } }
+        // A link counts when both ends list each other: a node that one side dropped gets nothing from it.
         var adjacency = [[Int]](repeating: [], count: nodes.count)
         var belowMinimum = 0
         var degrees = 0
         for node in live {
-            let peers = neighbours(of: node).filter { nodes[$0].up }
-            if peers.count < needed { belowMinimum += 1 }
-            degrees += peers.count
-            for peer in peers {
-                adjacency[node].append(peer)
-                adjacency[peer].append(node)
-            }
+            adjacency[node] = listed[node].filter { listed[$0].contains(node) }
+            if adjacency[node].count < needed { belowMinimum += 1 }
+            degrees += adjacency[node].count
         }
         var component = [Int](repeating: -1, count: nodes.count)
         var components = 0
@@ -487,7 +486,7 @@ public final class Simulation {
     }
 
     private func deliver(_ datagram: [UInt8], from source: SocketAddress, to node: Int, sentAt: Instant?) {
-        for byte in datagram { mix(UInt64(byte)) }
+        mix(bytes: datagram)
         datagramsDelivered += 1
         if let sentAt { noteDelay(now - sentAt) }
         carryOut(nodes[node].core.receive(datagram, from: source, now: tick(node)), from: node)
@@ -627,6 +626,27 @@ public final class Simulation {
         nodes[node].wakeGeneration += 1
         nodes[node].scheduledWake = time
         schedule(at: time, .timer(node: node, generation: nodes[node].wakeGeneration))
+    }
+
+    /// Folds `bytes` into the trace hash eight at a time (a multiply and a rotation per word: byte-by-byte FNV over
+    /// every datagram was 3% of a run), then their count.
+    private func mix(bytes: [UInt8]) {
+        var hash = traceHash
+        bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset + 8 <= raw.count {
+                let word = raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+                let product = (hash ^ word) &* 0x9E37_79B9_7F4A_7C15
+                hash = product << 29 | product >> 35
+                offset += 8
+            }
+            while offset < raw.count {
+                hash = (hash ^ UInt64(raw[offset])) &* 0x100_0000_01b3
+                offset += 1
+            }
+        }
+        traceHash = hash
+        mix(UInt64(bytes.count))
     }
 
     /// Folds `value` into the trace hash (FNV-1a, 64 bits).

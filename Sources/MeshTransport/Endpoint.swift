@@ -337,7 +337,7 @@ public struct Endpoint {
 
     /// The earliest instant at which `timerFired` has work, if any.
     ///
-    /// Complexity: O(peers), over instants kept as peers are stored.
+    /// Complexity: O(1), from the deadlines kept in a heap as peers are stored.
     public var nextDeadline: Instant? {
         peers.earliestDeadline
     }

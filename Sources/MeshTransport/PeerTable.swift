@@ -10,10 +10,11 @@ import MeshCore
 struct PeerTable {
     /// The peers by slot; nil for a free slot, or one whose peer is checked out (`checkOut`).
     private(set) var slots: [Peer?] = []
-    /// Each slot's earliest deadline (`Peer.nextDeadline`), written whenever its peer is stored or changed in place.
-    private(set) var deadlines: [Instant?] = []
     /// Each slot's peer id (nil for a free slot), so that finding the due peers reads no peer.
     private var ids: [NodeID?] = []
+    /// Each slot's earliest deadline (`Peer.nextDeadline`), written whenever its peer is stored or changed in place,
+    /// heap-ordered: the earliest and the due ones are found without a scan.
+    private var order = DeadlineHeap()
     private var slotByID: [NodeID: Int] = [:]
     private var freeSlots: [Int] = []
     /// Whether `slots` is lent out (see `lend`); the table refuses to change while it is.
@@ -25,12 +26,9 @@ struct PeerTable {
     /// The ids of the peers whose deadline is at or before `now`, in ascending order (the order timers run in, so
     /// that runs are reproducible).
     ///
-    /// Complexity: O(slots), plus sorting the due ones.
+    /// Complexity: O(k log k) for k due peers.
     func dueIDs(at now: Instant) -> [NodeID] {
-        var due: [NodeID] = []
-        for slot in deadlines.indices {
-            if let deadline = deadlines[slot], deadline <= now, let id = ids[slot] { due.append(id) }
-        }
+        var due = order.due(at: now).compactMap { ids[$0] }
         if due.count > 1 { due.sort() }
         return due
     }
@@ -49,12 +47,8 @@ struct PeerTable {
 
     /// The earliest deadline of any peer.
     ///
-    /// Complexity: O(slots).
-    var earliestDeadline: Instant? {
-        var earliest: Instant?
-        for case let deadline? in deadlines where earliest.map({ deadline < $0 }) ?? true { earliest = deadline }
-        return earliest
-    }
+    /// Complexity: O(1).
+    var earliestDeadline: Instant? { order.earliest }
 
     /// Takes `id`'s peer out of its slot, which stays reserved for `store` to put it back.
     mutating func checkOut(_ id: NodeID) -> Peer? {
@@ -76,11 +70,10 @@ struct PeerTable {
         } else {
             slot = slots.count
             slots.append(nil)
-            deadlines.append(nil)
             ids.append(peer.id)
             slotByID[peer.id] = slot
         }
-        deadlines[slot] = deadline
+        order.set(slot, deadline)
         slots[slot] = consume peer
     }
 
@@ -89,7 +82,7 @@ struct PeerTable {
         precondition(!isLent, "the peer table changed while its slots were lent")
         guard let slot = slotByID.removeValue(forKey: id) else { return }
         slots[slot] = nil
-        deadlines[slot] = nil
+        order.set(slot, nil)
         ids[slot] = nil
         freeSlots.append(slot)
     }
@@ -109,7 +102,7 @@ struct PeerTable {
     mutating func giveBack(_ lent: inout [Peer?], changed slot: Int, deadline: Instant??) {
         precondition(isLent && slots.isEmpty, "the peer table's slots were not lent")
         swap(&lent, &slots)
-        if let deadline { deadlines[slot] = deadline }
+        if let deadline { order.set(slot, deadline) }
         isLent = false
     }
 }

@@ -201,9 +201,11 @@ import Testing
         }
     }
 
-    @Test("a scenario with every kind of fault replays to the same trace, and its command line reads back")
-    func scenarioDeterminismAndCommandLine() throws {
-        var scenario = Scenario(nodes: 20, seeds: 2, seed: 77, duration: .seconds(60))
+    @Test(
+        "a scenario with every kind of fault replays to the same trace, and its command line reads back",
+        arguments: [UInt64(77), 78, 79])
+    func scenarioDeterminismAndCommandLine(seed: UInt64) throws {
+        var scenario = Scenario(nodes: 20, seeds: 2, seed: seed, duration: .seconds(60))
         scenario.network = NetworkModel(
             latency: .normal(mean: .milliseconds(20), deviation: .milliseconds(5)), loss: 0.01)
         scenario.faults = try [
