@@ -341,7 +341,7 @@ public struct Membership: Sendable {
         guard peer != nodeID else { return [] }
         var effects: [MembershipEffect] = []
         if bans.count >= Self.maxBans, bans[peer] == nil,
-            let soonest = bans.min(by: { ($0.value, $0.key.text) < ($1.value, $1.key.text) })
+            let soonest = bans.min(by: { ($0.value, $0.key) < ($1.value, $1.key) })
         {
             bans[soonest.key] = nil  // the ban that would end first makes room
         }
@@ -417,7 +417,7 @@ public struct Membership: Sendable {
         let raw = min(settings.baseBackoff.nanoseconds << exponent, settings.maxBackoff.nanoseconds)
         if backoff.count >= Self.maxBackoffEntries, backoff[peer] == nil {
             // Forget the entry whose wait ends first (ties broken by id, so that runs replay exactly).
-            if let first = backoff.min(by: { ($0.value.until, $0.key.text) < ($1.value.until, $1.key.text) }) {
+            if let first = backoff.min(by: { ($0.value.until, $0.key) < ($1.value.until, $1.key) }) {
                 backoff[first.key] = nil
             }
         }

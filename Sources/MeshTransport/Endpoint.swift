@@ -397,7 +397,7 @@ public struct Endpoint {
     /// ends first makes room.
     public mutating func block(_ peer: NodeID, until: Instant) {
         if blocked.count >= Self.maxBlocked, blocked[peer] == nil,
-            let soonest = blocked.min(by: { ($0.value, $0.key.text) < ($1.value, $1.key.text) })
+            let soonest = blocked.min(by: { ($0.value, $0.key) < ($1.value, $1.key) })
         {
             blocked[soonest.key] = nil
         }

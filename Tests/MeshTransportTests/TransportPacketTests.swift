@@ -131,6 +131,28 @@ import Testing
         #expect(limiter.trackedSources == 2)
     }
 
+    @Test func rateLimiterEvictsTheLeastRecentlyUpdatedSourceAtScale() {
+        var settings = SourceRateLimiter.Settings()
+        settings.maxSources = 100
+        var limiter = SourceRateLimiter(settings: settings)
+        let t0 = Instant(nanosecondsSinceEpoch: 0)
+        func host(_ index: UInt32) -> SocketAddress { .ipv4(0x0A00_0000 + index, port: 9000) }
+        for _ in 0..<settings.burst { _ = allow(&limiter, host(1), now: t0) }
+        #expect(!allow(&limiter, host(1), now: t0), "host 1 spent its burst")
+        for index in UInt32(2)...100 { _ = allow(&limiter, host(index), now: t0 + .milliseconds(1)) }
+        for _ in 0..<settings.burst { _ = allow(&limiter, host(2), now: t0 + .milliseconds(1)) }
+        #expect(limiter.trackedSources == 100)
+        // A new host evicts the one updated longest ago, host 1, which then comes back with a full burst…
+        _ = allow(&limiter, host(101), now: t0 + .milliseconds(2))
+        #expect(limiter.trackedSources == 100)
+        #expect(allow(&limiter, host(1), now: t0 + .milliseconds(2)), "host 1 was forgotten")
+        // …while host 2, updated recently, keeps its spent bucket (host 1's return evicted host 3, not host 2).
+        #expect(!allow(&limiter, host(2), now: t0 + .milliseconds(2)))
+        // Many more sources than the table holds: it stays bounded.
+        for index in UInt32(200)..<UInt32(20_200) { _ = allow(&limiter, host(index), now: t0 + .seconds(1)) }
+        #expect(limiter.trackedSources == 100)
+    }
+
     /// `allow` outside the `#expect` macro, which cannot call mutating methods.
     private func allow(_ limiter: inout SourceRateLimiter, _ source: SocketAddress, now: Instant) -> Bool {
         limiter.allow(source, now: now)

@@ -21,11 +21,20 @@ public struct SourceRateLimiter: Sendable {
         /// Tokens in units of 1/rate seconds expressed as nanoseconds of credit.
         var credit: Int64
         var updated: Instant
+        /// The number of the bucket's latest entry in `recency`.
+        var stamp: UInt64
     }
 
     /// The limits the limiter was created with.
     public let settings: Settings
     private var buckets: [SocketAddress: Bucket] = [:]
+    /// Every update in order, oldest first from `recencyHead`, with its stamp; an entry whose stamp is no longer its
+    /// bucket's is stale. The first live entry is the least recently updated source: eviction in O(1) amortised. (It
+    /// was a scan of the whole table that formatted every address as text, and a seed facing thousands of sources
+    /// spent a third of its time there.)
+    private var recency: [(host: SocketAddress, stamp: UInt64)] = []
+    private var recencyHead = 0
+    private var nextStamp: UInt64 = 0
 
     /// An empty table. Traps unless `rate`, `burst` and `maxSources` are all positive: a zero rate would divide
     /// by zero and a zero burst would refuse every source.
@@ -42,23 +51,37 @@ public struct SourceRateLimiter: Sendable {
         let host = source.host
         let cost = 1_000_000_000 / settings.rate
         let capacity = cost * settings.burst
-        var bucket = buckets[host] ?? Bucket(credit: capacity, updated: now)
+        var bucket = buckets[host] ?? Bucket(credit: capacity, updated: now, stamp: 0)
         bucket.credit = min(capacity, bucket.credit + max(0, (now - bucket.updated).nanoseconds))
         bucket.updated = now
         let allowed = bucket.credit >= cost
         if allowed { bucket.credit -= cost }
         if buckets[host] == nil && buckets.count >= settings.maxSources { evictIdlest() }
+        nextStamp += 1
+        bucket.stamp = nextStamp
         buckets[host] = bucket
+        recency.append((host, nextStamp))
+        compactRecency()
         return allowed
     }
 
+    /// Evicts the source updated least recently (`now` never goes backwards, so that is the idlest).
     private mutating func evictIdlest() {
-        // O(n) over a bounded table, and only when a new source arrives at a full table.
-        guard
-            let idlest = buckets.min(by: {
-                ($0.value.updated, $0.key.description) < ($1.value.updated, $1.key.description)
-            })
-        else { return }
-        buckets.removeValue(forKey: idlest.key)
+        while recencyHead < recency.count {
+            let entry = recency[recencyHead]
+            recencyHead += 1
+            if buckets[entry.host]?.stamp == entry.stamp {
+                buckets.removeValue(forKey: entry.host)
+                return
+            }
+        }
+    }
+
+    /// Drops the consumed and stale entries once they are most of `recency`, keeping it within a few times the
+    /// table's size.
+    private mutating func compactRecency() {
+        guard recency.count > 64, recency.count > 4 * buckets.count else { return }
+        recency = recency[recencyHead...].filter { buckets[$0.host]?.stamp == $0.stamp }
+        recencyHead = 0
     }
 }
