@@ -51,7 +51,7 @@ public struct NodeCore {
     /// Peer-exchange requests refused by `exchangeLimiter`.
     public private(set) var exchangeRequestsLimited = 0
     /// Peers whose sessions are closed at the given instant unless they become neighbours again.
-    private var closing: [(peer: NodeID, at: Instant)] = []
+    private var closing = ClosingQueue()
     private var reportedDeadline: Instant?
 
     /// A node core from an endpoint and a membership core made by the caller (the shell knows the
@@ -105,9 +105,7 @@ public struct NodeCore {
         if membership.nextDeadline <= now {
             apply(membership.timerFired(now: now), now: now, into: &effects)
         }
-        let due = closing.filter { $0.at <= now }
-        closing.removeAll { $0.at <= now }
-        for entry in due
+        for entry in closing.popDue(at: now)
         where !membership.isActive(entry.peer) || endpoint.isBlocked(entry.peer, now: now) {
             apply(endpoint.close(entry.peer, now: now), now: now, into: &effects)
         }
@@ -216,9 +214,9 @@ public struct NodeCore {
                 send(message, to: contact, now: now, into: &output)
             case .disconnect(let peer):
                 // A close already scheduled keeps its time: a peer that keeps talking must not postpone it.
-                if !closing.contains(where: { $0.peer == peer }) { closing.append((peer, now + Self.linger)) }
+                if !closing.contains(peer) { closing.add(peer, at: now + Self.linger) }
             case .neighborUp(let peer):
-                closing.removeAll { $0.peer == peer }
+                closing.remove(peer)
                 output.append(.event(.neighborUp(peer)))
             case .neighborDown(let peer):
                 output.append(.event(.neighborDown(peer)))
@@ -255,8 +253,57 @@ public struct NodeCore {
 
     private mutating func finish(into output: inout [NodeEffect]) {
         var deadline = [endpoint.nextDeadline, membership.nextDeadline].compactMap { $0 }.min()
-        for entry in closing where deadline.map({ entry.at < $0 }) ?? true { deadline = entry.at }
+        if let first = closing.earliest, deadline.map({ first < $0 }) ?? true { deadline = first }
         if let deadline, deadline != reportedDeadline { output.append(.wake(at: deadline)) }
         reportedDeadline = deadline
+    }
+}
+
+/// Peers whose sessions close at a given instant, in the order they were added. Every close is `linger` after it
+/// was asked for, so that order is also time order: the earliest is the first live entry, and the due ones are a
+/// prefix. A seed drops a neighbour for nearly every JOIN; the list it used to scan per input held thousands.
+struct ClosingQueue {
+    private var at: [NodeID: Instant] = [:]
+    private var queue: [(peer: NodeID, at: Instant)] = []
+    private var head = 0
+
+    func contains(_ peer: NodeID) -> Bool { at[peer] != nil }
+
+    /// Adds `peer`, to close at `instant` (not before any added earlier).
+    mutating func add(_ peer: NodeID, at instant: Instant) {
+        at[peer] = instant
+        queue.append((peer, instant))
+    }
+
+    mutating func remove(_ peer: NodeID) {
+        at[peer] = nil
+        skipStale()
+    }
+
+    /// The earliest close.
+    var earliest: Instant? { head < queue.count ? queue[head].at : nil }
+
+    /// Removes and returns the entries due at `now`, in order.
+    mutating func popDue(at now: Instant) -> [(peer: NodeID, at: Instant)] {
+        var due: [(peer: NodeID, at: Instant)] = []
+        while head < queue.count, queue[head].at <= now {
+            let entry = queue[head]
+            head += 1
+            if at[entry.peer] == entry.at {
+                at[entry.peer] = nil
+                due.append(entry)
+            }
+            skipStale()
+        }
+        if head > 64 && head * 2 > queue.count {
+            queue.removeFirst(head)
+            head = 0
+        }
+        return due
+    }
+
+    /// Moves past removed entries, so that `earliest` is a live one.
+    private mutating func skipStale() {
+        while head < queue.count, at[queue[head].peer] != queue[head].at { head += 1 }
     }
 }
