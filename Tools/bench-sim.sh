@@ -3,7 +3,7 @@
 #   converge  1,000 nodes joining through 3 seeds, 120 virtual s
 #   partition 1,000 nodes, a 50/50 partition from 60 s to 120 s, then until the overlay has converged again
 #   churn     1,000 nodes, 10% of them replaced per minute for 5 minutes, then until converged again
-#   10k       10,000 nodes joining through 3 seeds, 60 virtual s
+#   10k       10,000 nodes joining through 3 seeds over 20 s, 60 virtual s
 # Each prints virtual against wall-clock time side by side (the reference is real time: "speed" is virtual seconds
 # per wall second; targets: >= 10x at 1,000 nodes, >= 1x at 10,000), events per second and peak memory per node.
 # Reports (JSON) and charts (SVG) go to DIR (default /tmp/bench-sim).
@@ -24,7 +24,7 @@ for name in "${scenarios[@]}"; do
         converge) args=(--nodes 1000 --seeds 3 --duration 120) ;;
         partition) args=(--nodes 1000 --seeds 3 --duration 180 --partition 'halves@60+60' --settle 900) ;;
         churn) args=(--nodes 1000 --seeds 3 --duration 420 --fault 'churn 10%@60+300' --settle 300) ;;
-        10k) args=(--nodes 10000 --seeds 3 --duration 60) ;;
+        10k) args=(--nodes 10000 --seeds 3 --duration 60 --join-over 20) ;;
         *) echo "bench-sim: unknown scenario '$name' (converge, partition, churn, 10k)" >&2; exit 64 ;;
     esac
     echo "== $name: signalmesh sim ${args[*]}" >&2

@@ -22,6 +22,9 @@ public struct Scenario: Sendable, Equatable {
     public var duration: Duration
     /// The links.
     public var network = NetworkModel()
+    /// The nodes start at random instants within this window (a mass start of thousands through three seeds
+    /// pushes the seeds past the transport's under-load threshold, where joins wait for cookies).
+    public var joinWindow = Duration.seconds(1)
     /// The faults, each at its time.
     public var faults: [ScheduledFault] = []
     /// After the last fault has ended, keep running until the overlay has converged again, for at most this long
@@ -57,7 +60,7 @@ public struct Scenario: Sendable, Equatable {
     /// The simulation, built and started, its faults scheduled, not yet run.
     public func makeSimulation() -> Simulation {
         let simulation = Simulation(seed: seed, nodes: nodes, seeds: seeds, network: network)
-        simulation.start()
+        simulation.start(over: joinWindow)
         for fault in faults { simulation.schedule(fault) }
         return simulation
     }
@@ -122,6 +125,7 @@ public struct Scenario: Sendable, Equatable {
         if let bandwidth = network.bandwidth { words.append("--bandwidth \(bandwidth)") }
         if network.mtu != NetworkModel().mtu { words.append("--mtu \(network.mtu)") }
         if settleLimit > .zero { words.append("--settle \(Self.seconds(settleLimit))") }
+        if joinWindow != .seconds(1) { words.append("--join-over \(Self.seconds(joinWindow))") }
         for fault in faults {
             let text = fault.description
             if text.hasPrefix("partition ") {

@@ -203,10 +203,11 @@ public final class Simulation {
             endpoint: endpoint, membership: core, exchangeLimit: isSeed ? NodeCore.seedExchangeLimit : nil)
     }
 
-    /// Starts every node at a random instant within the next second.
-    public func start() {
+    /// Starts every node at a random instant within `window` (default one second) from now.
+    public func start(over window: Duration = .seconds(1)) {
+        let span = UInt64(max(1, window.nanoseconds))
         for index in nodes.indices {
-            let phase = Duration.nanoseconds(Int64(generator.next() % 1_000_000_000))
+            let phase = Duration.nanoseconds(Int64(generator.next() % span))
             schedule(at: now + phase, .start(node: index, incarnation: nodes[index].incarnation))
         }
     }

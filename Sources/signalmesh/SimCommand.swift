@@ -65,6 +65,9 @@ struct ScenarioOptions: ParsableArguments {
     @Option(name: .long, help: "After the faults, run up to this many more seconds until the overlay converges.")
     var settle: Double?
 
+    @Option(name: .long, help: "Start the nodes at random instants within this many seconds (default 1).")
+    var joinOver: Double?
+
     /// The scenario: the file's values, then the flags over them, all checked.
     func makeScenario() throws -> Scenario {
         var file: [String: Any] = [:]
@@ -76,7 +79,7 @@ struct ScenarioOptions: ParsableArguments {
             else { throw ValidationError("--scenario: '\(path)' is not a JSON object") }
             let known: Set = [
                 "nodes", "seeds", "seed", "duration", "latency", "regions", "loss", "duplication", "bandwidth", "mtu",
-                "settle", "faults",
+                "settle", "faults", "join_over",
             ]
             if let unknown = dictionary.keys.sorted().first(where: { !known.contains($0) }) {
                 throw ValidationError(
@@ -148,6 +151,9 @@ struct ScenarioOptions: ParsableArguments {
         let settle = try self.settle ?? number("settle") ?? 0
         guard settle >= 0, settle <= 86_400 else { throw ValidationError("--settle must be 0 to 86400 s") }
         scenario.settleLimit = .nanoseconds(Int64(settle * 1e9))
+        let joinOver = try self.joinOver ?? number("join_over") ?? 1
+        guard joinOver > 0, joinOver <= 86_400 else { throw ValidationError("--join-over must be 0 to 86400 s") }
+        scenario.joinWindow = .nanoseconds(Int64(joinOver * 1e9))
         var faultTexts: [String] = []
         if let listed = file["faults"] {
             guard let texts = listed as? [String] else {

@@ -37,7 +37,7 @@ import Testing
         let report = directory.appendingPathComponent("report.json").path
         let chart = directory.appendingPathComponent("chart.svg").path
         let result = try CLIProcess.run([
-            "sim", "--scenario", file.path, "--seeds", "3", "--report", report, "--chart", chart,
+            "sim", "--scenario", file.path, "--seeds", "3", "--join-over", "2", "--report", report, "--chart", chart,
         ])
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(result.stdout.contains("fault: partition halves@10+10"))
@@ -48,6 +48,7 @@ import Testing
         #expect(fields["seeds"] as? Int == 3)
         let command = try #require(fields["command"] as? String)
         #expect(command.contains("--seeds 3") && command.contains("--partition 'halves@10+10'"))
+        #expect(command.contains("--join-over 2"))
         #expect((fields["drops"] as? [String: Int])?["partition"].map { $0 > 0 } == true)
         #expect((fields["series"] as? [Any])?.isEmpty == false)
         #expect(fields["recovered_after_faults_s"] is Double)
@@ -88,7 +89,7 @@ import Testing
     @Test(arguments: [
         ["--nodes", "0"], ["--seeds", "5", "--nodes", "3"], ["--latency", "x"], ["--latency", "9-1"], ["--loss", "2"],
         ["--fault", "crash 200@5"], ["--partition", "split:1@5"], ["--regions", "mars"], ["--mtu", "10"],
-        ["--latency", "normal:5"], ["--bandwidth", "10"],
+        ["--latency", "normal:5"], ["--bandwidth", "10"], ["--join-over", "0"],
     ])
     func badArgumentsAreUsageErrors(arguments: [String]) throws {
         let result = try CLIProcess.run(["sim"] + arguments)
