@@ -278,6 +278,13 @@ public struct Membership: Sendable {
                 .send(.shuffleReply(origin: origin, path: Array(path.dropLast()), records: records), to: neighbour))
         case .ping(let nonce):
             effects.append(.send(.ack(nonce: nonce), to: reply(to: sender)))
+            // A neighbour probing a node that does not list it holds a one-sided link: after this node restarted
+            // (the transport reconnects underneath, so nothing else tells it), or when a DISCONNECT went missing.
+            // Told, it drops this node and asks for a real neighbour. (A helper's PING gets the same answer, which
+            // only matters if it holds the same one-sided link.)
+            if !isActive(sender) && !pending.contains(where: { $0.id == sender }) {
+                effects.append(.send(.disconnect(alive: true), to: reply(to: sender)))
+            }
         case .ack(let nonce):
             if probe?.nonce == nonce {
                 probeSucceeded()  // a helper's report that the target answered

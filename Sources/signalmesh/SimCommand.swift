@@ -293,18 +293,19 @@ struct SimRunCommand: ParsableCommand {
         }
         Output.line("converged after: \(seconds(report.convergedAfter))")
         if !scenario.faults.isEmpty {
-            Output.line("converged again after the faults ended: \(seconds(report.recoveredAfterFaults)) later")
+            Output.line(
+                "converged again after the faults ended: "
+                    + (report.recoveredAfterFaults.map { "\(seconds($0)) later" } ?? "not by the end of the run"))
         }
         // The seconds worth reading: forming, and from the first fault until recovery.
         let firstFault = scenario.faults.map(\.at).min()
         let recoveredAt = report.recoveredAfterFaults.map { scenario.faultsEnd + $0 }
         let rows = report.series.filter { snapshot in
             let forming = report.convergedAfter.map { snapshot.time <= $0 + .seconds(1) } ?? true
-            let faulty =
-                firstFault.map {
-                    snapshot.time >= $0 && snapshot.time <= (recoveredAt ?? .seconds(1 << 40)) + .seconds(1)
-                }
-                ?? false
+            // From the first fault until one second past recovery, or to the end when it never recovered.
+            let afterFirstFault = firstFault.map { snapshot.time >= $0 } ?? false
+            let beforeRecovery = recoveredAt.map { snapshot.time <= $0 + .seconds(1) } ?? true
+            let faulty = afterFirstFault && beforeRecovery
             return forming || faulty
         }
         if !rows.isEmpty {

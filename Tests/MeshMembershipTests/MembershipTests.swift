@@ -375,6 +375,29 @@ struct MembershipTests {
         #expect(network.isConnected(Array(0..<60)))
     }
 
+    @Test("a probe over a one-sided link is answered with ACK and DISCONNECT, and the prober drops the link")
+    func oneSidedLinkIsDropped() {
+        let network = MembershipNetwork(count: 8, seedCount: 1)
+        var prober = Self.core(1, of: network, neighbours: [2, 3])
+        // Node 2 restarted: a fresh core that does not list node 1.
+        var restarted = network.nodes[2].core
+        var answers: [MembershipMessage] = []
+        for case .send(let message, let peer) in restarted.received(
+            .ping(nonce: 5), from: network.ids[1], now: network.now)
+        where peer.nodeID == network.ids[1] {
+            answers.append(message)
+        }
+        #expect(answers == [.ack(nonce: 5), .disconnect(alive: true)])
+        _ = prober.received(.ack(nonce: 5), from: network.ids[2], now: network.now)
+        _ = prober.received(.disconnect(alive: true), from: network.ids[2], now: network.now)
+        #expect(!prober.isActive(network.ids[2]))
+        #expect(prober.passive.contains { $0.nodeID == network.ids[2] }, "alive: kept in reserve")
+        // A neighbour's PING is only answered.
+        var neighbour = Self.core(3, of: network, neighbours: [1])
+        let plain = neighbour.received(.ping(nonce: 6), from: network.ids[1], now: network.now)
+        #expect(!plain.contains { if case .send(.disconnect, _) = $0 { true } else { false } })
+    }
+
     @Test("a record in a message must be the sender's own")
     func impersonationIsRefused() {
         let network = MembershipNetwork(count: 4, seedCount: 1)

@@ -222,6 +222,16 @@ import Testing
         #expect(svg.hasPrefix("<svg") && svg.contains("<polyline") && svg.contains("fill=\"#f6d5d5\""))
     }
 
+    @Test(
+        "swarm seed 96: after restarts, no link stays one-sided (it did for 900 s before restarted nodes sent DISCONNECT)"
+    )
+    func swarmSeed96() {
+        let report = Scenario.random(seed: 96).run()
+        #expect(report.scenario.faults.map(\.description) == ["restart 22@22", "restart 3,7,22@43"])
+        #expect(report.violations.isEmpty, "\(report.failureMessage)")
+        #expect(report.recoveredAfterFaults != nil)
+    }
+
     @Test("swarm scenarios differ by seed, are reproducible, and pass their invariants")
     func swarmScenarios() {
         let a = Scenario.random(seed: 3, maxNodes: 20)
