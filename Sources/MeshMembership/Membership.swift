@@ -175,7 +175,14 @@ public struct Membership: Sendable {
             refused["banned sender", default: 0] += 1
             return [.disconnect(sender)]
         }
-        heard(sender, now: now)
+        // A PING shows the sender alive but not that it still holds the link: a node that dropped this one still
+        // pings it as another's helper, and counted as heard it would keep this node from ever probing it (and so
+        // from learning, by the DISCONNECT a probe of a non-neighbour gets, that the link is one-sided).
+        if case .ping = message {
+            heard(sender, now: now, schedule: false)
+        } else {
+            heard(sender, now: now)
+        }
         backoff[sender] = nil
         switch message {
         case .join(let record):
@@ -491,9 +498,10 @@ public struct Membership: Sendable {
 
     // MARK: Liveness
 
-    /// Any message from `peer` shows it alive: it refutes a suspicion and ends a probe of it.
-    private mutating func heard(_ peer: NodeID, now: Instant) {
-        if isActive(peer) { lastHeard[peer] = now }
+    /// Any message from `peer` shows it alive: it refutes a suspicion and ends a probe of it. With `schedule`, it
+    /// also spares the peer the next probe in turn.
+    private mutating func heard(_ peer: NodeID, now: Instant, schedule: Bool = true) {
+        if schedule && isActive(peer) { lastHeard[peer] = now }
         suspects.removeAll { $0.id == peer }
         if probe?.target == peer { probeSucceeded() }
     }

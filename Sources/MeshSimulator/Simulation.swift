@@ -435,8 +435,16 @@ public final class Simulation {
                 }
             }
             mix(UInt64(node) << 8 | 2)
+            // The clock has reached the instant the core asked for: the conversion from global time can fall a
+            // nanosecond short under drift, and a core woken a nanosecond early asks again for the same instant, at
+            // the same global time, forever.
+            var local = tick(node)
+            if let requested = nodes[node].requestedWake, requested > local {
+                local = requested
+                nodes[node].lastLocal = local
+            }
             nodes[node].requestedWake = nil
-            carryOut(nodes[node].core.timerFired(now: tick(node)), from: node)
+            carryOut(nodes[node].core.timerFired(now: local), from: node)
         case .deliver(let node, let source, let datagram, let sentAt):
             mix(UInt64(node) << 8 | 3)
             guard nodes[node].up else {

@@ -232,6 +232,18 @@ import Testing
         #expect(report.recoveredAfterFaults != nil)
     }
 
+    @Test("swarm seed 142: a fast clock never wakes a core a nanosecond early forever (it hung before)")
+    func swarmSeed142() {
+        let scenario = Scenario.random(seed: 142, maxNodes: 60)
+        #expect(scenario.faults.contains { if case .clock = $0.fault { true } else { false } })
+        let report = scenario.run()
+        // About 16 events per node per virtual second; the livelock never advanced the clock at all.
+        let perNodeSecond =
+            Double(report.events) / Double(scenario.nodes) / (Double(report.virtualTime.nanoseconds) / 1e9)
+        #expect(perNodeSecond < 40, "\(perNodeSecond) events per node-second")
+        #expect(report.violations.isEmpty, "\(report.failureMessage)")
+    }
+
     @Test("swarm scenarios differ by seed, are reproducible, and pass their invariants")
     func swarmScenarios() {
         let a = Scenario.random(seed: 3, maxNodes: 20)
