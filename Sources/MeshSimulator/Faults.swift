@@ -189,10 +189,7 @@ public struct ScheduledFault: Sendable, Equatable, CustomStringConvertible {
             }
             return parts.joined(separator: ",")
         }
-        func seconds(_ duration: Duration) -> String {
-            let value = Double(duration.nanoseconds) / 1e9
-            return value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
-        }
+        let seconds = Scenario.seconds
         let time = seconds(at)
         switch fault {
         case .partition(let partition, let duration):
@@ -209,17 +206,10 @@ public struct ScheduledFault: Sendable, Equatable, CustomStringConvertible {
         case .pause(let nodes, let duration): return "pause \(list(nodes))@\(time)+\(seconds(duration))"
         case .clock(let nodes, let offset, let drift):
             let milliseconds = Double(offset.nanoseconds) / 1e6
-            let offsetText =
-                (milliseconds >= 0 ? "+" : "")
-                + (milliseconds == milliseconds.rounded()
-                    ? String(Int64(milliseconds)) : String(milliseconds))
-            let ppm = drift * 1e6
-            let driftText = ppm == ppm.rounded() ? String(Int64(ppm)) : String(ppm)
-            return "clock \(list(nodes))@\(time):\(offsetText)ms:\(driftText)ppm"
+            let offsetText = (milliseconds >= 0 ? "+" : "") + plainNumber(milliseconds)
+            return "clock \(list(nodes))@\(time):\(offsetText)ms:\(plainNumber(drift * 1e6))ppm"
         case .churn(let fraction, let duration):
-            let percent = fraction * 100
-            let percentText = percent == percent.rounded() ? String(Int64(percent)) : String(percent)
-            return "churn \(percentText)%@\(time)+\(seconds(duration))"
+            return "churn \(plainNumber(fraction * 100))%@\(time)+\(seconds(duration))"
         }
     }
 }
@@ -238,4 +228,9 @@ public struct FaultSyntaxError: Error, Equatable, CustomStringConvertible {
 
     /// The text and its problem, for people.
     public var description: String { "fault '\(text)': \(problem)" }
+}
+
+/// A number as people write it and the fault and latency parsers read it back: `10`, `0.5`, `-20`.
+func plainNumber(_ value: Double) -> String {
+    value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
 }

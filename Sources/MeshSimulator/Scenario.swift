@@ -137,10 +137,7 @@ public struct Scenario: Sendable, Equatable {
         return words.joined(separator: " ")
     }
 
-    static func seconds(_ duration: Duration) -> String {
-        let value = Double(duration.nanoseconds) / 1e9
-        return value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
-    }
+    static func seconds(_ duration: Duration) -> String { plainNumber(Double(duration.nanoseconds) / 1e9) }
 
     // MARK: Swarm
 
@@ -262,10 +259,7 @@ extension NetworkModel.Latency: CustomStringConvertible {
 
     /// The text form `init(parsing:)` reads.
     public var description: String {
-        func ms(_ duration: Duration) -> String {
-            let value = Double(duration.nanoseconds) / 1e6
-            return value == value.rounded() ? String(Int64(value)) : String(value)
-        }
+        func ms(_ duration: Duration) -> String { plainNumber(Double(duration.nanoseconds) / 1e6) }
         switch self {
         case .fixed(let value): return ms(value)
         case .uniform(let low, let high): return "\(ms(low))-\(ms(high))"

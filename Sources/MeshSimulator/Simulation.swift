@@ -113,8 +113,6 @@ public final class Simulation {
     public private(set) var traceHash: UInt64 = 0xcbf2_9ce4_8422_2325
     /// The faults scheduled, in the order they were.
     public private(set) var faults: [ScheduledFault] = []
-    /// When the last partition healed, if one has.
-    public private(set) var lastHeal: Instant?
 
     private var generator: Xoshiro256StarStar
     private var events = Heap<Event>()
@@ -363,9 +361,6 @@ public final class Simulation {
     /// Datagrams the network model lost (`drops["loss"]`).
     public var datagramsLost: Int { drops["loss"] ?? 0 }
 
-    /// Datagrams dropped for any reason.
-    public var datagramsDropped: Int { drops.values.reduce(0, +) }
-
     /// Whether any partition is in force.
     public var isPartitioned: Bool { activePartitions > 0 }
 
@@ -468,7 +463,6 @@ public final class Simulation {
             if partitions[partition] != nil {
                 partitions[partition] = nil
                 activePartitions -= 1
-                lastHeal = now
             }
         case .resume(let node):
             mix(UInt64(node) << 8 | 6)
