@@ -69,6 +69,9 @@ public enum MembershipEffect: Sendable, Equatable {
     /// Send `message` to `peer`, opening a session to one of its addresses if none is up. If the peer cannot be
     /// reached, the shell reports `peerUnreachable`.
     case send(MembershipMessage, to: PeerContact)
+    /// Check that the neighbour `peer` answers: with a session up, a transport PING (its acknowledgment is reported
+    /// with `probeAnswered`); without one, the PING message with `nonce` (answered by ACK, as `send`).
+    case probe(PeerContact, nonce: UInt32)
     /// Close the session to `peer` (after anything sent before).
     case disconnect(NodeID)
     /// `peer` joined the active view: keep a session to it, gossip with it.
@@ -285,13 +288,7 @@ public struct Membership: Sendable {
                 .send(.shuffleReply(origin: origin, path: Array(path.dropLast()), records: records), to: neighbour))
         case .ping(let nonce):
             effects.append(.send(.ack(nonce: nonce), to: reply(to: sender)))
-            // A neighbour probing a node that does not list it holds a one-sided link: after this node restarted
-            // (the transport reconnects underneath, so nothing else tells it), or when a DISCONNECT went missing.
-            // Told, it drops this node and asks for a real neighbour. (A helper's PING gets the same answer, which
-            // only matters if it holds the same one-sided link.)
-            if !isActive(sender) && !pending.contains(where: { $0.id == sender }) {
-                effects.append(.send(.disconnect(alive: true), to: reply(to: sender)))
-            }
+            disownOneSidedLink(of: sender, effects: &effects)
         case .ack(let nonce):
             if probe?.nonce == nonce {
                 probeSucceeded()  // a helper's report that the target answered
@@ -322,6 +319,37 @@ public struct Membership: Sendable {
         }
         effects.append(.wake(at: nextDeadline))
         return effects
+    }
+
+    /// The transport PING of a `.probe` of `peer` was acknowledged: the peer is alive (as an ACK to the PING
+    /// message).
+    public mutating func probeAnswered(by peer: NodeID, now: Instant) -> [MembershipEffect] {
+        guard !isBanned(peer, now: now) else { return [] }
+        heard(peer, now: now)
+        backoff[peer] = nil
+        return [.wake(at: nextDeadline)]
+    }
+
+    /// `peer` sent a transport PING (the probe of a `.probe`, answered by the transport itself): as a PING message,
+    /// it shows the peer alive, and a peer that probes this node without being its neighbour is told so.
+    public mutating func pinged(by peer: NodeID, now: Instant) -> [MembershipEffect] {
+        guard !isBanned(peer, now: now) else { return [] }
+        var effects: [MembershipEffect] = []
+        heard(peer, now: now, schedule: false)
+        backoff[peer] = nil
+        disownOneSidedLink(of: peer, effects: &effects)
+        effects.append(.wake(at: nextDeadline))
+        return effects
+    }
+
+    /// A neighbour probing a node that does not list it holds a one-sided link: after this node restarted (the
+    /// transport reconnects underneath, so nothing else tells it), or when a DISCONNECT went missing. Told, it drops
+    /// this node and asks for a real neighbour. (A helper's PING gets the same answer, which only matters if it holds
+    /// the same one-sided link.)
+    private func disownOneSidedLink(of sender: NodeID, effects: inout [MembershipEffect]) {
+        if !isActive(sender) && !pending.contains(where: { $0.id == sender }) {
+            effects.append(.send(.disconnect(alive: true), to: reply(to: sender)))
+        }
     }
 
     /// The shell could not reach `peer` (no handshake, the session died, or it stopped answering).
@@ -568,7 +596,7 @@ public struct Membership: Sendable {
                 if let last = lastHeard[target.nodeID], now - last < settings.probeInterval { continue }
                 let probeNonce = newNonce()
                 probe = (target.nodeID, probeNonce, now, false, 0)
-                effects.append(.send(.ping(nonce: probeNonce), to: target))
+                effects.append(.probe(target, nonce: probeNonce))
                 break
             }
         }

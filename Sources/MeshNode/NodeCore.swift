@@ -183,8 +183,12 @@ public struct NodeCore {
                 }
             case .sessionUp(let peer, let address):
                 output.append(.event(.sessionUp(peer, address: address)))
-            case .writable, .pong:
+            case .writable:
                 break
+            case .pong(let peer, _):
+                apply(membership.probeAnswered(by: peer, now: now), now: now, into: &output)
+            case .pinged(let peer):
+                apply(membership.pinged(by: peer, now: now), now: now, into: &output)
             case .sessionDown(let peer, let reason):
                 output.append(.event(.sessionDown(peer, reason: reason)))
                 // A peer that closed on purpose after a DISCONNECT is already out of the active view; any other end
@@ -212,6 +216,8 @@ public struct NodeCore {
             switch effect {
             case .send(let message, let contact):
                 send(message, to: contact, now: now, into: &output)
+            case .probe(let contact, let nonce):
+                probe(contact, nonce: nonce, now: now, into: &output)
             case .disconnect(let peer):
                 // A close already scheduled keeps its time: a peer that keeps talking must not postpone it.
                 if !closing.contains(peer) { closing.add(peer, at: now + Self.linger) }
@@ -224,6 +230,25 @@ public struct NodeCore {
                 break  // read from `membership.nextDeadline` in `finish`
             }
         }
+    }
+
+    /// A neighbour's liveness probe: a transport PING, two packets with nothing for either membership core to encode
+    /// or decode (a PING message on the stream took three: PING, the ACK, and the acknowledgment of the ACK), or the
+    /// PING message when no session is up (it opens one).
+    private mutating func probe(_ contact: PeerContact, nonce: UInt32, now: Instant, into output: inout [NodeEffect]) {
+        if endpoint.isBlocked(contact.nodeID, now: now) { return }
+        if endpoint.isConnected(to: contact.nodeID) {
+            var effects: [EndpointEffect] = []
+            do throws(Endpoint.SendError) {
+                try endpoint.ping(contact.nodeID, now: now, effects: &effects)
+                apply(effects, now: now, into: &output)
+                return
+            } catch {
+                // Congested: the stream's own traffic is backed up; the message waits its turn behind it.
+                apply(effects, now: now, into: &output)
+            }
+        }
+        send(.ping(nonce: nonce), to: contact, now: now, into: &output)
     }
 
     /// Sends a membership message on the peer's reliable stream, connecting first when no session is up.

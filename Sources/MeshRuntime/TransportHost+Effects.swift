@@ -69,6 +69,8 @@ extension TransportHost {
             onEvent?(.writable(peer: peer))
         case .pong(let peer, let rtt):
             onEvent?(.pong(peer: peer, rtt: rtt))
+        case .pinged:
+            break  // answered by the endpoint; only a node's membership core uses it
         }
     }
 

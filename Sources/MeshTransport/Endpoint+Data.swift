@@ -275,6 +275,7 @@ extension Endpoint {
             case .padding:
                 break
             case .ping:
+                if !answerNow { effects.append(.pinged(peer: peerID)) }
                 answerNow = true
             case .datagram(let message):
                 effects.append(.deliver(message: message, from: peerID))

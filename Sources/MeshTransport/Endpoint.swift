@@ -229,6 +229,15 @@ public struct Endpoint {
     /// - Throws: `notConnected` when no session is up.
     public mutating func ping(_ peer: NodeID, now: Instant) throws(SendError) -> [EndpointEffect] {
         var effects: [EndpointEffect] = []
+        try ping(peer, now: now, effects: &effects)
+        return effects
+    }
+
+    /// `ping(_:now:)`, appending its effects to `effects`.
+    /// - Throws: `notConnected` when no session is up, `congested` when the session tracks too many packets.
+    public mutating func ping(
+        _ peer: NodeID, now: Instant, effects: inout [EndpointEffect]
+    ) throws(SendError) {
         try updatePeer(peer, ifUnknown: .notConnected(peer), now: now, effects: &effects) {
             (endpoint, state, effects) throws(SendError) in
             guard state.current != nil else { throw .notConnected(peer) }
@@ -239,7 +248,6 @@ public struct Endpoint {
                 throw .notConnected(peer)
             }
         }
-        return effects
     }
 
     /// Closes every session with `peer` (telling it with CLOSE) and abandons its streams and queue.

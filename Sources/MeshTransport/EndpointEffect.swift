@@ -14,6 +14,9 @@ public enum EndpointEffect: Equatable, Sendable {
     case writable(peer: NodeID)
     /// A PING sent with `Endpoint.ping` was acknowledged after `rtt`.
     case pong(peer: NodeID, rtt: Duration)
+    /// `peer` sent a PING (its `Endpoint.ping`, or a loss-detection probe); it has been answered already. A node's
+    /// membership core learns from it that the peer still treats this node as a neighbour.
+    case pinged(peer: NodeID)
     /// The last session with `peer` ended.
     case sessionDown(peer: NodeID, reason: SessionDownReason)
 }

@@ -21,7 +21,8 @@ struct MembershipNetwork {
     private(set) var now = Instant(nanosecondsSinceEpoch: 1_795_219_200_000_000_000)
     /// Pairs of node indices that cannot reach each other.
     var isCut: (Int, Int) -> Bool = { _, _ in false }
-    private var queue: [(from: Int, to: Int, message: MembershipMessage)] = []
+    /// A message, or (nil) a transport PING of a `.probe`.
+    private var queue: [(from: Int, to: Int, message: MembershipMessage?)] = []
     private var queueHead = 0
     private(set) var delivered = 0
 
@@ -101,6 +102,11 @@ struct MembershipNetwork {
             case .send(let message, let contact):
                 guard let target = indexByID[contact.nodeID] else { continue }
                 queue.append((index, target, message))
+            case .probe(let contact, _):
+                // The transport's PING (the session is taken as up): answered by the target's transport, whose core
+                // is told it was pinged.
+                guard let target = indexByID[contact.nodeID] else { continue }
+                queue.append((index, target, nil))
             case .wake(let at):
                 nodes[index].wake = at
             case .disconnect, .neighborUp, .neighborDown:
@@ -127,6 +133,11 @@ struct MembershipNetwork {
                 continue
             }
             delivered += 1
+            guard let message else {
+                apply(nodes[to].core.pinged(by: ids[from], now: now), at: to)
+                apply(nodes[from].core.probeAnswered(by: ids[to], now: now), at: from)
+                continue
+            }
             apply(nodes[to].core.received(message, from: ids[from], now: now), at: to)
         }
     }

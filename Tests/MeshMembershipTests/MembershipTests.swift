@@ -398,6 +398,49 @@ struct MembershipTests {
         #expect(!plain.contains { if case .send(.disconnect, _) = $0 { true } else { false } })
     }
 
+    @Test("a probe is a transport PING: its answer ends the probe, and a PING over a one-sided link is disowned")
+    func probesUseTheTransportPing() throws {
+        let network = MembershipNetwork(count: 8, seedCount: 1)
+        let neighbours = [2, 3, 4, 5]
+        var prober = Self.core(1, of: network, neighbours: neighbours)
+        // The first probe is due a probe interval after the core was made: one neighbour, by the transport.
+        let due = network.now + MembershipSettings().probeInterval
+        let effects = prober.timerFired(now: due)
+        let probes = effects.compactMap { effect -> NodeID? in
+            if case .probe(let contact, _) = effect { contact.nodeID } else { nil }
+        }
+        #expect(probes.count == 1)
+        #expect(!effects.contains { if case .send(.ping, _) = $0 { true } else { false } })
+        let target = try #require(probes.first)
+        #expect(neighbours.map { network.ids[$0] }.contains(target))
+        // Answered: no PING_REQ once the probe timeout has passed, no suspicion at the end of the interval.
+        _ = prober.probeAnswered(by: target, now: due + .milliseconds(20))
+        let later = prober.timerFired(now: due + .milliseconds(600))
+        #expect(!later.contains { if case .send(.pingRequest, _) = $0 { true } else { false } })
+        _ = prober.timerFired(now: due + .seconds(1))
+        #expect(prober.suspects.isEmpty)
+        // Unanswered: PING_REQ to helpers after the probe timeout, a suspect at the end of the interval; a transport
+        // PING from the suspect refutes the suspicion.
+        var silent = Self.core(1, of: network, neighbours: neighbours)
+        _ = silent.timerFired(now: due)
+        let asked = silent.timerFired(now: due + .milliseconds(600))
+        #expect(asked.contains { if case .send(.pingRequest(_, target), _) = $0 { true } else { false } })
+        _ = silent.timerFired(now: due + .seconds(1))
+        #expect(silent.suspects.map(\.id) == [target])
+        _ = silent.pinged(by: target, now: due + .milliseconds(1100))
+        #expect(silent.suspects.isEmpty)
+        // A transport PING from a peer that is not a neighbour gets DISCONNECT; a neighbour's gets nothing.
+        var restarted = network.nodes[2].core
+        let disowned = restarted.pinged(by: network.ids[1], now: network.now)
+        #expect(
+            disowned.contains {
+                if case .send(.disconnect(alive: true), let to) = $0 { to.nodeID == network.ids[1] } else { false }
+            })
+        var neighbour = Self.core(3, of: network, neighbours: [1])
+        let plain = neighbour.pinged(by: network.ids[1], now: network.now)
+        #expect(!plain.contains { if case .send = $0 { true } else { false } })
+    }
+
     @Test("a record in a message must be the sender's own")
     func impersonationIsRefused() {
         let network = MembershipNetwork(count: 4, seedCount: 1)

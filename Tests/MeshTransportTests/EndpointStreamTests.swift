@@ -88,6 +88,9 @@ import Testing
         }
         #expect(network.nodes[a].pongs.count == 3)
         #expect(network.nodes[a].pongs.allSatisfy { $0.0 == network.id(b) && $0.1 == .milliseconds(80) })
+        // The pinged side is told of each PING (a node's membership core reads it), and nothing else pinged either.
+        #expect(network.nodes[b].pinged == Array(repeating: network.id(a), count: 3))
+        #expect(network.nodes[a].pinged.isEmpty)
     }
 
     @Test func pingWithoutASessionIsRefused() throws {

@@ -15,6 +15,7 @@ struct TestNetwork {
         var ups: [NodeID] = []
         var downs: [(NodeID, SessionDownReason)] = []
         var pongs: [(NodeID, Duration)] = []
+        var pinged: [NodeID] = []
         var writable: [NodeID] = []
         var sent: [(datagram: [UInt8], to: SocketAddress)] = []
     }
@@ -103,6 +104,8 @@ struct TestNetwork {
                 nodes[node].writable.append(peer)
             case .pong(let peer, let rtt):
                 nodes[node].pongs.append((peer, rtt))
+            case .pinged(let peer):
+                nodes[node].pinged.append(peer)
             }
         }
     }
