@@ -36,9 +36,14 @@ public struct PeerRecord: Sendable, Equatable {
         let roles: Roles
         let addresses: [SocketAddress]
         let signature: Bytes64
+        /// The whole encoding, signature included: written out as it is, and compared with what arrives
+        /// (`DecodedRecords`).
+        let encoding: [UInt8]
 
         init(
-            nodeID: NodeID, seq: UInt64, issuedAt: Instant, roles: Roles, addresses: [SocketAddress], signature: Bytes64
+            nodeID: NodeID, seq: UInt64, issuedAt: Instant, roles: Roles, addresses: [SocketAddress],
+            signature: Bytes64,
+            encoding: [UInt8]
         ) {
             self.nodeID = nodeID
             self.seq = seq
@@ -46,6 +51,7 @@ public struct PeerRecord: Sendable, Equatable {
             self.roles = roles
             self.addresses = addresses
             self.signature = signature
+            self.encoding = encoding
         }
     }
 
@@ -83,14 +89,24 @@ public struct PeerRecord: Sendable, Equatable {
         var writer = WireWriter()
         Self.encodeUnsigned(
             nodeID: nodeID, seq: seq, issuedAt: issuedAt, roles: roles, addresses: addresses, into: &writer)
+        var encoding = writer.take()
+        let signature = key.signature(for: Self.context + encoding)
+        signature.withUnsafeBytes { encoding.append(contentsOf: $0) }
         storage = Storage(
-            nodeID: nodeID, seq: seq, issuedAt: issuedAt, roles: roles, addresses: addresses,
-            signature: key.signature(for: Self.context + writer.take()))
+            nodeID: nodeID, seq: seq, issuedAt: issuedAt, roles: roles, addresses: addresses, signature: signature,
+            encoding: encoding)
     }
 
     /// Reads a record from `reader` and checks its signature.
     /// - Throws: `WireError` for a malformed encoding, `PeerRecordError.invalidSignature` for a bad signature.
     public init(from reader: inout WireReader) throws(PeerRecordError) {
+        // The same record arrives many times (in join walks, shuffles and replies; at every node of a simulation):
+        // bytes equal to a record decoded before decode to it again, without parsing or a signature check.
+        if let known = DecodedRecords.match(reader) {
+            try! reader.skip("peer record", count: known.encoded.count)  // `match` saw that many
+            self = known
+            return
+        }
         let start = reader
         do {
             let version = try reader.readUInt8("peer record version")
@@ -117,8 +133,12 @@ public struct PeerRecord: Sendable, Equatable {
             else {
                 throw PeerRecordError.invalidSignature(nodeID)
             }
+            var encoding = message
+            signature.withUnsafeBytes { encoding.append(contentsOf: $0) }
             storage = Storage(
-                nodeID: nodeID, seq: seq, issuedAt: issuedAt, roles: roles, addresses: addresses, signature: signature)
+                nodeID: nodeID, seq: seq, issuedAt: issuedAt, roles: roles, addresses: addresses, signature: signature,
+                encoding: encoding)
+            DecodedRecords.remember(self)
         } catch let error as WireError {
             reader = start
             throw .malformed(error)
@@ -143,17 +163,11 @@ public struct PeerRecord: Sendable, Equatable {
 
     /// Appends the record's encoding.
     public func encode(into writer: inout WireWriter) {
-        Self.encodeUnsigned(
-            nodeID: nodeID, seq: seq, issuedAt: issuedAt, roles: roles, addresses: addresses, into: &writer)
-        writer.writeBytes64(signature)
+        writer.writeBytes(storage.encoding)
     }
 
     /// The record's encoding.
-    public var encoded: [UInt8] {
-        var writer = WireWriter(capacity: Self.maxEncodedSize)
-        encode(into: &writer)
-        return writer.take()
-    }
+    public var encoded: [UInt8] { storage.encoding }
 
     /// Whether this record should replace `other` (both about the same node): a higher `seq`.
     public func supersedes(_ other: PeerRecord) -> Bool {

@@ -118,6 +118,7 @@ public final class Simulation {
     private var events = Heap<Event>()
     private var sequence: UInt64 = 0
     private var indexByAddress: [SocketAddress: Int] = [:]
+    private var indexByID: [NodeID: Int] = [:]
     private var seedContacts: [PeerContact] = []
     /// Partitions started, with the node sets they read; nil once healed.
     private var partitions: [(partition: Partition, sets: (Set<Int>, Set<Int>))?] = []
@@ -176,6 +177,7 @@ public final class Simulation {
                 core: makeCore(key: key, isSeed: isSeed, address: address, localNow: now), address: address,
                 isSeed: isSeed, key: key, driftSince: now, uplinkFreeAt: now))
         indexByAddress[address] = index
+        indexByID[nodes[index].core.nodeID] = index
         return index
     }
 
@@ -287,9 +289,8 @@ public final class Simulation {
 
     /// The active-view neighbours of `node` (by index).
     public func neighbours(of node: Int) -> [Int] {
-        nodes[node].core.membership.active.compactMap { contact in
-            contact.addresses.first.flatMap { indexByAddress[$0] } ?? index(of: contact.nodeID)
-        }
+        // By id: a contact's address list is built on each read, and a contact known by id alone has none.
+        nodes[node].core.membership.active.compactMap { indexByID[$0.nodeID] }
     }
 
     /// Whether the live nodes' active views form one connected graph in which each has at least `minimum`
@@ -400,7 +401,7 @@ public final class Simulation {
     // MARK: Engine
 
     private func index(of id: NodeID) -> Int? {
-        nodes.indices.first { nodes[$0].core.nodeID == id }
+        indexByID[id]
     }
 
     private func schedule(at time: Instant, _ kind: Event.Kind) {

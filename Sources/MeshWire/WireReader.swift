@@ -173,6 +173,36 @@ public struct WireReader: Sendable {
         return text
     }
 
+    /// The 32 bytes `ahead` bytes past the current offset, without moving; nil if the input ends first.
+    public func peekBytes32(ahead: Int) -> Bytes32? {
+        precondition(ahead >= 0, "negative look-ahead")
+        guard remaining >= ahead + Bytes32.count else { return nil }
+        return Bytes32(bytes[(offset + ahead)..<(offset + ahead + Bytes32.count)])
+    }
+
+    /// Whether the bytes from the current offset on begin with `prefix` (compared without copying either).
+    public func startsWith(_ prefix: [UInt8]) -> Bool {
+        guard remaining >= prefix.count else { return false }
+        return bytes.withUnsafeBytes { all in
+            prefix.withUnsafeBytes { expected in
+                // Eight bytes at a time, then the tail.
+                var index = 0
+                while index + 8 <= expected.count {
+                    guard
+                        all.loadUnaligned(fromByteOffset: offset + index, as: UInt64.self)
+                            == expected.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                    else { return false }
+                    index += 8
+                }
+                while index < expected.count {
+                    guard all[offset + index] == expected[index] else { return false }
+                    index += 1
+                }
+                return true
+            }
+        }
+    }
+
     /// Skips `count` bytes.
     public mutating func skip(_ field: StaticString, count: Int) throws(WireError) {
         precondition(count >= 0, "negative skip count")

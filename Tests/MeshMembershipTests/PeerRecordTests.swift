@@ -64,6 +64,32 @@ struct PeerRecordTests {
         #expect(!VerifiedSignatures.isValid(signature, for: message + [0], key: key))
     }
 
+    @Test(
+        "bytes equal to a record decoded before decode to it (shared), exactly its length; any other bytes are parsed")
+    func decodedRecordsAreShared() throws {
+        let bytes = Self.record.encoded
+        let first = try PeerRecord(decoding: bytes)
+        // Followed by more bytes: the known record is read, its length and no more.
+        var reader = WireReader(bytes + [0xAB, 0xCD])
+        let again = try PeerRecord(from: &reader)
+        #expect(again == first)
+        #expect(reader.offset == bytes.count)
+        #expect(try reader.readUInt8("after") == 0xAB)
+        // Changed anywhere (the node id the table is keyed by left as it is), the bytes are not the known record.
+        for index in [0, 40, bytes.count - 65, bytes.count - 1] {
+            var changed = bytes
+            changed[index] ^= 0x01
+            #expect(throws: PeerRecordError.self, "byte \(index)") { try PeerRecord(decoding: changed) }
+        }
+        // A newer record of the same node replaces the known one; the older still decodes (parsed and verified).
+        let newer = PeerRecord(
+            key: Self.key, seq: Self.record.seq + 1, issuedAt: Self.record.issuedAt, addresses: Self.record.addresses)
+        #expect(try PeerRecord(decoding: newer.encoded) == newer)
+        #expect(try PeerRecord(decoding: bytes) == Self.record)
+        // Truncated by one byte, a known record is malformed, as when it was unknown.
+        #expect(throws: PeerRecordError.self) { try PeerRecord(decoding: Array(bytes.dropLast())) }
+    }
+
     @Test("every truncation is refused as malformed, and the reader is left where it was")
     func truncations() {
         let bytes = Self.record.encoded

@@ -28,6 +28,27 @@ import Testing
         #expect(writer.bytes == [3])
     }
 
+    @Test func lookingAheadMovesNothing() throws {
+        let bytes = (0..<50).map { UInt8($0) }
+        var reader = WireReader(bytes)
+        try reader.skip("start", count: 3)
+        #expect(reader.peekBytes32(ahead: 2) == Bytes32(bytes[5..<37]))
+        #expect(reader.peekBytes32(ahead: 15) == Bytes32(bytes[18..<50]))
+        #expect(reader.peekBytes32(ahead: 16) == nil, "past the end")
+        // Prefixes of every length across the 8-byte steps, and ones that differ in the first, a middle or the last
+        // byte, or run past the end.
+        for length in [0, 1, 7, 8, 9, 16, 23, 47] {
+            #expect(reader.startsWith(Array(bytes[3..<(3 + length)])), "length \(length)")
+        }
+        for index in [0, 9, 22] {
+            var prefix = Array(bytes[3..<26])
+            prefix[index] ^= 0x80
+            #expect(!reader.startsWith(prefix), "differs at \(index)")
+        }
+        #expect(!reader.startsWith(Array(bytes[3...]) + [0]))
+        #expect(reader.offset == 3)
+    }
+
     @Test func truncationNamesTheField() {
         var reader = WireReader([0x01, 0x02, 0x03])
         #expect(throws: WireError.truncated(field: "sequence", needed: 4, available: 3)) {
