@@ -5,7 +5,8 @@
 #   churn     1,000 nodes, 10% of them replaced per minute for 5 minutes, then until converged again
 #   10k       10,000 nodes joining through 3 seeds over 20 s, 60 virtual s
 # Each prints virtual against wall-clock time side by side (the reference is real time: "speed" is virtual seconds
-# per wall second; targets: >= 10x at 1,000 nodes, >= 1x at 10,000), events per second and peak memory per node.
+# per wall second; targets: >= 10x at 1,000 nodes, >= 1x at 10,000), the same once the overlay had converged
+# ("formed": the joining's handshakes left out), events per second and peak memory per node.
 # Reports (JSON) and charts (SVG) go to DIR (default /tmp/bench-sim).
 #
 #   Tools/bench-sim.sh [DIR] [SCENARIO ...]      e.g. Tools/bench-sim.sh /tmp/b converge 10k
@@ -36,7 +37,7 @@ done
 python3 - "$out" "${scenarios[@]}" <<'PY'
 import json, sys, os
 out, names = sys.argv[1], sys.argv[2:]
-print(f"{'scenario':<10}{'nodes':>7}{'virtual s':>11}{'wall s':>9}{'speed':>9}{'target':>8}{'events/s':>11}"
+print(f"{'scenario':<10}{'nodes':>7}{'virtual s':>11}{'wall s':>9}{'speed':>9}{'formed':>9}{'target':>8}{'events/s':>11}"
       f"{'kB/node':>9}{'converged':>11}{'recovered':>11}{'handshakes':>12}  invariants")
 for name in names:
     path = os.path.join(out, name + ".json")
@@ -45,9 +46,10 @@ for name in names:
     r = json.load(open(path))
     target = 1.0 if r["nodes"] >= 10000 else 10.0
     speed = r["speed_vs_real_time"]
+    formed = f"{r['speed_after_converged']:.1f}x" if "speed_after_converged" in r else "-"
     conv = f"{r['converged_after_s']:.1f} s" if "converged_after_s" in r else "never"
     rec = f"{r['recovered_after_faults_s']:.1f} s" if "recovered_after_faults_s" in r else ("-" if not r["faults"] else "never")
     held = "held" if not r["violations"] else "FAILED: " + "; ".join(v["invariant"] for v in r["violations"])
-    print(f"{name:<10}{r['nodes']:>7}{r['virtual_seconds']:>11.0f}{r['wall_seconds']:>9.1f}{speed:>8.1f}x{target:>7.0f}x"
+    print(f"{name:<10}{r['nodes']:>7}{r['virtual_seconds']:>11.0f}{r['wall_seconds']:>9.1f}{speed:>8.1f}x{formed:>9}{target:>7.0f}x"
           f"{r['events_per_second']:>11.0f}{r.get('peak_rss_kb_per_node', 0):>9}{conv:>11}{rec:>11}{r['handshakes']:>12}  {held}")
 PY
