@@ -41,6 +41,28 @@ import Testing
         #expect(write(&sender, [UInt8](repeating: 2, count: 200)))
     }
 
+    @Test func aBufferGrownByABurstIsReleasedOnceAllIsAcknowledged() {
+        var sender = StreamSender(id: 1, capacity: 100_000, initialLimit: 100_000)
+        #expect(write(&sender, [UInt8](repeating: 3, count: 20_000)))
+        var sent: UInt64 = 0
+        while let chunk = sender.nextChunk(maxBytes: 1200) { sent = chunk.offset + UInt64(chunk.bytes.count) }
+        #expect(sent == 20_004)  // a 4-byte length
+        sender.acknowledge(0..<10_000)
+        #expect(sender.bufferedBytes == 10_004, "half acknowledged: kept")
+        sender.acknowledge(10_000..<20_004)
+        #expect(sender.bufferedBytes == 0)
+        #expect(sender.bufferCapacity <= StreamSender.keptCapacity)
+        // The stream goes on at the same offsets.
+        #expect(write(&sender, [9, 9]))
+        let next = sender.nextChunk(maxBytes: 1200)
+        #expect(next?.offset == 20_004 && next?.bytes == [2, 9, 9])
+        // A small buffer keeps its capacity across rounds (no allocation per message).
+        sender.acknowledge(20_004..<20_007)
+        let kept = sender.bufferCapacity
+        #expect(write(&sender, [1]))
+        #expect(sender.bufferCapacity == kept)
+    }
+
     /// Mutating calls outside the `#expect` macro, which cannot make them.
     private func write(_ sender: inout StreamSender, _ message: [UInt8]) -> Bool { sender.write(message) }
     private func nextOffset(_ sender: inout StreamSender, _ maxBytes: Int) -> UInt64? {

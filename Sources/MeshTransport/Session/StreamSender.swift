@@ -24,6 +24,9 @@ struct StreamSender {
     /// How far the peer lets us send (its MAX_DATA).
     var limit: UInt64
 
+    /// The buffer capacity kept once everything is acknowledged; a larger one is released.
+    static let keptCapacity = 4096
+
     init(id: UInt32, capacity: Int, initialLimit: UInt64) {
         self.id = id
         self.capacity = capacity
@@ -32,6 +35,8 @@ struct StreamSender {
 
     /// The stream offset just past the last byte written.
     var end: UInt64 { base + UInt64(buffer.count - head) }
+    /// The capacity of the array the bytes are held in.
+    var bufferCapacity: Int { buffer.capacity }
     /// Bytes held (unacknowledged or unsent).
     var bufferedBytes: Int { buffer.count - head }
     /// Whether there is anything to send now: lost data, or new data within the peer's limit.
@@ -96,7 +101,12 @@ struct StreamSender {
             base = first.upperBound
             acknowledged.removeFirst()
         }
-        if head > 4096 && head > buffer.count / 2 {
+        if head == buffer.count {
+            // All acknowledged (the usual state of a stream of small messages): start again at the front, with
+            // nothing to move, and let a buffer that a burst grew go (they were a fifth of a simulated node's memory).
+            buffer.removeAll(keepingCapacity: buffer.capacity <= Self.keptCapacity)
+            head = 0
+        } else if head > 4096 && head > buffer.count / 2 {
             buffer.removeFirst(head)
             head = 0
         }
