@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "MeshNode", targets: ["MeshNode"]),
         .library(name: "MeshControl", targets: ["MeshControl"]),
         .library(name: "MeshSimulator", targets: ["MeshSimulator"]),
+        .library(name: "MeshIndicators", targets: ["MeshIndicators"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -71,6 +72,7 @@ let package = Package(
                 .product(name: "HeapModule", package: "swift-collections"),
             ],
             swiftSettings: swiftSettings),
+        .target(name: "MeshIndicators", swiftSettings: swiftSettings),
         .target(
             name: "MeshRuntime",
             dependencies: [
@@ -126,6 +128,12 @@ let package = Package(
         .testTarget(
             name: "MeshSimulatorTests",
             dependencies: ["MeshSimulator", "MeshNode", "MeshMembership", "MeshCore"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MeshIndicatorsTests",
+            dependencies: ["MeshIndicators", .product(name: "PropertyBased", package: "swift-property-based")],
+            // Golden values from TA-Lib (Tools/indicator-golden.sh), read from the source tree by the tests.
+            exclude: ["Golden"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "MeshRuntimeTests",

@@ -1,0 +1,253 @@
+/// Simple moving average, TA-Lib's `SMA(timeperiod)`: the mean of the last `period` prices. Lookback `period - 1`.
+///
+/// As TA-Lib: a running total that gains the newest price, is divided by the period, then loses the oldest (so the
+/// rounding matches its batch output bit for bit).
+public struct SMA: StreamingIndicator {
+    /// TA-Lib's `optInTimePeriod`: 2...100000, default 30.
+    public let period: Int
+    private var window: Window
+    private var total = 0.0
+    /// The last output; nil during the warm-up.
+    public private(set) var value: Double?
+
+    /// An indicator over `period` prices.
+    /// - Throws: `IndicatorError.invalidParameter` for a period outside 2...100000.
+    public init(period: Int = 30) throws(IndicatorError) {
+        try IndicatorError.checkPeriod(period, in: 2...100_000)
+        self.period = period
+        window = Window(capacity: period)
+    }
+
+    /// Prices consumed before the first output.
+    public var lookback: Int { period - 1 }
+
+    /// Commits `price` and returns the new output (see `StreamingIndicator.update`).
+    public mutating func update(_ price: Double) throws(IndicatorError) -> Double? {
+        try IndicatorError.check(price, "price")
+        total += price
+        window.append(price)
+        guard window.isFull else { return nil }
+        let mean = total / Double(period)
+        total -= window.oldest
+        value = mean
+        return mean
+    }
+
+    /// The output `price` would give, committing nothing (see `StreamingIndicator.peek`).
+    public func peek(_ price: Double) throws(IndicatorError) -> Double? {
+        try IndicatorError.check(price, "price")
+        guard window.count >= period - 1 else { return nil }
+        return (total + price) / Double(period)
+    }
+}
+
+/// Exponential moving average, TA-Lib's `EMA(timeperiod)`: k = 2 / (period + 1), seeded with the simple mean of the
+/// first `period` prices (TA-Lib's default compatibility), then `((price - ema) * k) + ema`. Lookback `period - 1`.
+public struct EMA: StreamingIndicator {
+    /// TA-Lib's `optInTimePeriod`: 2...100000, default 30.
+    public let period: Int
+    /// The smoothing factor, 2 / (period + 1).
+    public let k: Double
+    private var seen = 0
+    private var seedTotal = 0.0
+    /// The last output; nil during the warm-up.
+    public private(set) var value: Double?
+
+    /// An indicator over `period` prices.
+    /// - Throws: `IndicatorError.invalidParameter` for a period outside 2...100000.
+    public init(period: Int = 30) throws(IndicatorError) {
+        try IndicatorError.checkPeriod(period, in: 2...100_000)
+        self.period = period
+        k = 2.0 / Double(period + 1)
+    }
+
+    /// Prices consumed before the first output.
+    public var lookback: Int { period - 1 }
+
+    /// Commits `price` and returns the new output (see `StreamingIndicator.update`).
+    public mutating func update(_ price: Double) throws(IndicatorError) -> Double? {
+        try IndicatorError.check(price, "price")
+        if let ema = value {
+            let next = ema.addingProduct(price - ema, k)
+            value = next
+            return next
+        }
+        seedTotal += price
+        seen += 1
+        guard seen == period else { return nil }
+        let seed = seedTotal / Double(period)
+        value = seed
+        return seed
+    }
+
+    /// The output `price` would give, committing nothing (see `StreamingIndicator.peek`).
+    public func peek(_ price: Double) throws(IndicatorError) -> Double? {
+        try IndicatorError.check(price, "price")
+        if let ema = value { return ema.addingProduct(price - ema, k) }
+        return seen == period - 1 ? (seedTotal + price) / Double(period) : nil
+    }
+}
+
+/// Weighted moving average, TA-Lib's `WMA(timeperiod)`: weights 1...period, newest heaviest, over period(period+1)/2.
+/// Lookback `period - 1`.
+///
+/// As TA-Lib 0.8: a weighted running sum and a plain running sum, the oldest price leaving the plain sum one update
+/// late, and every `8 * period`-th output both sums computed afresh from the window (its guard against drift; the
+/// order of every addition is what makes the last bits equal).
+public struct WMA: StreamingIndicator {
+    /// TA-Lib's `optInTimePeriod`: 2...100000, default 30.
+    public let period: Int
+    private var window: Window
+    private var weightedSum = 0.0
+    private var plainSum = 0.0
+    private var trailing = 0.0
+    /// Outputs given so far, for the resynchronisation every `8 * period`.
+    private var outputs = 0
+    /// The last output; nil during the warm-up.
+    public private(set) var value: Double?
+
+    /// An indicator over `period` prices.
+    /// - Throws: `IndicatorError.invalidParameter` for a period outside 2...100000.
+    public init(period: Int = 30) throws(IndicatorError) {
+        try IndicatorError.checkPeriod(period, in: 2...100_000)
+        self.period = period
+        window = Window(capacity: period)
+    }
+
+    /// Prices consumed before the first output.
+    public var lookback: Int { period - 1 }
+
+    private var divider: Double { Double((period * (period + 1)) >> 1) }
+
+    /// Commits `price` and returns the new output (see `StreamingIndicator.update`).
+    public mutating func update(_ price: Double) throws(IndicatorError) -> Double? {
+        try IndicatorError.check(price, "price")
+        if window.count < period - 1 {
+            window.append(price)
+            plainSum += price
+            weightedSum += price * Double(window.count)
+            return nil
+        }
+        window.append(price)
+        outputs += 1
+        let mean: Double
+        if outputs % (8 * period) == 0 {
+            let (plain, weighted) = Self.sums(period: period) { window[age: period - $0] }
+            plainSum = plain
+            mean = weighted / divider
+            weightedSum = weighted - plain
+        } else {
+            plainSum += price
+            plainSum -= trailing
+            weightedSum += price * Double(period)
+            mean = weightedSum / divider
+            weightedSum -= plainSum
+        }
+        trailing = window.oldest
+        value = mean
+        return mean
+    }
+
+    /// The output `price` would give, committing nothing (see `StreamingIndicator.peek`).
+    public func peek(_ price: Double) throws(IndicatorError) -> Double? {
+        try IndicatorError.check(price, "price")
+        guard window.count >= period - 1 else { return nil }
+        if (outputs + 1) % (8 * period) == 0 {
+            // The window as the update would leave it: the newest `period - 1` held, then `price`.
+            let weighted = Self.sums(period: period) { $0 == period ? price : window[age: period - 1 - $0] }.weighted
+            return weighted / divider
+        }
+        return (weightedSum + price * Double(period)) / divider
+    }
+
+    /// The plain and weighted sums of the window afresh, oldest first with weight 1 (`price(i)` is the price of
+    /// weight `i`), in TA-Lib's order of additions.
+    private static func sums(period: Int, price: (Int) -> Double) -> (plain: Double, weighted: Double) {
+        var plain = 0.0
+        var weighted = 0.0
+        for weight in 1...period {
+            let value = price(weight)
+            plain += value
+            weighted += value * Double(weight)
+        }
+        return (plain, weighted)
+    }
+}
+
+/// Double exponential moving average, TA-Lib's `DEMA(timeperiod)`: `2 * EMA - EMA(EMA)`. Lookback
+/// `2 * (period - 1)`.
+public struct DEMA: StreamingIndicator {
+    /// TA-Lib's `optInTimePeriod`: 2...100000, default 30.
+    public let period: Int
+    private var first: EMA
+    private var second: EMA
+    /// The last output; nil during the warm-up.
+    public private(set) var value: Double?
+
+    /// An indicator over `period` prices.
+    /// - Throws: `IndicatorError.invalidParameter` for a period outside 2...100000.
+    public init(period: Int = 30) throws(IndicatorError) {
+        self.period = period
+        first = try EMA(period: period)
+        second = try EMA(period: period)
+    }
+
+    /// Prices consumed before the first output.
+    public var lookback: Int { 2 * (period - 1) }
+
+    /// Commits `price` and returns the new output (see `StreamingIndicator.update`).
+    public mutating func update(_ price: Double) throws(IndicatorError) -> Double? {
+        guard let ema = try first.update(price), let emaOfEma = try second.update(ema) else { return nil }
+        let dema = (2.0 * ema) - emaOfEma
+        value = dema
+        return dema
+    }
+
+    /// The output `price` would give, committing nothing (see `StreamingIndicator.peek`).
+    public func peek(_ price: Double) throws(IndicatorError) -> Double? {
+        guard let ema = try first.peek(price), let emaOfEma = try second.peek(ema) else { return nil }
+        return (2.0 * ema) - emaOfEma
+    }
+}
+
+/// Triple exponential moving average, TA-Lib's `TEMA(timeperiod)`: `3 * EMA - 3 * EMA(EMA) + EMA(EMA(EMA))`.
+/// Lookback `3 * (period - 1)`.
+public struct TEMA: StreamingIndicator {
+    /// TA-Lib's `optInTimePeriod`: 2...100000, default 30.
+    public let period: Int
+    private var first: EMA
+    private var second: EMA
+    private var third: EMA
+    /// The last output; nil during the warm-up.
+    public private(set) var value: Double?
+
+    /// An indicator over `period` prices.
+    /// - Throws: `IndicatorError.invalidParameter` for a period outside 2...100000.
+    public init(period: Int = 30) throws(IndicatorError) {
+        self.period = period
+        first = try EMA(period: period)
+        second = try EMA(period: period)
+        third = try EMA(period: period)
+    }
+
+    /// Prices consumed before the first output.
+    public var lookback: Int { 3 * (period - 1) }
+
+    /// Commits `price` and returns the new output (see `StreamingIndicator.update`).
+    public mutating func update(_ price: Double) throws(IndicatorError) -> Double? {
+        guard let e1 = try first.update(price), let e2 = try second.update(e1), let e3 = try third.update(e2) else {
+            return nil
+        }
+        let tema = (3.0 * e1) - (3.0 * e2) + e3
+        value = tema
+        return tema
+    }
+
+    /// The output `price` would give, committing nothing (see `StreamingIndicator.peek`).
+    public func peek(_ price: Double) throws(IndicatorError) -> Double? {
+        guard let e1 = try first.peek(price), let e2 = try second.peek(e1), let e3 = try third.peek(e2) else {
+            return nil
+        }
+        return (3.0 * e1) - (3.0 * e2) + e3
+    }
+}

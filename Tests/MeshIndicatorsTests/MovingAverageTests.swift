@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+
+@testable import MeshIndicators
+
+/// The moving averages against TA-Lib's batch output (bit for bit), stream against batch, peeks, saved state and
+/// refused input.
+@Suite("Moving averages")
+struct MovingAverageTests {
+    /// Each golden configuration and the indicator that should reproduce it.
+    static let configurations: [(config: String, make: @Sendable () throws -> any StreamingIndicator)] = [
+        ("SMA_10", { try SMA(period: 10) }), ("SMA_30", { try SMA(period: 30) }),
+        ("EMA_10", { try EMA(period: 10) }), ("EMA_30", { try EMA(period: 30) }),
+        ("WMA_10", { try WMA(period: 10) }), ("WMA_30", { try WMA(period: 30) }),
+        ("DEMA_10", { try DEMA(period: 10) }), ("DEMA_30", { try DEMA(period: 30) }),
+        ("TEMA_10", { try TEMA(period: 10) }), ("TEMA_30", { try TEMA(period: 30) }),
+    ]
+
+    @Test("equal to TA-Lib bit for bit over the four symbols' closes", arguments: configurations.map(\.config))
+    func golden(config: String) throws {
+        let make = try #require(Self.configurations.first { $0.config == config }).make
+        for symbol in Golden.symbols {
+            let closes = try Golden.prices(symbol).close
+            let expected = try #require(try Golden.outputs(config, symbol)["real"])
+            let indicator = try #require(try make() as? any SinglePriceIndicator)
+            let ours = try indicator.batchOutput(closes)
+            #expect(
+                Golden.differences(ours, expected).isEmpty, "\(config) \(symbol): \(Golden.differences(ours, expected))"
+            )
+            // The warm-up is exactly the lookback.
+            #expect(ours.prefix(indicator.lookback).allSatisfy { $0.isNaN })
+            #expect(!ours[indicator.lookback].isNaN)
+        }
+    }
+
+    @Test("a peek gives what the update then gives, and changes nothing; a restored state carries on identically")
+    func peekAndRestore() throws {
+        let closes = try Golden.prices("MSFT").close
+        var sma = try SMA(period: 7)
+        var ema = try EMA(period: 7)
+        var wma = try WMA(period: 7)
+        var dema = try DEMA(period: 7)
+        var tema = try TEMA(period: 7)
+        for (index, close) in closes.prefix(120).enumerated() {
+            let peeked = [
+                try sma.peek(close), try ema.peek(close), try wma.peek(close), try dema.peek(close),
+                try tema.peek(close),
+            ]
+            let updated = [
+                try sma.update(close), try ema.update(close), try wma.update(close), try dema.update(close),
+                try tema.update(close),
+            ]
+            #expect(peeked == updated, "row \(index)")
+            if index == 60 {
+                // Saved and restored mid-stream, each carries on with the same values as the original.
+                sma = try JSONDecoder().decode(SMA.self, from: JSONEncoder().encode(sma))
+                ema = try JSONDecoder().decode(EMA.self, from: JSONEncoder().encode(ema))
+                wma = try JSONDecoder().decode(WMA.self, from: JSONEncoder().encode(wma))
+                dema = try JSONDecoder().decode(DEMA.self, from: JSONEncoder().encode(dema))
+                tema = try JSONDecoder().decode(TEMA.self, from: JSONEncoder().encode(tema))
+            }
+        }
+        let batch = try TEMA(period: 7).batch(Array(closes.prefix(120)))
+        #expect(tema.value?.bitPattern == batch.last?.bitPattern)
+    }
+
+    @Test("NaN and infinite prices are refused with the field named, and the state is left as it was")
+    func nonFiniteInputIsRefused() throws {
+        var sma = try SMA(period: 3)
+        var ema = try EMA(period: 3)
+        for price in [10.0, 11.0, 12.0] {
+            _ = try sma.update(price)
+            _ = try ema.update(price)
+        }
+        let (smaBefore, emaBefore) = (sma, ema)
+        #expect(throws: IndicatorError.nonFinite(field: "price", value: .infinity)) { try sma.update(.infinity) }
+        for bad in [Double.nan, .infinity, -.infinity] {
+            #expect(throws: IndicatorError.self) { try sma.update(bad) }
+            #expect(throws: IndicatorError.self) { try ema.update(bad) }
+            #expect(throws: IndicatorError.self) { try sma.peek(bad) }
+        }
+        #expect(try sma.update(13) == smaBefore.peek(13))
+        #expect(try ema.update(13) == emaBefore.peek(13))
+        #expect(throws: IndicatorError.self) { try SMA(period: 1) }
+        #expect(throws: IndicatorError.self) { try EMA(period: 100_001) }
+    }
+}
+
+/// A single-price indicator with a scalar output, as an existential the tests can run.
+protocol SinglePriceIndicator {
+    var lookback: Int { get }
+    func batchOutput(_ prices: [Double]) throws -> [Double]
+}
+
+extension SMA: SinglePriceIndicator { func batchOutput(_ prices: [Double]) throws -> [Double] { try batch(prices) } }
+extension EMA: SinglePriceIndicator { func batchOutput(_ prices: [Double]) throws -> [Double] { try batch(prices) } }
+extension WMA: SinglePriceIndicator { func batchOutput(_ prices: [Double]) throws -> [Double] { try batch(prices) } }
+extension DEMA: SinglePriceIndicator { func batchOutput(_ prices: [Double]) throws -> [Double] { try batch(prices) } }
+extension TEMA: SinglePriceIndicator { func batchOutput(_ prices: [Double]) throws -> [Double] { try batch(prices) } }
