@@ -3,10 +3,10 @@ import Testing
 
 @testable import MeshIndicators
 
-/// The moving averages against TA-Lib's batch output (bit for bit), stream against batch, peeks, saved state and
+/// Each indicator against TA-Lib's batch output (bit for bit), stream against batch, peeks, saved state and
 /// refused input.
-@Suite("Moving averages")
-struct MovingAverageTests {
+@Suite("Indicators against TA-Lib")
+struct IndicatorGoldenTests {
     /// Each golden configuration and the indicator that should reproduce it.
     static let configurations: [(config: String, make: @Sendable () throws -> any StreamingIndicator)] = [
         ("SMA_10", { try SMA(period: 10) }), ("SMA_30", { try SMA(period: 30) }),
@@ -14,6 +14,16 @@ struct MovingAverageTests {
         ("WMA_10", { try WMA(period: 10) }), ("WMA_30", { try WMA(period: 30) }),
         ("DEMA_10", { try DEMA(period: 10) }), ("DEMA_30", { try DEMA(period: 30) }),
         ("TEMA_10", { try TEMA(period: 10) }), ("TEMA_30", { try TEMA(period: 30) }),
+        ("RSI_14", { try RSI(period: 14) }), ("RSI_5", { try RSI(period: 5) }),
+        ("CMO_14", { try CMO(period: 14) }),
+        ("MOM_10", { try Change(.momentum, period: 10) }), ("ROC_10", { try Change(.rateOfChange, period: 10) }),
+        ("ROCP_10", { try Change(.rateOfChangePercentage, period: 10) }),
+        ("ROCR_10", { try Change(.rateOfChangeRatio, period: 10) }),
+        ("ROCR100_10", { try Change(.rateOfChangeRatio100, period: 10) }),
+        ("VAR_5_1", { try Variance(period: 5) }), ("VAR_20_1", { try Variance(period: 20) }),
+        ("STDDEV_5_1", { try StandardDeviation(period: 5, deviations: 1) }),
+        ("STDDEV_20_2", { try StandardDeviation(period: 20, deviations: 2) }),
+        ("MIDPOINT_14", { try Midpoint(period: 14) }),
     ]
 
     @Test("equal to TA-Lib bit for bit over the four symbols' closes", arguments: configurations.map(\.config))
@@ -24,6 +34,9 @@ struct MovingAverageTests {
             let expected = try #require(try Golden.outputs(config, symbol)["real"])
             let indicator = try #require(try make() as? any SinglePriceIndicator)
             let ours = try indicator.batchOutput(closes)
+            // Streamed, with a peek before every update and the state saved and restored halfway: the same bits.
+            let streamed = try indicator.streamedOutput(closes)
+            #expect(zip(ours, streamed).allSatisfy { $0.bitPattern == $1.bitPattern || ($0.isNaN && $1.isNaN) })
             #expect(
                 Golden.differences(ours, expected).isEmpty, "\(config) \(symbol): \(Golden.differences(ours, expected))"
             )
@@ -90,6 +103,34 @@ struct MovingAverageTests {
 protocol SinglePriceIndicator {
     var lookback: Int { get }
     func batchOutput(_ prices: [Double]) throws -> [Double]
+    func streamedOutput(_ prices: [Double]) throws -> [Double]
+}
+
+struct PeekMismatch: Error, CustomStringConvertible {
+    var description: String
+}
+
+extension StreamingIndicator where Input == Double, Output == Double {
+    /// Updates one price at a time, peeking first (the peek must equal the update), the state saved to JSON and
+    /// restored halfway; NaN where there is no output.
+    func streamedOutput(_ prices: [Double]) throws -> [Double] {
+        var indicator = self
+        var output: [Double] = []
+        for (index, price) in prices.enumerated() {
+            let peeked = try indicator.peek(price)
+            let updated = try indicator.update(price)
+            guard peeked?.bitPattern == updated?.bitPattern else {
+                throw PeekMismatch(
+                    description:
+                        "row \(index): peek \(String(describing: peeked)), update \(String(describing: updated))")
+            }
+            output.append(updated ?? .nan)
+            if index == prices.count / 2 {
+                indicator = try JSONDecoder().decode(Self.self, from: JSONEncoder().encode(indicator))
+            }
+        }
+        return output
+    }
 }
 
 extension SMA: SinglePriceIndicator { func batchOutput(_ prices: [Double]) throws -> [Double] { try batch(prices) } }
@@ -97,3 +138,15 @@ extension EMA: SinglePriceIndicator { func batchOutput(_ prices: [Double]) throw
 extension WMA: SinglePriceIndicator { func batchOutput(_ prices: [Double]) throws -> [Double] { try batch(prices) } }
 extension DEMA: SinglePriceIndicator { func batchOutput(_ prices: [Double]) throws -> [Double] { try batch(prices) } }
 extension TEMA: SinglePriceIndicator { func batchOutput(_ prices: [Double]) throws -> [Double] { try batch(prices) } }
+extension RSI: SinglePriceIndicator { func batchOutput(_ prices: [Double]) throws -> [Double] { try batch(prices) } }
+extension CMO: SinglePriceIndicator { func batchOutput(_ prices: [Double]) throws -> [Double] { try batch(prices) } }
+extension Change: SinglePriceIndicator { func batchOutput(_ prices: [Double]) throws -> [Double] { try batch(prices) } }
+extension Variance: SinglePriceIndicator {
+    func batchOutput(_ prices: [Double]) throws -> [Double] { try batch(prices) }
+}
+extension StandardDeviation: SinglePriceIndicator {
+    func batchOutput(_ prices: [Double]) throws -> [Double] { try batch(prices) }
+}
+extension Midpoint: SinglePriceIndicator {
+    func batchOutput(_ prices: [Double]) throws -> [Double] { try batch(prices) }
+}

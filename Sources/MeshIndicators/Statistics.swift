@@ -1,0 +1,186 @@
+/// Variance of the last `period` prices, TA-Lib's `VAR(timeperiod, nbdev)` (whose `nbdev` changes nothing): the mean
+/// of the squares less the square of the mean. Lookback `period − 1`.
+///
+/// As TA-Lib 0.8, which fights cancellation: the running totals are of the prices less a shift (at first the first
+/// price), and they are recomputed from the window, about its mean, whenever the result would have lost too many
+/// digits (the variance under a millionth of the mean square, or an outgoing term over a million times the total),
+/// and every `32 × period` outputs anyway; a recomputed variance under 1e-12 of the mean square is 0.
+public struct Variance: StreamingIndicator {
+    /// TA-Lib's `optInTimePeriod`: 1...100000, default 5.
+    public let period: Int
+    private let inverse: Double
+    private var window: Window
+    private var shift: Double?
+    private var total = 0.0
+    private var totalOfSquares = 0.0
+    /// Outputs left before the next recomputation.
+    private var countdown: Int
+    /// The last output; nil during the warm-up.
+    public private(set) var value: Double?
+
+    /// The variance over `period` prices.
+    /// - Throws: `IndicatorError.invalidParameter` for a period outside 1...100000.
+    public init(period: Int = 5) throws(IndicatorError) {
+        try IndicatorError.checkPeriod(period, in: 1...100_000)
+        self.period = period
+        inverse = 1.0 / Double(period)
+        window = Window(capacity: period)
+        countdown = 32 * period
+    }
+
+    /// Prices consumed before the first output.
+    public var lookback: Int { period - 1 }
+
+    /// Commits `price` and returns the new output (see `StreamingIndicator.update`).
+    public mutating func update(_ price: Double) throws(IndicatorError) -> Double? {
+        try IndicatorError.check(price, "price")
+        let shift = self.shift ?? price
+        self.shift = shift
+        let deviation = price - shift
+        total += deviation
+        totalOfSquares += deviation * deviation
+        window.append(price)
+        guard window.isFull else { return nil }
+        let mean = inverse * total
+        var variance = inverse * totalOfSquares - mean * mean
+        let outgoing = window.oldest - shift
+        totalOfSquares -= outgoing * outgoing
+        countdown -= 1
+        if (inverse * totalOfSquares) * 1e-6 > variance || outgoing * outgoing > totalOfSquares * 1e6
+            || countdown == 0
+        {
+            variance = recompute()
+        } else {
+            total -= outgoing
+        }
+        value = variance
+        return variance
+    }
+
+    /// The output `price` would give, committing nothing (see `StreamingIndicator.peek`). Runs the update on a copy,
+    /// which copies the window: a peek allocates, an update does not.
+    public func peek(_ price: Double) throws(IndicatorError) -> Double? {
+        var copy = self
+        return try copy.update(price)
+    }
+
+    /// The totals afresh about the window's mean, and the variance from them; then the oldest price's terms leave
+    /// the totals, as an update's would.
+    private mutating func recompute() -> Double {
+        var sum = 0.0
+        for age in stride(from: period - 1, through: 0, by: -1) { sum += window[age: age] }
+        let shift = sum * inverse
+        self.shift = shift
+        total = 0
+        totalOfSquares = 0
+        for age in stride(from: period - 1, through: 0, by: -1) {
+            let deviation = window[age: age] - shift
+            total += deviation
+            totalOfSquares += deviation * deviation
+        }
+        let mean = inverse * total
+        let meanOfSquares = inverse * totalOfSquares
+        let raw = meanOfSquares - mean * mean
+        let variance = raw >= meanOfSquares * 1e-12 ? raw : 0
+        let outgoing = window.oldest - shift
+        total -= outgoing
+        totalOfSquares -= outgoing * outgoing
+        countdown = 32 * period
+        return variance
+    }
+}
+
+/// Standard deviation of the last `period` prices times `deviations`, TA-Lib's `STDDEV(timeperiod, nbdev)`: the
+/// square root of `VAR`. Lookback `period − 1`.
+public struct StandardDeviation: StreamingIndicator {
+    /// TA-Lib's `optInTimePeriod`: 2...100000, default 5.
+    public let period: Int
+    /// TA-Lib's `optInNbDev`: the multiplier, default 1.
+    public let deviations: Double
+    private var variance: Variance
+    /// The last output; nil during the warm-up.
+    public private(set) var value: Double?
+
+    /// The standard deviation over `period` prices, times `deviations`.
+    /// - Throws: `IndicatorError.invalidParameter` for a period outside 2...100000 or a non-finite multiplier.
+    public init(period: Int = 5, deviations: Double = 1) throws(IndicatorError) {
+        try IndicatorError.checkPeriod(period, in: 2...100_000)
+        guard deviations.isFinite else {
+            throw .invalidParameter(name: "deviations", value: "\(deviations)", expected: "a finite number")
+        }
+        self.period = period
+        self.deviations = deviations
+        variance = try Variance(period: period)
+    }
+
+    /// Prices consumed before the first output.
+    public var lookback: Int { period - 1 }
+
+    /// Commits `price` and returns the new output (see `StreamingIndicator.update`).
+    public mutating func update(_ price: Double) throws(IndicatorError) -> Double? {
+        guard let variance = try variance.update(price) else { return nil }
+        let deviation = Self.deviation(variance, deviations)
+        value = deviation
+        return deviation
+    }
+
+    /// The output `price` would give, committing nothing (see `StreamingIndicator.peek`).
+    public func peek(_ price: Double) throws(IndicatorError) -> Double? {
+        try variance.peek(price).map { Self.deviation($0, deviations) }
+    }
+
+    /// As TA-Lib 0.8: the variance is never negative (`Variance` sees to it), and its root is taken as it is.
+    static func deviation(_ variance: Double, _ deviations: Double) -> Double {
+        variance.squareRoot() * deviations
+    }
+}
+
+/// The middle of the highest and lowest of the last `period` prices, TA-Lib's `MIDPOINT(timeperiod)`. Lookback
+/// `period − 1`.
+public struct Midpoint: StreamingIndicator {
+    /// TA-Lib's `optInTimePeriod`: 2...100000, default 14.
+    public let period: Int
+    private var window: Window
+    /// The last output; nil during the warm-up.
+    public private(set) var value: Double?
+
+    /// The midpoint over `period` prices.
+    /// - Throws: `IndicatorError.invalidParameter` for a period outside 2...100000.
+    public init(period: Int = 14) throws(IndicatorError) {
+        try IndicatorError.checkPeriod(period, in: 2...100_000)
+        self.period = period
+        window = Window(capacity: period)
+    }
+
+    /// Prices consumed before the first output.
+    public var lookback: Int { period - 1 }
+
+    /// Commits `price` and returns the new output (see `StreamingIndicator.update`).
+    public mutating func update(_ price: Double) throws(IndicatorError) -> Double? {
+        try IndicatorError.check(price, "price")
+        window.append(price)
+        guard window.isFull else { return nil }
+        var (lowest, highest) = (price, price)
+        for age in 1..<period {
+            let value = window[age: age]
+            lowest = min(lowest, value)
+            highest = max(highest, value)
+        }
+        let midpoint = (highest + lowest) / 2.0
+        value = midpoint
+        return midpoint
+    }
+
+    /// The output `price` would give, committing nothing (see `StreamingIndicator.peek`).
+    public func peek(_ price: Double) throws(IndicatorError) -> Double? {
+        try IndicatorError.check(price, "price")
+        guard window.count >= period - 1 else { return nil }
+        var (lowest, highest) = (price, price)
+        for age in 0..<(period - 1) {
+            let value = window[age: age]
+            lowest = min(lowest, value)
+            highest = max(highest, value)
+        }
+        return (highest + lowest) / 2.0
+    }
+}
