@@ -57,6 +57,19 @@ public enum IndicatorError: Error, Equatable, Sendable, CustomStringConvertible 
     }
 }
 
+extension StreamingIndicator {
+    /// The indicator over `inputs` as a batch: one output per input, nil for the first `lookback` (the warm-up), the
+    /// values a stream of updates gives (the same code computes both).
+    /// - Throws: `IndicatorError.nonFinite` for the first input with a NaN or infinite value.
+    public func outputs(for inputs: [Input]) throws(IndicatorError) -> [Output?] {
+        var indicator = self
+        var outputs: [Output?] = []
+        outputs.reserveCapacity(inputs.count)
+        for input in inputs { outputs.append(try indicator.update(input)) }
+        return outputs
+    }
+}
+
 extension StreamingIndicator where Input == Double, Output == Double {
     /// The indicator over `prices` as a batch: one value per input, NaN for the first `lookback` (the warm-up), the
     /// values a stream of updates gives (the same code computes both).

@@ -48,6 +48,9 @@ public struct EMA: StreamingIndicator {
     public let period: Int
     /// The smoothing factor, 2 / (period + 1).
     public let k: Double
+    /// Prices passed over before the seed's first (TA-Lib's MACD seeds its fast EMA over the `fast` prices that end
+    /// where the slow one's seed ends, not over the first `fast`).
+    let skip: Int
     private var seen = 0
     private var seedTotal = 0.0
     /// The last output; nil during the warm-up.
@@ -56,13 +59,19 @@ public struct EMA: StreamingIndicator {
     /// An indicator over `period` prices.
     /// - Throws: `IndicatorError.invalidParameter` for a period outside 2...100000.
     public init(period: Int = 30) throws(IndicatorError) {
+        try self.init(period: period, k: 2.0 / Double(period + 1), skip: 0)
+    }
+
+    /// An EMA with its own smoothing factor (MACDFIX's fixed 0.15 and 0.075), seeded after `skip` prices.
+    init(period: Int, k: Double, skip: Int) throws(IndicatorError) {
         try IndicatorError.checkPeriod(period, in: 2...100_000)
         self.period = period
-        k = 2.0 / Double(period + 1)
+        self.k = k
+        self.skip = skip
     }
 
     /// Prices consumed before the first output.
-    public var lookback: Int { period - 1 }
+    public var lookback: Int { skip + period - 1 }
 
     /// Commits `price` and returns the new output (see `StreamingIndicator.update`).
     public mutating func update(_ price: Double) throws(IndicatorError) -> Double? {
@@ -72,9 +81,10 @@ public struct EMA: StreamingIndicator {
             value = next
             return next
         }
-        seedTotal += price
         seen += 1
-        guard seen == period else { return nil }
+        guard seen > skip else { return nil }
+        seedTotal += price
+        guard seen == skip + period else { return nil }
         let seed = seedTotal / Double(period)
         value = seed
         return seed
@@ -84,7 +94,7 @@ public struct EMA: StreamingIndicator {
     public func peek(_ price: Double) throws(IndicatorError) -> Double? {
         try IndicatorError.check(price, "price")
         if let ema = value { return ema.addingProduct(price - ema, k) }
-        return seen == period - 1 ? (seedTotal + price) / Double(period) : nil
+        return seen == skip + period - 1 ? (seedTotal + price) / Double(period) : nil
     }
 }
 

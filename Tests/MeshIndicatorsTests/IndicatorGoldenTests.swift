@@ -24,6 +24,10 @@ struct IndicatorGoldenTests {
         ("STDDEV_5_1", { try StandardDeviation(period: 5, deviations: 1) }),
         ("STDDEV_20_2", { try StandardDeviation(period: 20, deviations: 2) }),
         ("MIDPOINT_14", { try Midpoint(period: 14) }),
+        ("APO_12_26_0", { try PriceOscillator(.absolute, fastPeriod: 12, slowPeriod: 26, type: .sma) }),
+        ("APO_12_26_1", { try PriceOscillator(.absolute, fastPeriod: 12, slowPeriod: 26, type: .ema) }),
+        ("PPO_12_26_0", { try PriceOscillator(.percentage, fastPeriod: 12, slowPeriod: 26, type: .sma) }),
+        ("PPO_12_26_1", { try PriceOscillator(.percentage, fastPeriod: 12, slowPeriod: 26, type: .ema) }),
     ]
 
     @Test("equal to TA-Lib bit for bit over the four symbols' closes", arguments: configurations.map(\.config))
@@ -145,6 +149,9 @@ extension Variance: SinglePriceIndicator {
     func batchOutput(_ prices: [Double]) throws -> [Double] { try batch(prices) }
 }
 extension StandardDeviation: SinglePriceIndicator {
+    func batchOutput(_ prices: [Double]) throws -> [Double] { try batch(prices) }
+}
+extension PriceOscillator: SinglePriceIndicator {
     func batchOutput(_ prices: [Double]) throws -> [Double] { try batch(prices) }
 }
 extension Midpoint: SinglePriceIndicator {

@@ -1,0 +1,127 @@
+/// TA-Lib's `MAType` for the indicators that take one (`APO`, `PPO`, `MACDEXT`, `BBANDS`, `STOCH`, ...), with its
+/// numbers. The types not built yet (TRIMA 5, KAMA 6, MAMA 7, T3 8) are not listed.
+public enum MovingAverageType: Int, Sendable, Codable, CaseIterable, CustomStringConvertible {
+    /// Simple.
+    case sma = 0
+    /// Exponential.
+    case ema = 1
+    /// Weighted.
+    case wma = 2
+    /// Double exponential.
+    case dema = 3
+    /// Triple exponential.
+    case tema = 4
+
+    /// TA-Lib's name for it.
+    public var description: String {
+        switch self {
+        case .sma: "SMA"
+        case .ema: "EMA"
+        case .wma: "WMA"
+        case .dema: "DEMA"
+        case .tema: "TEMA"
+        }
+    }
+
+    /// TA-Lib's lookback of this type over `period` inputs (period 1 is the input itself).
+    func lookback(period: Int) -> Int {
+        guard period > 1 else { return 0 }
+        switch self {
+        case .sma, .ema, .wma: return period - 1
+        case .dema: return 2 * (period - 1)
+        case .tema: return 3 * (period - 1)
+        }
+    }
+}
+
+/// A moving average of a type chosen at run time, started after `skip` inputs: where TA-Lib computes two averages
+/// over a common range, the one with the shorter lookback starts later (its seed, its resynchronisations and all).
+struct AnyMovingAverage: Sendable, Codable {
+    private enum Average: Sendable, Codable {
+        case identity
+        case sma(SMA)
+        case ema(EMA)
+        case wma(WMA)
+        case dema(DEMA)
+        case tema(TEMA)
+    }
+
+    let type: MovingAverageType
+    let period: Int
+    private let skip: Int
+    private var skipped = 0
+    private var average: Average
+
+    /// A `type` average over `period` inputs (1: the input itself, as TA-Lib's `MA` gives), passing over the first
+    /// `skip` inputs.
+    init(_ type: MovingAverageType, period: Int, skip: Int = 0) throws(IndicatorError) {
+        try IndicatorError.checkPeriod(period, in: 1...100_000)
+        self.type = type
+        self.period = period
+        self.skip = skip
+        if period == 1 {
+            average = .identity
+            return
+        }
+        switch type {
+        case .sma: average = .sma(try SMA(period: period))
+        case .ema: average = .ema(try EMA(period: period))
+        case .wma: average = .wma(try WMA(period: period))
+        case .dema: average = .dema(try DEMA(period: period))
+        case .tema: average = .tema(try TEMA(period: period))
+        }
+    }
+
+    /// An EMA made with its own smoothing factor and skip (MACDFIX's).
+    init(ema: EMA) {
+        type = .ema
+        period = ema.period
+        skip = 0
+        average = .ema(ema)
+    }
+
+    /// Inputs consumed before the first output.
+    var lookback: Int {
+        if case .ema(let ema) = average { return skip + ema.lookback }
+        return skip + type.lookback(period: period)
+    }
+
+    mutating func update(_ input: Double) throws(IndicatorError) -> Double? {
+        try IndicatorError.check(input, "price")
+        guard skipped >= skip else {
+            skipped += 1
+            return nil
+        }
+        switch average {
+        case .identity: return input
+        case .sma(var inner):
+            defer { average = .sma(inner) }
+            return try inner.update(input)
+        case .ema(var inner):
+            defer { average = .ema(inner) }
+            return try inner.update(input)
+        case .wma(var inner):
+            defer { average = .wma(inner) }
+            return try inner.update(input)
+        case .dema(var inner):
+            defer { average = .dema(inner) }
+            return try inner.update(input)
+        case .tema(var inner):
+            defer { average = .tema(inner) }
+            return try inner.update(input)
+        }
+    }
+
+    func peek(_ input: Double) throws(IndicatorError) -> Double? {
+        try IndicatorError.check(input, "price")
+        guard skipped >= skip else { return nil }
+        switch average {
+        case .identity: return input
+        case .sma(let inner): return try inner.peek(input)
+        case .ema(let inner): return try inner.peek(input)
+        case .wma(let inner): return try inner.peek(input)
+        case .dema(let inner): return try inner.peek(input)
+        case .tema(let inner): return try inner.peek(input)
+        }
+    }
+}

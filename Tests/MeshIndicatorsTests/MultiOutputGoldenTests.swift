@@ -1,0 +1,94 @@
+import Foundation
+import Testing
+
+@testable import MeshIndicators
+
+/// Indicators with several outputs, each output against TA-Lib's column bit for bit, streamed with a peek before
+/// every update and the state restored halfway.
+@Suite("Multi-output indicators against TA-Lib")
+struct MultiOutputGoldenTests {
+    /// A configuration: how to make the indicator and read its outputs by TA-Lib's output names.
+    struct Configuration: Sendable, CustomTestStringConvertible {
+        let config: String
+        let run: @Sendable (Golden.Prices) throws -> [String: [Double]]
+        var testDescription: String { config }
+    }
+
+    static func closes<I: StreamingIndicator>(
+        _ make: @escaping @Sendable () throws -> I, _ columns: [(String, @Sendable (I.Output) -> Double)]
+    ) -> @Sendable (Golden.Prices) throws -> [String: [Double]] where I.Input == Double, I.Output: Equatable {
+        { prices in
+            let outputs = try make().streamedOutputs(prices.close)
+            var result: [String: [Double]] = [:]
+            for (name, read) in columns { result[name] = outputs.map { $0.map(read) ?? .nan } }
+            return result
+        }
+    }
+
+    static let macdColumns: [(String, @Sendable (MACD.Output) -> Double)] = [
+        ("macd", { $0.macd }), ("macdsignal", { $0.signal }), ("macdhist", { $0.histogram }),
+    ]
+
+    static let configurations: [Configuration] = [
+        Configuration(
+            config: "MACD_12_26_9",
+            run: closes({ try MACD(fastPeriod: 12, slowPeriod: 26, signalPeriod: 9) }, macdColumns)),
+        Configuration(
+            config: "MACD_5_35_5",
+            run: closes({ try MACD(fastPeriod: 5, slowPeriod: 35, signalPeriod: 5) }, macdColumns)),
+        Configuration(config: "MACDFIX_9", run: closes({ try MACD.fixed(signalPeriod: 9) }, macdColumns)),
+        Configuration(
+            config: "MACDEXT_12_1_26_1_9_1",
+            run: closes(
+                {
+                    try MACD.extended(
+                        fastPeriod: 12, fastType: .ema, slowPeriod: 26, slowType: .ema, signalPeriod: 9,
+                        signalType: .ema)
+                }, macdColumns)),
+        Configuration(
+            config: "MACDEXT_12_0_26_0_9_0",
+            run: closes(
+                {
+                    try MACD.extended(
+                        fastPeriod: 12, fastType: .sma, slowPeriod: 26, slowType: .sma, signalPeriod: 9,
+                        signalType: .sma)
+                }, macdColumns)),
+    ]
+
+    @Test("equal to TA-Lib bit for bit over the four symbols", arguments: configurations)
+    func golden(_ configuration: Configuration) throws {
+        for symbol in Golden.symbols {
+            let prices = try Golden.prices(symbol)
+            let expected = try Golden.outputs(configuration.config, symbol)
+            let ours = try configuration.run(prices)
+            #expect(Set(ours.keys) == Set(expected.keys))
+            for (name, column) in expected {
+                let differences = Golden.differences(ours[name] ?? [], column)
+                #expect(differences.isEmpty, "\(configuration.config) \(name) \(symbol): \(differences)")
+            }
+        }
+    }
+}
+
+extension StreamingIndicator where Output: Equatable {
+    /// Updates one input at a time, peeking first (the peek must equal the update), the state saved to JSON and
+    /// restored halfway.
+    func streamedOutputs(_ inputs: [Input]) throws -> [Output?] {
+        var indicator = self
+        var outputs: [Output?] = []
+        for (index, input) in inputs.enumerated() {
+            let peeked = try indicator.peek(input)
+            let updated = try indicator.update(input)
+            guard peeked == updated else {
+                throw PeekMismatch(
+                    description:
+                        "row \(index): peek \(String(describing: peeked)), update \(String(describing: updated))")
+            }
+            outputs.append(updated)
+            if index == inputs.count / 2 {
+                indicator = try JSONDecoder().decode(Self.self, from: JSONEncoder().encode(indicator))
+            }
+        }
+        return outputs
+    }
+}
