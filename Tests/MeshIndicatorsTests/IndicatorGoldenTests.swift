@@ -50,6 +50,34 @@ struct IndicatorGoldenTests {
         }
     }
 
+    /// Each golden configuration over bars and the indicator that should reproduce it.
+    static let barConfigurations: [(config: String, make: @Sendable () throws -> any BarIndicator)] = [
+        ("TRANGE", { TrueRange() }), ("ATR_14", { try AverageTrueRange(period: 14) }),
+        ("NATR_14", { try NormalizedAverageTrueRange(period: 14) }),
+    ]
+
+    @Test("equal to TA-Lib bit for bit over the four symbols' bars", arguments: barConfigurations.map(\.config))
+    func goldenBars(config: String) throws {
+        let make = try #require(Self.barConfigurations.first { $0.config == config }).make
+        for symbol in Golden.symbols {
+            let prices = try Golden.prices(symbol)
+            let bars = prices.close.indices.map {
+                Bar(
+                    open: prices.open[$0], high: prices.high[$0], low: prices.low[$0], close: prices.close[$0],
+                    volume: prices.volume[$0])
+            }
+            let expected = try #require(try Golden.outputs(config, symbol)["real"])
+            let indicator = try make()
+            let ours = try indicator.batchOutput(bars)
+            let differences = Golden.differences(ours, expected)
+            #expect(differences.isEmpty, "\(config) \(symbol): \(differences)")
+            let streamed = try indicator.streamedOutput(bars)
+            #expect(zip(ours, streamed).allSatisfy { $0.bitPattern == $1.bitPattern || ($0.isNaN && $1.isNaN) })
+            #expect(ours.prefix(indicator.lookback).allSatisfy { $0.isNaN })
+            #expect(!ours[indicator.lookback].isNaN)
+        }
+    }
+
     @Test("a peek gives what the update then gives, and changes nothing; a restored state carries on identically")
     func peekAndRestore() throws {
         let closes = try Golden.prices("MSFT").close
@@ -109,6 +137,41 @@ protocol SinglePriceIndicator {
     func batchOutput(_ prices: [Double]) throws -> [Double]
     func streamedOutput(_ prices: [Double]) throws -> [Double]
 }
+
+/// A bar indicator with a scalar output, as an existential the tests can run.
+protocol BarIndicator {
+    var lookback: Int { get }
+    func batchOutput(_ bars: [Bar]) throws -> [Double]
+    func streamedOutput(_ bars: [Bar]) throws -> [Double]
+}
+
+extension StreamingIndicator where Input == Bar, Output == Double {
+    func batchOutput(_ bars: [Bar]) throws -> [Double] { try batch(bars) }
+
+    /// As the price form: a peek before every update, the state restored halfway.
+    func streamedOutput(_ bars: [Bar]) throws -> [Double] {
+        var indicator = self
+        var output: [Double] = []
+        for (index, bar) in bars.enumerated() {
+            let peeked = try indicator.peek(bar)
+            let updated = try indicator.update(bar)
+            guard peeked?.bitPattern == updated?.bitPattern else {
+                throw PeekMismatch(
+                    description:
+                        "row \(index): peek \(String(describing: peeked)), update \(String(describing: updated))")
+            }
+            output.append(updated ?? .nan)
+            if index == bars.count / 2 {
+                indicator = try JSONDecoder().decode(Self.self, from: JSONEncoder().encode(indicator))
+            }
+        }
+        return output
+    }
+}
+
+extension TrueRange: BarIndicator {}
+extension AverageTrueRange: BarIndicator {}
+extension NormalizedAverageTrueRange: BarIndicator {}
 
 struct PeekMismatch: Error, CustomStringConvertible {
     var description: String
