@@ -22,6 +22,10 @@ struct Window: Sendable, Codable, Equatable {
         return values[index]
     }
 
+    /// The value at `slot` of the storage, in the order TA-Lib's circular buffers keep (slots filled from 0 up, then
+    /// each new value in the oldest one's): some of its sums run in this order, not oldest first.
+    subscript(slot slot: Int) -> Double { values[slot] }
+
     /// The oldest value held.
     var oldest: Double { self[age: count - 1] }
 

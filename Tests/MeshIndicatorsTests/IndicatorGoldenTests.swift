@@ -54,6 +54,11 @@ struct IndicatorGoldenTests {
     static let barConfigurations: [(config: String, make: @Sendable () throws -> any BarIndicator)] = [
         ("TRANGE", { TrueRange() }), ("ATR_14", { try AverageTrueRange(period: 14) }),
         ("NATR_14", { try NormalizedAverageTrueRange(period: 14) }),
+        ("WILLR_14", { try WilliamsR(period: 14) }), ("MIDPRICE_14", { try Midprice(period: 14) }),
+        ("AROONOSC_14", { try AroonOscillator(period: 14) }), ("BOP", { BalanceOfPower() }),
+        ("OBV", { OnBalanceVolume() }), ("AD", { AccumulationDistribution() }),
+        ("CCI_14", { try CommodityChannelIndex(period: 14) }), ("CCI_20", { try CommodityChannelIndex(period: 20) }),
+        ("MFI_14", { try MoneyFlowIndex(period: 14) }),
     ]
 
     @Test("equal to TA-Lib bit for bit over the four symbols' bars", arguments: barConfigurations.map(\.config))
@@ -172,6 +177,14 @@ extension StreamingIndicator where Input == Bar, Output == Double {
 extension TrueRange: BarIndicator {}
 extension AverageTrueRange: BarIndicator {}
 extension NormalizedAverageTrueRange: BarIndicator {}
+extension WilliamsR: BarIndicator {}
+extension Midprice: BarIndicator {}
+extension AroonOscillator: BarIndicator {}
+extension BalanceOfPower: BarIndicator {}
+extension OnBalanceVolume: BarIndicator {}
+extension AccumulationDistribution: BarIndicator {}
+extension CommodityChannelIndex: BarIndicator {}
+extension MoneyFlowIndex: BarIndicator {}
 
 struct PeekMismatch: Error, CustomStringConvertible {
     var description: String

@@ -25,6 +25,26 @@ struct MultiOutputGoldenTests {
         }
     }
 
+    static func bars<I: StreamingIndicator>(
+        _ make: @escaping @Sendable () throws -> I, _ columns: [(String, @Sendable (I.Output) -> Double)]
+    ) -> @Sendable (Golden.Prices) throws -> [String: [Double]] where I.Input == Bar, I.Output: Equatable {
+        { prices in
+            let bars = prices.close.indices.map {
+                Bar(
+                    open: prices.open[$0], high: prices.high[$0], low: prices.low[$0], close: prices.close[$0],
+                    volume: prices.volume[$0])
+            }
+            let outputs = try make().streamedOutputs(bars)
+            var result: [String: [Double]] = [:]
+            for (name, read) in columns { result[name] = outputs.map { $0.map(read) ?? .nan } }
+            return result
+        }
+    }
+
+    static let aroonColumns: [(String, @Sendable (Aroon.Output) -> Double)] = [
+        ("aroondown", { $0.down }), ("aroonup", { $0.up }),
+    ]
+
     static let macdColumns: [(String, @Sendable (MACD.Output) -> Double)] = [
         ("macd", { $0.macd }), ("macdsignal", { $0.signal }), ("macdhist", { $0.histogram }),
     ]
@@ -36,6 +56,8 @@ struct MultiOutputGoldenTests {
         Configuration(
             config: "MACD_5_35_5",
             run: closes({ try MACD(fastPeriod: 5, slowPeriod: 35, signalPeriod: 5) }, macdColumns)),
+        Configuration(config: "AROON_14", run: bars({ try Aroon(period: 14) }, aroonColumns)),
+        Configuration(config: "AROON_25", run: bars({ try Aroon(period: 25) }, aroonColumns)),
         Configuration(config: "MACDFIX_9", run: closes({ try MACD.fixed(signalPeriod: 9) }, macdColumns)),
         Configuration(
             config: "MACDEXT_12_1_26_1_9_1",
