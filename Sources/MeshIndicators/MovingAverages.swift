@@ -261,3 +261,46 @@ public struct TEMA: StreamingIndicator {
         return (3.0 * e1) - (3.0 * e2) + e3
     }
 }
+
+/// TRIX, TA-Lib's `TRIX(timeperiod)`: the one-bar rate of change, in percent, of a triple-smoothed EMA (an EMA of an
+/// EMA of an EMA, each seeded with the mean of its input's first `period` values). Lookback `3 × (period − 1) + 1`.
+public struct TRIX: StreamingIndicator {
+    /// TA-Lib's `optInTimePeriod`: 1...100000, default 30.
+    public let period: Int
+    private var first: EMA
+    private var second: EMA
+    private var third: EMA
+    private var change: Change
+    /// The last output; nil during the warm-up.
+    public private(set) var value: Double?
+
+    /// A TRIX over `period` prices.
+    /// - Throws: `IndicatorError.invalidParameter` for a period outside 2...100000.
+    public init(period: Int = 30) throws(IndicatorError) {
+        self.period = period
+        first = try EMA(period: period)
+        second = try EMA(period: period)
+        third = try EMA(period: period)
+        change = try Change(.rateOfChange, period: 1)
+    }
+
+    /// Prices consumed before the first output.
+    public var lookback: Int { 3 * (period - 1) + 1 }
+
+    /// Commits `price` and returns the new output (see `StreamingIndicator.update`).
+    public mutating func update(_ price: Double) throws(IndicatorError) -> Double? {
+        guard let e1 = try first.update(price), let e2 = try second.update(e1), let e3 = try third.update(e2),
+            let trix = try change.update(e3)
+        else { return nil }
+        value = trix
+        return trix
+    }
+
+    /// The output `price` would give, committing nothing (see `StreamingIndicator.peek`).
+    public func peek(_ price: Double) throws(IndicatorError) -> Double? {
+        guard let e1 = try first.peek(price), let e2 = try second.peek(e1), let e3 = try third.peek(e2) else {
+            return nil
+        }
+        return try change.peek(e3)
+    }
+}

@@ -24,6 +24,7 @@ struct IndicatorGoldenTests {
         ("STDDEV_5_1", { try StandardDeviation(period: 5, deviations: 1) }),
         ("STDDEV_20_2", { try StandardDeviation(period: 20, deviations: 2) }),
         ("MIDPOINT_14", { try Midpoint(period: 14) }),
+        ("TRIX_15", { try TRIX(period: 15) }), ("TRIX_30", { try TRIX(period: 30) }),
         ("APO_12_26_0", { try PriceOscillator(.absolute, fastPeriod: 12, slowPeriod: 26, type: .sma) }),
         ("APO_12_26_1", { try PriceOscillator(.absolute, fastPeriod: 12, slowPeriod: 26, type: .ema) }),
         ("PPO_12_26_0", { try PriceOscillator(.percentage, fastPeriod: 12, slowPeriod: 26, type: .sma) }),
@@ -230,6 +231,7 @@ extension StandardDeviation: SinglePriceIndicator {
 extension PriceOscillator: SinglePriceIndicator {
     func batchOutput(_ prices: [Double]) throws -> [Double] { try batch(prices) }
 }
+extension TRIX: SinglePriceIndicator { func batchOutput(_ prices: [Double]) throws -> [Double] { try batch(prices) } }
 extension Midpoint: SinglePriceIndicator {
     func batchOutput(_ prices: [Double]) throws -> [Double] { try batch(prices) }
 }

@@ -45,6 +45,10 @@ struct MultiOutputGoldenTests {
         ("aroondown", { $0.down }), ("aroonup", { $0.up }),
     ]
 
+    static let bandColumns: [(String, @Sendable (BollingerBands.Output) -> Double)] = [
+        ("upperband", { $0.upper }), ("middleband", { $0.middle }), ("lowerband", { $0.lower }),
+    ]
+
     static let macdColumns: [(String, @Sendable (MACD.Output) -> Double)] = [
         ("macd", { $0.macd }), ("macdsignal", { $0.signal }), ("macdhist", { $0.histogram }),
     ]
@@ -58,6 +62,17 @@ struct MultiOutputGoldenTests {
             run: closes({ try MACD(fastPeriod: 5, slowPeriod: 35, signalPeriod: 5) }, macdColumns)),
         Configuration(config: "AROON_14", run: bars({ try Aroon(period: 14) }, aroonColumns)),
         Configuration(config: "AROON_25", run: bars({ try Aroon(period: 25) }, aroonColumns)),
+        Configuration(
+            config: "BBANDS_5_2_2_0",
+            run: closes({ try BollingerBands(period: 5, deviationsUp: 2, deviationsDown: 2, type: .sma) }, bandColumns)),
+        Configuration(
+            config: "BBANDS_20_2_2_0",
+            run: closes({ try BollingerBands(period: 20, deviationsUp: 2, deviationsDown: 2, type: .sma) }, bandColumns)
+        ),
+        Configuration(
+            config: "BBANDS_20_1.5_2.5_1",
+            run: closes(
+                { try BollingerBands(period: 20, deviationsUp: 1.5, deviationsDown: 2.5, type: .ema) }, bandColumns)),
         Configuration(config: "MACDFIX_9", run: closes({ try MACD.fixed(signalPeriod: 9) }, macdColumns)),
         Configuration(
             config: "MACDEXT_12_1_26_1_9_1",
