@@ -49,6 +49,14 @@ struct MultiOutputGoldenTests {
         ("upperband", { $0.upper }), ("middleband", { $0.middle }), ("lowerband", { $0.lower }),
     ]
 
+    static let fastColumns: [(String, @Sendable (FastStochastic.Output) -> Double)] = [
+        ("fastk", { $0.k }), ("fastd", { $0.d }),
+    ]
+
+    static let slowColumns: [(String, @Sendable (Stochastic.Output) -> Double)] = [
+        ("slowk", { $0.k }), ("slowd", { $0.d }),
+    ]
+
     static let macdColumns: [(String, @Sendable (MACD.Output) -> Double)] = [
         ("macd", { $0.macd }), ("macdsignal", { $0.signal }), ("macdhist", { $0.histogram }),
     ]
@@ -73,6 +81,25 @@ struct MultiOutputGoldenTests {
             config: "BBANDS_20_1.5_2.5_1",
             run: closes(
                 { try BollingerBands(period: 20, deviationsUp: 1.5, deviationsDown: 2.5, type: .ema) }, bandColumns)),
+        Configuration(
+            config: "STOCHF_5_3_0",
+            run: bars({ try FastStochastic(fastKPeriod: 5, fastDPeriod: 3, type: .sma) }, fastColumns)),
+        Configuration(
+            config: "STOCHF_14_3_1",
+            run: bars({ try FastStochastic(fastKPeriod: 14, fastDPeriod: 3, type: .ema) }, fastColumns)),
+        Configuration(
+            config: "STOCH_5_3_0_3_0",
+            run: bars(
+                { try Stochastic(fastKPeriod: 5, slowKPeriod: 3, slowKType: .sma, slowDPeriod: 3, slowDType: .sma) },
+                slowColumns)),
+        Configuration(
+            config: "STOCH_14_3_1_3_1",
+            run: bars(
+                { try Stochastic(fastKPeriod: 14, slowKPeriod: 3, slowKType: .ema, slowDPeriod: 3, slowDType: .ema) },
+                slowColumns)),
+        Configuration(
+            config: "STOCHRSI_14_5_3_0",
+            run: closes({ try StochasticRSI(period: 14, fastKPeriod: 5, fastDPeriod: 3, type: .sma) }, fastColumns)),
         Configuration(config: "MACDFIX_9", run: closes({ try MACD.fixed(signalPeriod: 9) }, macdColumns)),
         Configuration(
             config: "MACDEXT_12_1_26_1_9_1",
