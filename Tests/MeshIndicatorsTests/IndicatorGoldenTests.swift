@@ -60,6 +60,13 @@ struct IndicatorGoldenTests {
         ("OBV", { OnBalanceVolume() }), ("AD", { AccumulationDistribution() }),
         ("CCI_14", { try CommodityChannelIndex(period: 14) }), ("CCI_20", { try CommodityChannelIndex(period: 20) }),
         ("MFI_14", { try MoneyFlowIndex(period: 14) }),
+        ("PLUS_DM_14", { try DirectionalIndicator(.plusMovement, period: 14) }),
+        ("MINUS_DM_14", { try DirectionalIndicator(.minusMovement, period: 14) }),
+        ("PLUS_DI_14", { try DirectionalIndicator(.plusIndicator, period: 14) }),
+        ("MINUS_DI_14", { try DirectionalIndicator(.minusIndicator, period: 14) }),
+        ("DX_14", { try DirectionalIndicator(.index, period: 14) }),
+        ("ADX_14", { try AverageDirectionalIndex(period: 14) }),
+        ("ADXR_14", { try AverageDirectionalIndexRating(period: 14) }),
     ]
 
     @Test("equal to TA-Lib bit for bit over the four symbols' bars", arguments: barConfigurations.map(\.config))
@@ -186,6 +193,9 @@ extension OnBalanceVolume: BarIndicator {}
 extension AccumulationDistribution: BarIndicator {}
 extension CommodityChannelIndex: BarIndicator {}
 extension MoneyFlowIndex: BarIndicator {}
+extension DirectionalIndicator: BarIndicator {}
+extension AverageDirectionalIndex: BarIndicator {}
+extension AverageDirectionalIndexRating: BarIndicator {}
 
 struct PeekMismatch: Error, CustomStringConvertible {
     var description: String
