@@ -445,3 +445,153 @@ public struct MoneyFlowIndex: StreamingIndicator {
         return total < 1.0 ? 0 : 100.0 * (positive / total)
     }
 }
+
+/// Chaikin A/D oscillator, TA-Lib's `ADOSC(fastperiod, slowperiod)`: a fast EMA of the accumulation/distribution line
+/// less a slow one, both started at the first bar's A/D (not seeded with a mean) and stepped as
+/// `ema × (1 − k) + k × ad`, the first product fused (TA-Lib 0.8). Lookback: the slower period − 1.
+public struct ChaikinOscillator: StreamingIndicator {
+    /// TA-Lib's `optInFastPeriod`: 2...100000, default 3.
+    public let fastPeriod: Int
+    /// TA-Lib's `optInSlowPeriod`: 2...100000, default 10.
+    public let slowPeriod: Int
+    private var line = AccumulationDistribution()
+    private var fast: Double?
+    private var slow: Double?
+    private var bars = 0
+    /// The last output; nil during the warm-up.
+    public private(set) var value: Double?
+
+    /// An oscillator with the given periods.
+    /// - Throws: `IndicatorError.invalidParameter` for a period outside 2...100000.
+    public init(fastPeriod: Int = 3, slowPeriod: Int = 10) throws(IndicatorError) {
+        try IndicatorError.checkPeriod(fastPeriod, name: "fastPeriod", in: 2...100_000)
+        try IndicatorError.checkPeriod(slowPeriod, name: "slowPeriod", in: 2...100_000)
+        self.fastPeriod = fastPeriod
+        self.slowPeriod = slowPeriod
+    }
+
+    /// Bars consumed before the first output.
+    public var lookback: Int { max(fastPeriod, slowPeriod) - 1 }
+
+    /// Commits `bar` and returns the new output (see `StreamingIndicator.update`).
+    public mutating func update(_ bar: Bar) throws(IndicatorError) -> Double? {
+        guard let ad = try line.update(bar) else { return nil }
+        (fast, slow) = step(ad)
+        bars += 1
+        guard bars > lookback, let fast, let slow else { return nil }
+        let result = fast - slow
+        value = result
+        return result
+    }
+
+    /// The output `bar` would give, committing nothing (see `StreamingIndicator.peek`).
+    public func peek(_ bar: Bar) throws(IndicatorError) -> Double? {
+        guard let ad = try line.peek(bar), bars + 1 > lookback else { return nil }
+        let (fast, slow) = step(ad)
+        return fast - slow
+    }
+
+    private func step(_ ad: Double) -> (fast: Double, slow: Double) {
+        guard let fast, let slow else { return (ad, ad) }
+        return (Self.smooth(fast, ad, period: fastPeriod), Self.smooth(slow, ad, period: slowPeriod))
+    }
+
+    private static func smooth(_ ema: Double, _ ad: Double, period: Int) -> Double {
+        let k = 2.0 / (Double(period) + 1.0)
+        return (k * ad).addingProduct(ema, 1.0 - k)
+    }
+}
+
+/// Ultimate oscillator, TA-Lib's `ULTOSC(timeperiod1, timeperiod2, timeperiod3)`: buying pressure (close − true low)
+/// over true range, summed over three periods and weighted 4 : 2 : 1, in percent. Lookback: the longest period.
+///
+/// As TA-Lib: the periods are sorted, the sums of the shorter periods start on the bar the longest one's does (over
+/// their own last bars), and a period whose true-range sum is within 1e-14 of 0 adds nothing.
+public struct UltimateOscillator: StreamingIndicator {
+    /// The three periods, shortest first: 1...100000 each, defaults 7, 14, 28.
+    public let periods: [Int]
+    private var previousClose: Double?
+    private var pressure: Window
+    private var ranges: Window
+    private var pressureTotals = [0.0, 0.0, 0.0]
+    private var rangeTotals = [0.0, 0.0, 0.0]
+    private var primed = false
+    /// The last output; nil during the warm-up.
+    public private(set) var value: Double?
+
+    /// An oscillator over the three periods.
+    /// - Throws: `IndicatorError.invalidParameter` for a period outside 1...100000.
+    public init(period1: Int = 7, period2: Int = 14, period3: Int = 28) throws(IndicatorError) {
+        try IndicatorError.checkPeriod(period1, name: "period1", in: 1...100_000)
+        try IndicatorError.checkPeriod(period2, name: "period2", in: 1...100_000)
+        try IndicatorError.checkPeriod(period3, name: "period3", in: 1...100_000)
+        periods = [period1, period2, period3].sorted()
+        pressure = Window(capacity: periods[2])
+        ranges = Window(capacity: periods[2])
+    }
+
+    /// Bars consumed before the first output.
+    public var lookback: Int { periods[2] }
+
+    /// Commits `bar` and returns the new output (see `StreamingIndicator.update`).
+    public mutating func update(_ bar: Bar) throws(IndicatorError) -> Double? {
+        try bar.check()
+        guard let previousClose else {
+            self.previousClose = bar.close
+            return nil
+        }
+        self.previousClose = bar.close
+        let term = Self.terms(bar, previousClose)
+        if !primed && pressure.count == periods[2] - 1 {
+            // TA-Lib's priming: each period's totals over its own last `period − 1` bars, oldest first.
+            for index in 0..<3 {
+                (pressureTotals[index], rangeTotals[index]) = (0, 0)
+                for age in stride(from: periods[index] - 2, through: 0, by: -1) {
+                    pressureTotals[index] += pressure[age: age]
+                    rangeTotals[index] += ranges[age: age]
+                }
+            }
+            primed = true
+        }
+        pressure.append(term.pressure)
+        ranges.append(term.range)
+        guard primed else { return nil }
+        for index in 0..<3 {
+            pressureTotals[index] += term.pressure
+            rangeTotals[index] += term.range
+        }
+        let result = Self.oscillator(pressureTotals, rangeTotals)
+        for index in 0..<3 {
+            pressureTotals[index] -= pressure[age: periods[index] - 1]
+            rangeTotals[index] -= ranges[age: periods[index] - 1]
+        }
+        value = result
+        return result
+    }
+
+    /// The output `bar` would give, committing nothing (see `StreamingIndicator.peek`). Runs the update on a copy,
+    /// which copies the windows.
+    public func peek(_ bar: Bar) throws(IndicatorError) -> Double? {
+        var copy = self
+        return try copy.update(bar)
+    }
+
+    static func terms(_ bar: Bar, _ previousClose: Double) -> (pressure: Double, range: Double) {
+        let trueLow = min(bar.low, previousClose)
+        var range = bar.high - bar.low
+        let fromHigh = abs(previousClose - bar.high)
+        if fromHigh > range { range = fromHigh }
+        let fromLow = abs(previousClose - bar.low)
+        if fromLow > range { range = fromLow }
+        return (bar.close - trueLow, range)
+    }
+
+    static func oscillator(_ pressure: [Double], _ ranges: [Double]) -> Double {
+        var total = 0.0
+        func usable(_ value: Double) -> Bool { !(-taEpsilon < value && value < taEpsilon) }
+        if usable(ranges[0]) { total += 4.0 * (pressure[0] / ranges[0]) }
+        if usable(ranges[1]) { total += 2.0 * (pressure[1] / ranges[1]) }
+        if usable(ranges[2]) { total += pressure[2] / ranges[2] }
+        return 100.0 * (total / 7.0)
+    }
+}

@@ -67,6 +67,8 @@ struct IndicatorGoldenTests {
         ("DX_14", { try DirectionalIndicator(.index, period: 14) }),
         ("ADX_14", { try AverageDirectionalIndex(period: 14) }),
         ("ADXR_14", { try AverageDirectionalIndexRating(period: 14) }),
+        ("ADOSC_3_10", { try ChaikinOscillator(fastPeriod: 3, slowPeriod: 10) }),
+        ("ULTOSC_7_14_28", { try UltimateOscillator(period1: 7, period2: 14, period3: 28) }),
     ]
 
     @Test("equal to TA-Lib bit for bit over the four symbols' bars", arguments: barConfigurations.map(\.config))
@@ -196,6 +198,8 @@ extension MoneyFlowIndex: BarIndicator {}
 extension DirectionalIndicator: BarIndicator {}
 extension AverageDirectionalIndex: BarIndicator {}
 extension AverageDirectionalIndexRating: BarIndicator {}
+extension ChaikinOscillator: BarIndicator {}
+extension UltimateOscillator: BarIndicator {}
 
 struct PeekMismatch: Error, CustomStringConvertible {
     var description: String
