@@ -151,6 +151,7 @@ protocol SinglePriceIndicator {
     var lookback: Int { get }
     func batchOutput(_ prices: [Double]) throws -> [Double]
     func streamedOutput(_ prices: [Double]) throws -> [Double]
+    func refusesNonFinitePrices(_ prices: [Double]) throws -> Bool
 }
 
 /// A bar indicator with a scalar output, as an existential the tests can run.
@@ -158,6 +159,7 @@ protocol BarIndicator {
     var lookback: Int { get }
     func batchOutput(_ bars: [Bar]) throws -> [Double]
     func streamedOutput(_ bars: [Bar]) throws -> [Double]
+    func refusesNonFiniteBars(_ bars: [Bar]) throws -> Bool
 }
 
 extension StreamingIndicator where Input == Bar, Output == Double {
