@@ -84,7 +84,8 @@ let package = Package(
             name: "signalmesh",
             dependencies: [
                 "MeshCore", "MeshWire", "MeshCrypto", "MeshTransport", "MeshMembership", "MeshNode", "MeshControl",
-                "MeshRuntime", "MeshSimulator", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "MeshRuntime", "MeshSimulator", "MeshIndicators",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
