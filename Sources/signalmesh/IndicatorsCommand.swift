@@ -83,7 +83,9 @@ struct IndicatorsComputeCommand: ParsableCommand {
 
     /// `MACD(12,26,9)` as `MACD_12_26_9`, `rsi` as `RSI`.
     static func columnName(_ spec: String, _ name: String) -> String {
-        guard let open = spec.firstIndex(of: "("), let close = spec.lastIndex(of: ")"), open < close else { return name }
+        guard let open = spec.firstIndex(of: "("), let close = spec.lastIndex(of: ")"), open < close else {
+            return name
+        }
         let values = spec[spec.index(after: open)..<close].split(separator: ",").map {
             $0.trimmingCharacters(in: .whitespaces)
         }.filter { !$0.isEmpty }
