@@ -353,6 +353,13 @@ public enum IndicatorCatalog {
         barScalar("ADXR", "average directional movement index rating", [period(14)]) {
             (v) throws(IndicatorError) in try AverageDirectionalIndexRating(period: int(v[0]))
         },
+        barScalar("VWAP", "volume-weighted average price (period 0: anchored at the first bar)", [period(0)]) {
+            (v) throws(IndicatorError) in try VWAP(period: int(v[0]) == 0 ? nil : int(v[0]))
+        },
+        bar(
+            "SUPERTREND", "Supertrend (TradingView's rules; ATR bands)", [period(10), real("multiplier", 3)],
+            ["supertrend", "up"], read: { [$0.value, $0.isUp ? 1 : 0] }
+        ) { (v) throws(IndicatorError) in try Supertrend(period: int(v[0]), multiplier: v[1]) },
         barScalar(
             "ULTOSC", "ultimate oscillator",
             [period("timeperiod1", 7), period("timeperiod2", 14), period("timeperiod3", 28)]

@@ -49,7 +49,7 @@ struct CatalogTests {
                 "T3", "TRIMA", "TSF",
             ], "\(notBuilt.sorted())")
         #expect(covered >= 60)
-        #expect(IndicatorCatalog.entries.count >= 46)
+        #expect(IndicatorCatalog.entries.count >= 48)
     }
 
     @Test(

@@ -68,6 +68,23 @@ struct IndicatorPropertyTests {
         }
     }
 
+    @Test("VWAP and Supertrend give finite outputs and refuse non-finite bars", arguments: Shape.allCases)
+    func trendIndicators(_ shape: Shape) throws {
+        let bars = Self.bars(shape, seed: 11)
+        for spec in ["VWAP", "VWAP(20)", "SUPERTREND(10,3)"] {
+            var indicator = try IndicatorCatalog.make(spec)
+            for bar in bars {
+                let peeked = try indicator.peek(bar)
+                let updated = try indicator.update(bar)
+                #expect(peeked == updated, "\(spec)")
+                #expect(updated?.allSatisfy { $0.isFinite } ?? true, "\(spec) over \(shape)")
+            }
+            #expect(throws: IndicatorError.self) { try indicator.update(Bar(open: 1, high: .nan, low: 1, close: 1)) }
+        }
+        #expect(try VWAP(period: 3).refusesNonFiniteBars(Array(bars.prefix(20))))
+        #expect(try VWAP().refusesNonFiniteBars(Array(bars.prefix(20))))
+    }
+
     @Test("a NaN or infinite input is refused and the state is left exactly as it was")
     func nonFiniteInputsLeaveTheStateAlone() throws {
         let bars = Self.bars(.randomWalk, seed: 7)
