@@ -95,18 +95,23 @@ struct AnyMovingAverage: Sendable, Codable {
         switch average {
         case .identity: return input
         case .sma(var inner):
+            average = .identity  // the payload's only owner now: mutating it copies nothing
             defer { average = .sma(inner) }
             return try inner.update(input)
         case .ema(var inner):
+            average = .identity  // the payload's only owner now: mutating it copies nothing
             defer { average = .ema(inner) }
             return try inner.update(input)
         case .wma(var inner):
+            average = .identity  // the payload's only owner now: mutating it copies nothing
             defer { average = .wma(inner) }
             return try inner.update(input)
         case .dema(var inner):
+            average = .identity  // the payload's only owner now: mutating it copies nothing
             defer { average = .dema(inner) }
             return try inner.update(input)
         case .tema(var inner):
+            average = .identity  // the payload's only owner now: mutating it copies nothing
             defer { average = .tema(inner) }
             return try inner.update(input)
         }
