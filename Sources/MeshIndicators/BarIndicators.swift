@@ -577,21 +577,14 @@ public struct UltimateOscillator: StreamingIndicator {
     }
 
     static func terms(_ bar: Bar, _ previousClose: Double) -> (pressure: Double, range: Double) {
-        let trueLow = min(bar.low, previousClose)
-        var range = bar.high - bar.low
-        let fromHigh = abs(previousClose - bar.high)
-        if fromHigh > range { range = fromHigh }
-        let fromLow = abs(previousClose - bar.low)
-        if fromLow > range { range = fromLow }
-        return (bar.close - trueLow, range)
+        (bar.close - min(bar.low, previousClose), TrueRange.range(bar, previousClose))
     }
 
     static func oscillator(_ pressure: [Double], _ ranges: [Double]) -> Double {
         var total = 0.0
-        func usable(_ value: Double) -> Bool { !(-taEpsilon < value && value < taEpsilon) }
-        if usable(ranges[0]) { total += 4.0 * (pressure[0] / ranges[0]) }
-        if usable(ranges[1]) { total += 2.0 * (pressure[1] / ranges[1]) }
-        if usable(ranges[2]) { total += pressure[2] / ranges[2] }
+        if !isTAZero(ranges[0]) { total += 4.0 * (pressure[0] / ranges[0]) }
+        if !isTAZero(ranges[1]) { total += 2.0 * (pressure[1] / ranges[1]) }
+        if !isTAZero(ranges[2]) { total += pressure[2] / ranges[2] }
         return 100.0 * (total / 7.0)
     }
 }

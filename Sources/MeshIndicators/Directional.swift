@@ -60,11 +60,7 @@ struct DirectionalMovement: Sendable, Codable {
         var next = self
         let up = bar.high - previous.high
         let down = previous.low - bar.low
-        var range = bar.high - bar.low
-        let fromHigh = abs(bar.high - previous.close)
-        if fromHigh > range { range = fromHigh }
-        let fromLow = abs(bar.low - previous.close)
-        if fromLow > range { range = fromLow }
+        let range = TrueRange.range(bar, previous.close)
         let n = Double(period)
         if moves >= period - 1 {
             next.minus -= next.minus / n
@@ -85,7 +81,7 @@ struct DirectionalMovement: Sendable, Codable {
 
     /// +DI and −DI in percent of the smoothed true range; nil when the range is within 1e-14 of 0.
     var indicators: (plus: Double, minus: Double)? {
-        guard !(-taEpsilon < trueRange && trueRange < taEpsilon) else { return nil }
+        guard !isTAZero(trueRange) else { return nil }
         return (100.0 * (plus / trueRange), 100.0 * (minus / trueRange))
     }
 
@@ -93,7 +89,7 @@ struct DirectionalMovement: Sendable, Codable {
     var dx: Double? {
         guard let (plusDI, minusDI) = indicators else { return nil }
         let total = minusDI + plusDI
-        guard !(-taEpsilon < total && total < taEpsilon) else { return nil }
+        guard !isTAZero(total) else { return nil }
         return 100.0 * (abs(minusDI - plusDI) / total)
     }
 }

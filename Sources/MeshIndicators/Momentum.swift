@@ -1,5 +1,8 @@
-/// TA-Lib's zero test for a denominator: within 1e-14 of zero.
-@usableFromInline let taEpsilon = 0.000_000_000_000_01
+/// TA-Lib's epsilon for its zero tests.
+let taEpsilon = 0.000_000_000_000_01
+
+/// TA-Lib's `TA_IS_ZERO`: within 1e-14 of zero.
+func isTAZero(_ value: Double) -> Bool { -taEpsilon < value && value < taEpsilon }
 
 /// Wilder's smoothed average gain and loss over `period` price changes, as TA-Lib's RSI and CMO keep them: the
 /// first averages are plain means of the first `period` changes, later ones `(average × (period − 1) + change) /
@@ -143,7 +146,7 @@ public struct CMO: StreamingIndicator {
 
     static func cmo(_ gain: Double, _ loss: Double) -> Double {
         let total = gain + loss
-        return (-taEpsilon < total && total < taEpsilon) ? 0 : 100.0 * ((gain - loss) / total)
+        return isTAZero(total) ? 0 : 100.0 * ((gain - loss) / total)
     }
 }
 

@@ -64,7 +64,7 @@ public struct PriceOscillator: StreamingIndicator {
     static func output(_ form: Form, _ fast: Double, _ slow: Double) -> Double {
         switch form {
         case .absolute: return fast - slow
-        case .percentage: return (-taEpsilon < slow && slow < taEpsilon) ? 0 : ((fast - slow) / slow) * 100.0
+        case .percentage: return isTAZero(slow) ? 0 : ((fast - slow) / slow) * 100.0
         }
     }
 }

@@ -122,6 +122,6 @@ public struct NormalizedAverageTrueRange: StreamingIndicator {
     }
 
     static func natr(_ atr: Double, _ close: Double) -> Double {
-        (-taEpsilon < close && close < taEpsilon) ? 0 : (atr / close) * 100.0
+        isTAZero(close) ? 0 : (atr / close) * 100.0
     }
 }
