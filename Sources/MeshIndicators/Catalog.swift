@@ -146,7 +146,7 @@ public enum IndicatorCatalog {
         guard let type = MovingAverageType(rawValue: Int(value)) else {
             throw .invalidParameter(
                 name: "matype", value: "\(Int(value))",
-                expected: "0...4 (SMA, EMA, WMA, DEMA, TEMA; TRIMA, KAMA, MAMA and T3 are not built yet)")
+                expected: "0...6 or 8 (SMA, EMA, WMA, DEMA, TEMA, TRIMA, KAMA, T3; MAMA, 7, is not built)")
         }
         return type
     }
@@ -206,6 +206,33 @@ public enum IndicatorCatalog {
         },
         scalar("TEMA", "triple exponential moving average", [period(30)]) { (v) throws(IndicatorError) in
             try TEMA(period: int(v[0]))
+        },
+        scalar("TRIMA", "triangular moving average", [period(30)]) { (v) throws(IndicatorError) in
+            try TRIMA(period: int(v[0]))
+        },
+        scalar("KAMA", "Kaufman adaptive moving average", [period(30)]) { (v) throws(IndicatorError) in
+            try KAMA(period: int(v[0]))
+        },
+        scalar("T3", "Tillson's T3 moving average", [period(5), real("vfactor", 0.7)]) {
+            (v) throws(IndicatorError) in try T3(period: int(v[0]), volumeFactor: v[1])
+        },
+        scalar("MA", "moving average of a chosen type", [period(30), type()]) { (v) throws(IndicatorError) in
+            try MovingAverage(period: int(v[0]), type: average(v[1]))
+        },
+        scalar("LINEARREG", "linear regression: the fitted line's newest value", [period(14)]) {
+            (v) throws(IndicatorError) in try LinearRegression(.value, period: int(v[0]))
+        },
+        scalar("LINEARREG_SLOPE", "linear regression slope", [period(14)]) { (v) throws(IndicatorError) in
+            try LinearRegression(.slope, period: int(v[0]))
+        },
+        scalar("LINEARREG_INTERCEPT", "linear regression intercept", [period(14)]) { (v) throws(IndicatorError) in
+            try LinearRegression(.intercept, period: int(v[0]))
+        },
+        scalar("LINEARREG_ANGLE", "linear regression slope in degrees", [period(14)]) {
+            (v) throws(IndicatorError) in try LinearRegression(.angle, period: int(v[0]))
+        },
+        scalar("TSF", "time series forecast: the fitted line one bar ahead", [period(14)]) {
+            (v) throws(IndicatorError) in try LinearRegression(.forecast, period: int(v[0]))
         },
         scalar("TRIX", "1-bar rate of change of a triple EMA", [period(30)]) { (v) throws(IndicatorError) in
             try TRIX(period: int(v[0]))
@@ -281,6 +308,9 @@ public enum IndicatorCatalog {
             ["fastk", "fastd"], read: { [$0.k, $0.d] }
         ) { (v) throws(IndicatorError) in
             try StochasticRSI(period: int(v[0]), fastKPeriod: int(v[1]), fastDPeriod: int(v[2]), type: average(v[3]))
+        },
+        barScalar("SAR", "parabolic stop and reverse", [real("acceleration", 0.02), real("maximum", 0.2)]) {
+            (v) throws(IndicatorError) in try ParabolicSAR(acceleration: v[0], maximum: v[1])
         },
         barScalar("TRANGE", "true range", []) { (_) throws(IndicatorError) in TrueRange() },
         barScalar("ATR", "average true range", [period(14)]) { (v) throws(IndicatorError) in

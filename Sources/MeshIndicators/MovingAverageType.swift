@@ -1,5 +1,5 @@
 /// TA-Lib's `MAType` for the indicators that take one (`APO`, `PPO`, `MACDEXT`, `BBANDS`, `STOCH`, ...), with its
-/// numbers. The types not built yet (TRIMA 5, KAMA 6, MAMA 7, T3 8) are not listed.
+/// numbers. MAMA (7) is not built.
 public enum MovingAverageType: Int, Sendable, Codable, CaseIterable, CustomStringConvertible {
     /// Simple.
     case sma = 0
@@ -11,6 +11,12 @@ public enum MovingAverageType: Int, Sendable, Codable, CaseIterable, CustomStrin
     case dema = 3
     /// Triple exponential.
     case tema = 4
+    /// Triangular.
+    case trima = 5
+    /// Kaufman adaptive.
+    case kama = 6
+    /// Tillson's T3 with volume factor 0.7 (TA-Lib's `MA` uses the default).
+    case t3 = 8
 
     /// TA-Lib's name for it.
     public var description: String {
@@ -20,6 +26,9 @@ public enum MovingAverageType: Int, Sendable, Codable, CaseIterable, CustomStrin
         case .wma: "WMA"
         case .dema: "DEMA"
         case .tema: "TEMA"
+        case .trima: "TRIMA"
+        case .kama: "KAMA"
+        case .t3: "T3"
         }
     }
 
@@ -27,9 +36,11 @@ public enum MovingAverageType: Int, Sendable, Codable, CaseIterable, CustomStrin
     func lookback(period: Int) -> Int {
         guard period > 1 else { return 0 }
         switch self {
-        case .sma, .ema, .wma: return period - 1
+        case .sma, .ema, .wma, .trima: return period - 1
         case .dema: return 2 * (period - 1)
         case .tema: return 3 * (period - 1)
+        case .kama: return period
+        case .t3: return 6 * (period - 1)
         }
     }
 }
@@ -44,6 +55,9 @@ struct AnyMovingAverage: Sendable, Codable {
         case wma(WMA)
         case dema(DEMA)
         case tema(TEMA)
+        case trima(TRIMA)
+        case kama(KAMA)
+        case t3(T3)
     }
 
     let type: MovingAverageType
@@ -69,6 +83,9 @@ struct AnyMovingAverage: Sendable, Codable {
         case .wma: average = .wma(try WMA(period: period))
         case .dema: average = .dema(try DEMA(period: period))
         case .tema: average = .tema(try TEMA(period: period))
+        case .trima: average = .trima(try TRIMA(period: period))
+        case .kama: average = .kama(try KAMA(period: period))
+        case .t3: average = .t3(try T3(period: period))
         }
     }
 
@@ -114,6 +131,18 @@ struct AnyMovingAverage: Sendable, Codable {
             average = .identity  // the payload's only owner now: mutating it copies nothing
             defer { average = .tema(inner) }
             return try inner.update(input)
+        case .trima(var inner):
+            average = .identity  // the payload's only owner now: mutating it copies nothing
+            defer { average = .trima(inner) }
+            return try inner.update(input)
+        case .kama(var inner):
+            average = .identity  // the payload's only owner now: mutating it copies nothing
+            defer { average = .kama(inner) }
+            return try inner.update(input)
+        case .t3(var inner):
+            average = .identity  // the payload's only owner now: mutating it copies nothing
+            defer { average = .t3(inner) }
+            return try inner.update(input)
         }
     }
 
@@ -127,6 +156,40 @@ struct AnyMovingAverage: Sendable, Codable {
         case .wma(let inner): return try inner.peek(input)
         case .dema(let inner): return try inner.peek(input)
         case .tema(let inner): return try inner.peek(input)
+        case .trima(let inner): return try inner.peek(input)
+        case .kama(let inner): return try inner.peek(input)
+        case .t3(let inner): return try inner.peek(input)
         }
     }
+}
+
+/// TA-Lib's `MA(timeperiod, matype)`: the moving average of the type chosen (a period of 1 gives the price itself).
+/// Lookback the type's.
+public struct MovingAverage: StreamingIndicator {
+    /// TA-Lib's `optInMAType`.
+    public var type: MovingAverageType { average.type }
+    /// TA-Lib's `optInTimePeriod`: 1...100000, default 30.
+    public var period: Int { average.period }
+    private var average: AnyMovingAverage
+    /// The last output; nil during the warm-up.
+    public private(set) var value: Double?
+
+    /// A `type` average over `period` prices.
+    /// - Throws: `IndicatorError.invalidParameter` for a period outside 1...100000.
+    public init(period: Int = 30, type: MovingAverageType = .sma) throws(IndicatorError) {
+        average = try AnyMovingAverage(type, period: period)
+    }
+
+    /// Prices consumed before the first output.
+    public var lookback: Int { average.lookback }
+
+    /// Commits `price` and returns the new output (see `StreamingIndicator.update`).
+    public mutating func update(_ price: Double) throws(IndicatorError) -> Double? {
+        let output = try average.update(price)
+        if let output { value = output }
+        return output
+    }
+
+    /// The output `price` would give, committing nothing (see `StreamingIndicator.peek`).
+    public func peek(_ price: Double) throws(IndicatorError) -> Double? { try average.peek(price) }
 }

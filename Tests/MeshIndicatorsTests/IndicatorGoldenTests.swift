@@ -29,6 +29,15 @@ struct IndicatorGoldenTests {
         ("APO_12_26_1", { try PriceOscillator(.absolute, fastPeriod: 12, slowPeriod: 26, type: .ema) }),
         ("PPO_12_26_0", { try PriceOscillator(.percentage, fastPeriod: 12, slowPeriod: 26, type: .sma) }),
         ("PPO_12_26_1", { try PriceOscillator(.percentage, fastPeriod: 12, slowPeriod: 26, type: .ema) }),
+        ("TRIMA_9", { try TRIMA(period: 9) }), ("TRIMA_30", { try TRIMA(period: 30) }),
+        ("KAMA_10", { try KAMA(period: 10) }), ("KAMA_30", { try KAMA(period: 30) }),
+        ("T3_5_0.7", { try T3(period: 5, volumeFactor: 0.7) }),
+        ("T3_10_0.5", { try T3(period: 10, volumeFactor: 0.5) }),
+        ("LINEARREG_14", { try LinearRegression(.value, period: 14) }),
+        ("LINEARREG_SLOPE_14", { try LinearRegression(.slope, period: 14) }),
+        ("LINEARREG_INTERCEPT_14", { try LinearRegression(.intercept, period: 14) }),
+        ("LINEARREG_ANGLE_14", { try LinearRegression(.angle, period: 14) }),
+        ("TSF_14", { try LinearRegression(.forecast, period: 14) }),
     ]
 
     @Test("equal to TA-Lib bit for bit over the four symbols' closes", arguments: configurations.map(\.config))
@@ -53,6 +62,8 @@ struct IndicatorGoldenTests {
 
     /// Each golden configuration over bars and the indicator that should reproduce it.
     static let barConfigurations: [(config: String, make: @Sendable () throws -> any BarIndicator)] = [
+        ("SAR_0.02_0.2", { try ParabolicSAR(acceleration: 0.02, maximum: 0.2) }),
+        ("SAR_0.01_0.1", { try ParabolicSAR(acceleration: 0.01, maximum: 0.1) }),
         ("TRANGE", { TrueRange() }), ("ATR_14", { try AverageTrueRange(period: 14) }),
         ("NATR_14", { try NormalizedAverageTrueRange(period: 14) }),
         ("WILLR_14", { try WilliamsR(period: 14) }), ("MIDPRICE_14", { try Midprice(period: 14) }),
@@ -202,6 +213,7 @@ extension AverageDirectionalIndex: BarIndicator {}
 extension AverageDirectionalIndexRating: BarIndicator {}
 extension ChaikinOscillator: BarIndicator {}
 extension UltimateOscillator: BarIndicator {}
+extension ParabolicSAR: BarIndicator {}
 
 struct PeekMismatch: Error, CustomStringConvertible {
     var description: String
@@ -249,5 +261,11 @@ extension PriceOscillator: SinglePriceIndicator {
 }
 extension TRIX: SinglePriceIndicator { func batchOutput(_ prices: [Double]) throws -> [Double] { try batch(prices) } }
 extension Midpoint: SinglePriceIndicator {
+    func batchOutput(_ prices: [Double]) throws -> [Double] { try batch(prices) }
+}
+extension TRIMA: SinglePriceIndicator { func batchOutput(_ prices: [Double]) throws -> [Double] { try batch(prices) } }
+extension KAMA: SinglePriceIndicator { func batchOutput(_ prices: [Double]) throws -> [Double] { try batch(prices) } }
+extension T3: SinglePriceIndicator { func batchOutput(_ prices: [Double]) throws -> [Double] { try batch(prices) } }
+extension LinearRegression: SinglePriceIndicator {
     func batchOutput(_ prices: [Double]) throws -> [Double] { try batch(prices) }
 }
