@@ -23,6 +23,8 @@ let package = Package(
         .library(name: "MeshControl", targets: ["MeshControl"]),
         .library(name: "MeshSimulator", targets: ["MeshSimulator"]),
         .library(name: "MeshIndicators", targets: ["MeshIndicators"]),
+        .library(name: "MeshSignals", targets: ["MeshSignals"]),
+        .library(name: "MeshSampleData", targets: ["MeshSampleData"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -73,6 +75,9 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
         .target(name: "MeshIndicators", swiftSettings: swiftSettings),
+        // The bundled real data set (Tools/sample-data.sh), compiled in: the default price feed.
+        .target(name: "MeshSampleData", swiftSettings: swiftSettings),
+        .target(name: "MeshSignals", dependencies: ["MeshIndicators", "MeshSampleData"], swiftSettings: swiftSettings),
         .target(
             name: "MeshRuntime",
             dependencies: [
@@ -84,7 +89,7 @@ let package = Package(
             name: "signalmesh",
             dependencies: [
                 "MeshCore", "MeshWire", "MeshCrypto", "MeshTransport", "MeshMembership", "MeshNode", "MeshControl",
-                "MeshRuntime", "MeshSimulator", "MeshIndicators",
+                "MeshRuntime", "MeshSimulator", "MeshIndicators", "MeshSignals", "MeshSampleData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -135,6 +140,10 @@ let package = Package(
             dependencies: ["MeshIndicators", .product(name: "PropertyBased", package: "swift-property-based")],
             // Golden values from TA-Lib (Tools/indicator-golden.sh), read from the source tree by the tests.
             exclude: ["Golden"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MeshSignalsTests",
+            dependencies: ["MeshSignals", "MeshIndicators", "MeshSampleData"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "MeshRuntimeTests",

@@ -18,12 +18,20 @@ public struct BarCSV: Sendable {
         public let reason: String
         /// "line N: reason".
         public var description: String { "line \(line): \(reason)" }
+
+        /// A problem on `line`.
+        public init(line: Int, reason: String) {
+            self.line = line
+            self.reason = reason
+        }
     }
 
     /// The bars read, in order.
     public private(set) var bars: [Bar] = []
     /// Each bar's `date` or `time` field as written (empty without such a column).
     public private(set) var labels: [String] = []
+    /// Each bar's line number (the header being line 1).
+    public private(set) var lines: [Int] = []
     /// The rows skipped, with why.
     public private(set) var skipped: [Problem] = []
 
@@ -34,8 +42,8 @@ public struct BarCSV: Sendable {
     /// - Throws: `Problem` for a missing or incomplete header, and for the first malformed row under `.refuse`.
     public init(_ text: String, policy: Policy = .refuse) throws(Problem) {
         // Any line break: "\r\n" is one Character in Swift, which a split on "\n" would not see.
-        var lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).makeIterator()
-        guard let headerLine = lines.next(), !Self.strip(headerLine).isEmpty else {
+        var rows = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).makeIterator()
+        guard let headerLine = rows.next(), !Self.strip(headerLine).isEmpty else {
             throw Problem(line: 1, reason: "no header (expected a line naming open, high, low, close[, volume])")
         }
         let header = Self.strip(headerLine).split(separator: ",", omittingEmptySubsequences: false).map {
@@ -53,7 +61,7 @@ public struct BarCSV: Sendable {
         let volumeColumn = column("volume")
         let labelColumn = column("date") ?? column("time") ?? column("timestamp")
         var number = 1
-        while let raw = lines.next() {
+        while let raw = rows.next() {
             number += 1
             let line = Self.strip(raw)
             if line.isEmpty { continue }
@@ -81,6 +89,7 @@ public struct BarCSV: Sendable {
                 guard volume >= 0 else { throw Problem(line: number, reason: "volume \(volume) is negative") }
                 bars.append(bar)
                 labels.append(labelColumn.map { Self.strip(fields[$0]) } ?? "")
+                lines.append(number)
             } catch {
                 if policy == .refuse || error.reason.hasPrefix("more than") { throw error }
                 skipped.append(error)

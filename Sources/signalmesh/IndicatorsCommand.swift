@@ -45,37 +45,28 @@ struct IndicatorsListCommand: ParsableCommand {
     }
 }
 
-/// `signalmesh indicators compute --data FILE --indicator SPEC ...`.
+/// `signalmesh indicators compute [--data FILE] --indicator SPEC ...`.
 struct IndicatorsComputeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "compute",
-        abstract: "Compute indicators over an OHLCV CSV file, one column per output, aligned with its rows.",
+        abstract: "Compute indicators over OHLCV bars, one column per output, aligned with the bars.",
         discussion: """
-            The file needs a header naming open, high, low and close (volume, and date or time, if it has them; \
-            other columns are ignored). Each --indicator is a name with optional parameters in TA-Lib's order, \
-            e.g. 'MACD(12,26,9)' or 'BBANDS(20,2,2,0)'; 'signalmesh indicators list' shows them all. Columns are \
-            named NAME_a_b_c[.output] (MACD_12_26_9.macdsignal); rows in the warm-up are empty (csv) or null (json).
+            Bars come from the bundled daily data (--symbol AAPL, MSFT, IBM or GOOG; AAPL by default), an OHLCV \
+            CSV file, or NDJSON ticks or bars ('--data -' reads them from stdin, and rows are written as bars \
+            close). A CSV file needs a header naming open, high, low and close (volume, and date or time, if it has \
+            them; other columns are ignored). --timeframe makes longer bars: ticks are aggregated, bars resampled. \
+            Each --indicator is a name with optional parameters in TA-Lib's order, e.g. 'MACD(12,26,9)' or \
+            'BBANDS(20,2,2,0)'; 'signalmesh indicators list' shows them all. Columns are named \
+            NAME_a_b_c[.output] (MACD_12_26_9.macdsignal); rows in the warm-up are empty (csv) or null (json).
             """)
 
-    @Option(name: .long, help: "The OHLCV CSV file.")
-    var data: String
+    @OptionGroup var feed: FeedOptions
 
     @Option(name: .long, help: "An indicator, e.g. 'RSI(14)' (repeat for several).")
     var indicator: [String] = []
 
     @Option(name: .long, help: "csv or json.")
     var format: Format = .csv
-
-    @Option(
-        name: .customLong("on-error"),
-        help: "What to do with a malformed row: refuse (stop) or skip (report it and go on).")
-    var onError: RowPolicy = .refuse
-
-    /// `BarCSV.Policy` as an option value.
-    enum RowPolicy: String, ExpressibleByArgument, CaseIterable {
-        case refuse, skip
-        var policy: BarCSV.Policy { self == .skip ? .skip : .refuse }
-    }
 
     enum Format: String, ExpressibleByArgument, CaseIterable {
         case csv, json
@@ -92,9 +83,6 @@ struct IndicatorsComputeCommand: ParsableCommand {
         return ([name] + values).joined(separator: "_")
     }
 
-    /// The largest data file read.
-    static let maxFileBytes = 512 << 20
-
     func run() throws {
         guard !indicator.isEmpty else {
             throw CLIFailure.usage("give at least one --indicator (e.g. --indicator 'RSI(14)')")
@@ -107,53 +95,50 @@ struct IndicatorsComputeCommand: ParsableCommand {
                 throw CLIFailure.usage("--indicator \(spec): \(error)")
             }
         }
-        let bytes = try FileIO.read(data, limit: Self.maxFileBytes, what: "data file")
-        guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw CLIFailure.corruptData("\(data) is not UTF-8 text")
+        // NAME_a_b_c (as TA-Lib's own test files name them): a column name with no comma in it.
+        var names: [String] = []
+        for (spec, made) in indicators {
+            let label = Self.columnName(spec, made.name)
+            names += made.outputs.map { output in made.outputs.count == 1 ? label : "\(label).\(output)" }
         }
-        let csv: BarCSV
-        do {
-            csv = try BarCSV(text, policy: onError.policy)
-        } catch {
-            throw CLIFailure.corruptData("\(data): \(error) (use --on-error skip to leave such rows out)")
-        }
-        for problem in csv.skipped { Output.note("signalmesh: skipped \(data) \(problem)") }
-        var columns: [(name: String, values: [Double?])] = []
-        for (spec, var indicator) in indicators {
-            var series = [[Double?]](repeating: [], count: indicator.outputs.count)
-            for bar in csv.bars {
+        var labels: [String] = []
+        var rows: [[Double?]] = []
+        var headerWritten = false
+        let source = try feed.read { row in
+            var values: [Double?] = []
+            for index in indicators.indices {
                 let outputs: [Double]?
                 do {
-                    outputs = try indicator.update(bar)
+                    outputs = try indicators[index].indicator.update(row.bar.bar)
                 } catch {
-                    throw CLIFailure.corruptData("\(data): \(error)")
+                    throw CLIFailure.corruptData("\(feed.data ?? "data"): \(error)")
                 }
-                for index in series.indices { series[index].append(outputs?[index]) }
+                values += (0..<indicators[index].indicator.outputs.count).map { outputs?[$0] }
             }
-            // NAME_a_b_c (as TA-Lib's own test files name them): a column name with no comma in it.
-            let label = Self.columnName(spec, indicator.name)
-            for (index, output) in indicator.outputs.enumerated() {
-                columns.append((indicator.outputs.count == 1 ? label : "\(label).\(output)", series[index]))
+            switch format {
+            case .csv:
+                // Written as each bar closes, so that a live feed on stdin gives rows as it goes.
+                if !headerWritten {
+                    Output.line(((row.label.isEmpty ? [] : ["date"]) + names).joined(separator: ","))
+                    headerWritten = true
+                }
+                let fields = (row.label.isEmpty ? [] : [row.label]) + values.map { $0.map { "\($0)" } ?? "" }
+                Output.line(fields.joined(separator: ","))
+            case .json:
+                labels.append(row.label)
+                rows.append(values)
             }
         }
         switch format {
         case .csv:
-            let hasLabels = csv.labels.contains { !$0.isEmpty }
-            var header = hasLabels ? ["date"] : []
-            header += columns.map(\.name)
-            Output.line(header.joined(separator: ","))
-            for row in csv.bars.indices {
-                var fields = hasLabels ? [csv.labels[row]] : []
-                fields += columns.map { $0.values[row].map { "\($0)" } ?? "" }
-                Output.line(fields.joined(separator: ","))
-            }
+            if !headerWritten { Output.line(names.joined(separator: ",")) }
         case .json:
-            var object: [String: Any] = ["rows": csv.bars.count, "skipped": csv.skipped.map(\.description)]
-            if csv.labels.contains(where: { !$0.isEmpty }) { object["labels"] = csv.labels }
-            object["columns"] = columns.map(\.name)
+            var object: [String: Any] = ["rows": rows.count, "source": source.name]
+            if labels.contains(where: { !$0.isEmpty }) { object["labels"] = labels }
+            object["columns"] = names
             object["values"] = Dictionary(
-                uniqueKeysWithValues: columns.map { column in
-                    (column.name, column.values.map { $0.map { $0 as Any } ?? NSNull() })
+                uniqueKeysWithValues: names.enumerated().map { column, name in
+                    (name, rows.map { $0[column].map { $0 as Any } ?? NSNull() })
                 })
             Output.jsonLine(object)
         }

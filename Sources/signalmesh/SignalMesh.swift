@@ -11,7 +11,7 @@ struct SignalMesh: ParsableCommand {
         subcommands: [
             KeygenCommand.self, IDCommand.self, ListenCommand.self, PingCommand.self, ThroughputCommand.self,
             BootstrapCommand.self, RunCommand.self, SeedCommand.self, DevnetCommand.self, SimCommand.self,
-            IndicatorsCommand.self,
+            IndicatorsCommand.self, BacktestCommand.self,
             ConfigCommand.self,
             StatusCommand.self, PeersCommand.self, EventsCommand.self, MetricsCommand.self, TopCommand.self,
             LogLevelCommand.self, StopCommand.self, RPCCommand.self, VersionCommand.self,

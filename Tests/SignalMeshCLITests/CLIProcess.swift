@@ -22,7 +22,9 @@ struct CLIProcess {
         fatalError("signalmesh executable not found next to the tests in \(candidates.map(\.path))")
     }()
 
-    static func run(_ arguments: [String], environment: [String: String]? = nil) throws -> Result {
+    /// Runs `signalmesh arguments`; `input` (under 64 KiB, written before the output is read) is its stdin.
+    static func run(_ arguments: [String], environment: [String: String]? = nil, input: String? = nil) throws -> Result
+    {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -31,7 +33,13 @@ struct CLIProcess {
         let err = Pipe()
         process.standardOutput = out
         process.standardError = err
+        let stdin = Pipe()
+        if input != nil { process.standardInput = stdin }
         try process.run()
+        if let input {
+            stdin.fileHandleForWriting.write(Data(input.utf8))
+            try stdin.fileHandleForWriting.close()
+        }
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
