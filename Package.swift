@@ -65,7 +65,11 @@ let package = Package(
             name: "MeshNode", dependencies: ["MeshCore", "MeshCrypto", "MeshTransport", "MeshMembership"],
             swiftSettings: swiftSettings),
         .target(
-            name: "MeshControl", dependencies: ["MeshCore", "MeshTransport", "MeshMembership", "MeshNode"],
+            name: "MeshControl",
+            dependencies: [
+                "MeshCore", "MeshTransport", "MeshMembership", "MeshNode", "MeshIndicators", "MeshSignals",
+                "MeshSampleData",
+            ],
             swiftSettings: swiftSettings),
         .target(
             name: "MeshSimulator",

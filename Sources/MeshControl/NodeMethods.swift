@@ -124,6 +124,8 @@ public enum NodeMethods {
             case "node.log_level":
                 // The log belongs to the shell; one that keeps a log answers this before it gets here.
                 throw .refused("this node keeps no log")
+            case let method where AnalysisMethods.methods.contains(method):
+                return Outcome(result: AnalysisMethods.call(request))
             default:
                 throw .methodNotFound(request.method)
             }

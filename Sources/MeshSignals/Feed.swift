@@ -89,6 +89,16 @@ public enum Feed {
         public var timed: Bool
     }
 
+    /// The smallest spacing of `bars` when it is longer than `target`'s interval (such bars cannot make `target`
+    /// bars: daily bars cannot make hourly ones); nil when they can.
+    public static func spacing(of bars: [TimeBar], exceeding target: Timeframe) -> Int64? {
+        var smallest = Int64.max
+        for (earlier, later) in zip(bars, bars.dropFirst()) { smallest = min(smallest, later.start - earlier.start) }
+        guard smallest != .max, let first = bars.first else { return nil }
+        let interval = target.interval(containing: first.start)
+        return interval.end - interval.start < smallest ? smallest : nil
+    }
+
     /// A bar start as a UTC date (`2024-01-02`) for bars of days, weeks or months, or a date and time
     /// (`2024-01-02T09:30:00Z`) for shorter ones; without a timeframe, the date alone when the time is midnight.
     public static func label(_ time: Int64, timeframe: Timeframe? = nil) -> String {

@@ -182,11 +182,7 @@ struct FeedOptions: ParsableArguments {
 
     /// Refuses a timeframe shorter than the spacing of the bars (daily bars cannot make hourly ones).
     static func checkNotFiner(_ target: Timeframe, than bars: [TimeBar], name: String) throws {
-        var smallest = Int64.max
-        for (earlier, later) in zip(bars, bars.dropFirst()) { smallest = min(smallest, later.start - earlier.start) }
-        guard smallest != .max else { return }
-        let interval = target.interval(containing: bars[0].start)
-        if interval.end - interval.start < smallest {
+        if let smallest = Feed.spacing(of: bars, exceeding: target) {
             throw CLIFailure.usage(
                 "\(name)'s bars are at least \(smallest / 1000) s apart: they cannot make \(target) bars (a longer "
                     + "timeframe can be made, not a shorter one)")

@@ -1,0 +1,98 @@
+import MeshIndicators
+import MeshSignals
+import Testing
+
+@testable import MeshControl
+
+/// `indicators.list`, `indicators.compute` and `strategies.backtest` over the control API: the CLI's computations,
+/// with every param checked.
+@Suite("Analysis methods")
+struct AnalysisMethodsTests {
+    private func call(_ method: String, _ params: JSONValue? = nil) -> Result<JSONValue, RPCError> {
+        AnalysisMethods.call(RPCRequest(id: 1, method: method, params: params))
+    }
+
+    private func error(_ method: String, _ params: JSONValue) -> String {
+        guard case .failure(let error) = call(method, params) else { return "no error" }
+        #expect(error.code == -32602)
+        return error.message
+    }
+
+    @Test func listGivesEveryIndicatorWithItsParametersAndLookback() throws {
+        let result = try call("indicators.list").get()
+        guard case .array(let entries)? = result["indicators"] else { Issue.record("no list"); return }
+        #expect(entries.count == IndicatorCatalog.entries.count)
+        let rsi = try #require(entries.first { $0["name"] == "RSI" })
+        #expect(rsi["lookback"] == 14 && rsi["outputs"] == ["real"])
+    }
+
+    @Test func computeMatchesTheIndicatorOverTheBundledData() throws {
+        let result = try call(
+            "indicators.compute", ["indicators": ["SMA(10)", "MACD"], "symbol": "ibm", "adjusted": false, "last": 5]
+        ).get()
+        #expect(result["columns"] == ["SMA(10)", "MACD.macd", "MACD.macdsignal", "MACD.macdhist"])
+        #expect(result["rows"] == 5 && result["source"] == "bundled IBM")
+        let closes = try #require(Feed.sample("IBM", adjusted: false)).bars.map(\.bar.close)
+        let sma = try SMA(period: 10).batch(closes).suffix(5).map { JSONValue.double($0) }
+        #expect(result["values"]?["SMA(10)"] == .array(sma))
+        #expect(result["times"] == .array(["2013-02-25", "2013-02-26", "2013-02-27", "2013-02-28", "2013-03-01"]))
+        // Inline bars in the NDJSON bar form; a warm-up is null.
+        let bars: JSONValue = .array(
+            (0..<3).map { day in
+                ["time": .integer(86_400_000 * day), "open": 1, "high": 5, "low": 1, "close": .integer(day + 1)]
+            })
+        let inline = try call("indicators.compute", ["indicators": ["SMA(2)"], "bars": bars]).get()
+        #expect(inline["values"]?["SMA(2)"] == [.null, .double(1.5), .double(2.5)])
+        let weekly = try call("indicators.compute", ["indicators": ["SMA(2)"], "timeframe": "1w"]).get()
+        #expect(weekly["rows"].flatMap { if case .int(let n) = $0 { n } else { nil } }.map { $0 > 600 } == true)
+    }
+
+    @Test func computeRefusesBadParamsNamingThem() {
+        #expect(error("indicators.compute", ["indicators": []]).contains("\"indicators\" must be an array of 1 to"))
+        #expect(error("indicators.compute", ["indicators": ["FOO"]]).contains("no indicator named 'FOO'"))
+        #expect(error("indicators.compute", ["indicators": ["SMA"], "symbol": "TSLA"]).contains("no bundled data"))
+        #expect(error("indicators.compute", ["indicators": ["SMA"], "timeframe": "1h"]).contains("cannot make 1h"))
+        #expect(error("indicators.compute", ["indicators": ["SMA"], "colour": 1]).contains("unknown param"))
+        #expect(error("indicators.compute", ["indicators": ["SMA"], "adjusted": 1]).contains("must be a boolean"))
+        let bad: JSONValue = [["time": 0, "open": 1, "high": .double(0.5), "low": 1, "close": 1]]
+        #expect(error("indicators.compute", ["indicators": ["SMA"], "bars": bad]).contains("\"bars\"[0]: open"))
+        let backwards: JSONValue = [
+            ["time": 5, "open": 1, "high": 1, "low": 1, "close": 1],
+            ["time": 4, "open": 1, "high": 1, "low": 1, "close": 1],
+        ]
+        #expect(error("indicators.compute", ["indicators": ["SMA"], "bars": backwards]).contains("not after"))
+    }
+
+    @Test func backtestRunsAStrategyObjectAndNamesItsMistakes() throws {
+        let strategy: JSONValue = [
+            "id": "cross", "symbol": "MSFT", "timeframe": "1d",
+            "indicators": ["fast": "SMA(10)", "slow": "SMA(30)"],
+            "rules": [
+                ["when": ["crosses_above": ["fast", "slow"]], "side": "buy"],
+                ["when": ["crosses_below": ["fast", "slow"]], "side": "sell", "kind": "exit"],
+            ],
+        ]
+        let result = try call("strategies.backtest", ["strategy": strategy, "horizon": 10]).get()
+        let report = try #require(result["report"])
+        #expect(report["symbol"] == "MSFT" && report["horizon"] == 10 && report["source"] == "bundled MSFT (adjusted)")
+        guard case .array(let signals)? = result["signals"], case .int(let count)? = report["signals"] else {
+            Issue.record("no signals")
+            return
+        }
+        #expect(signals.count == Int(count) && count > 20)
+        // The same figures as the library gives.
+        let local = try Backtest.run(
+            try Strategy(json: String(decoding: strategy.encoded, as: UTF8.self)),
+            bars: #require(Feed.sample("MSFT")).bars,
+            horizon: 10)
+        #expect(report["total_return"] == .double(local.report.totalReturn))
+        var broken = strategy
+        if case .object(var members) = broken {
+            members["rules"] = [["when": ["above": ["rsi", 1]], "side": "buy"]]
+            broken = .object(members)
+        }
+        #expect(error("strategies.backtest", ["strategy": broken]).contains("rules[0].when.above[0]: 'rsi' names no"))
+        #expect(error("strategies.backtest", ["strategy": "text"]).contains("must be a strategy object"))
+        #expect(error("strategies.backtest", ["strategy": strategy, "horizon": 0]).contains("\"horizon\" must be"))
+    }
+}
