@@ -62,7 +62,10 @@ let package = Package(
             name: "MeshMembership", dependencies: ["MeshCore", "MeshWire", "MeshCrypto", "MeshTransport"],
             swiftSettings: swiftSettings),
         .target(
-            name: "MeshNode", dependencies: ["MeshCore", "MeshCrypto", "MeshTransport", "MeshMembership"],
+            name: "MeshNode",
+            dependencies: [
+                "MeshCore", "MeshCrypto", "MeshTransport", "MeshMembership", "MeshIndicators", "MeshSignals",
+            ],
             swiftSettings: swiftSettings),
         .target(
             name: "MeshControl",
@@ -86,7 +89,7 @@ let package = Package(
             name: "MeshRuntime",
             dependencies: [
                 "MeshCore", "MeshWire", "MeshCrypto", "MeshTransport", "MeshMembership", "MeshNode", "MeshControl",
-                "CLibUV", "CSQLite", .product(name: "Logging", package: "swift-log"),
+                "MeshIndicators", "MeshSignals", "CLibUV", "CSQLite", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
         .executableTarget(

@@ -139,16 +139,7 @@ public enum AnalysisMethods {
             "buy_and_hold_return": number(report.buyAndHoldReturn), "exposure": number(report.exposure),
             "trades": .array(trades),
         ]
-        let signals: [JSONValue] = result.signals.map { signal in
-            [
-                "strategy": .string(signal.strategy), "rule": .string(signal.rule), "symbol": .string(signal.symbol),
-                "timeframe": .string(signal.timeframe), "time": .integer(signal.time), "price": number(signal.price),
-                "side": .string(signal.side.rawValue), "kind": .string(signal.kind.rawValue),
-                "strength": number(signal.strength),
-                "snapshot": .object(signal.snapshot.mapValues(number)),
-            ]
-        }
-        return ["report": summary, "signals": .array(signals)]
+        return ["report": summary, "signals": .array(result.signals.map(\.controlJSON))]
     }
 
     /// The bars a request names: `bars` given inline (NDJSON bar objects), or the bundled data of `symbol` (the

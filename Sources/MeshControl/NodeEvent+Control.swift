@@ -1,4 +1,5 @@
 public import MeshNode
+import MeshSignals
 import MeshTransport
 
 extension NodeEvent {
@@ -12,6 +13,7 @@ extension NodeEvent {
         case .sessionDown: "session.down"
         case .banned: "peer.banned"
         case .unbanned: "peer.unbanned"
+        case .signal: "signal"
         }
     }
 
@@ -38,6 +40,20 @@ extension NodeEvent {
             return .object(data)
         case .banned(let peer, let until):
             return ["peer": .string(peer.text), "until": .string(RFC3339.text(until))]
+        case .signal(let signal):
+            return signal.controlJSON
         }
+    }
+}
+
+extension Signal {
+    /// The signal as the control socket gives it (`signals.list`, the `signal` event, `strategies.backtest`).
+    var controlJSON: JSONValue {
+        [
+            "strategy": .string(strategy), "rule": .string(rule), "symbol": .string(symbol),
+            "timeframe": .string(timeframe), "time": .integer(time), "price": .double(price),
+            "side": .string(side.rawValue), "kind": .string(kind.rawValue), "strength": .double(strength),
+            "snapshot": .object(snapshot.mapValues { $0.isFinite ? .double($0) : .null }),
+        ]
     }
 }

@@ -1,6 +1,7 @@
 public import MeshCore
 import MeshMembership
 public import MeshNode
+import MeshSignals
 import MeshTransport
 
 /// What the shell knows about the running node that its cores do not (`node.info`, `node.health`, metrics).
@@ -124,6 +125,8 @@ public enum NodeMethods {
             case "node.log_level":
                 // The log belongs to the shell; one that keeps a log answers this before it gets here.
                 throw .refused("this node keeps no log")
+            case "signals.list":
+                return Outcome(result: .success(try signals(request, core: core)))
             case let method where AnalysisMethods.methods.contains(method):
                 return Outcome(result: AnalysisMethods.call(request))
             default:
@@ -132,6 +135,28 @@ public enum NodeMethods {
         } catch {
             return Outcome(result: .failure(error))
         }
+    }
+
+    /// The most recent signals of the node's strategies, oldest first: all, or those of `symbol` or `strategy`, the
+    /// last `limit` (100 by default).
+    private static func signals(_ request: RPCRequest, core: NodeCore) throws(RPCError) -> JSONValue {
+        let params = try Params(request, allowed: ["symbol", "strategy", "limit"])
+        let symbol = try params.string("symbol", maxLength: 32)?.uppercased()
+        let strategy = try params.string("strategy", maxLength: 64)
+        let limit = Int(try params.integer("limit", in: 1...Int64(SignalEngine.capacity)) ?? 100)
+        let chosen = core.signals.recent.filter {
+            (symbol == nil || $0.symbol == symbol) && (strategy == nil || $0.strategy == strategy)
+        }
+        return [
+            "signals": .array(chosen.suffix(limit).map(\.controlJSON)), "given": .integer(core.signals.given),
+            "strategies": .array(
+                core.signals.strategies.map {
+                    [
+                        "id": .string($0.id), "symbol": .string($0.symbol),
+                        "timeframe": .string($0.timeframe.description),
+                    ]
+                }),
+        ]
     }
 
     private static func hello(_ request: RPCRequest, core: NodeCore, host: NodeHostInfo) throws(RPCError) -> JSONValue {

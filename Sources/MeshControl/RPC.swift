@@ -141,5 +141,7 @@ public enum ControlAPI {
     /// The API version this node speaks; a change that breaks clients raises it.
     public static let version = 1
     /// The capabilities (method families) this node offers.
-    public static let capabilities = ["node", "peers", "events", "metrics", "logs", "indicators", "strategies"]
+    public static let capabilities = [
+        "node", "peers", "events", "metrics", "logs", "indicators", "strategies", "signals",
+    ]
 }

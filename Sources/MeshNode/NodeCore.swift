@@ -1,6 +1,8 @@
 public import MeshCore
 import MeshCrypto
+public import MeshIndicators
 public import MeshMembership
+public import MeshSignals
 public import MeshTransport
 
 /// What the node core asks its shell (the libuv runtime or the simulator) to do.
@@ -29,6 +31,8 @@ public enum NodeEvent: Sendable, Equatable {
     case banned(NodeID, until: Instant)
     /// The ban on `peer` was lifted.
     case unbanned(NodeID)
+    /// One of the node's strategies gave `signal` on a bar of its feed.
+    case signal(Signal)
 }
 
 /// The node core: the transport endpoint and the membership core, composed (`../shared/DESIGN.md`, "The one
@@ -53,6 +57,8 @@ public struct NodeCore {
     /// Peers whose sessions are closed at the given instant unless they become neighbours again.
     private var closing = ClosingQueue()
     private var reportedDeadline: Instant?
+    /// The strategies the node runs over its price feed, and the signals they gave.
+    public private(set) var signals: SignalEngine
 
     /// A node core from an endpoint and a membership core made by the caller (the shell knows the
     /// settings, the seeds and the random source).
@@ -60,11 +66,23 @@ public struct NodeCore {
     /// - Parameter exchangeLimit: per-IP limits on peer-exchange requests: a seed answers every JOIN with its
     ///   neighbours' attention and every SHUFFLE with records, so one address sending them in a loop must not get
     ///   unbounded work or a map of the network out of it. Nil (the default) for a node that is not a seed.
-    public init(endpoint: Endpoint, membership: Membership, exchangeLimit: SourceRateLimiter.Settings? = nil) {
+    /// - Parameter signals: the strategies the node runs over the bars `feed` gives it (none by default).
+    public init(
+        endpoint: Endpoint, membership: Membership, exchangeLimit: SourceRateLimiter.Settings? = nil,
+        signals: SignalEngine = try! SignalEngine()
+    ) {
         precondition(endpoint.nodeID == membership.nodeID, "the endpoint and the membership core are one node's")
         self.endpoint = endpoint
         self.membership = membership
         exchangeLimiter = exchangeLimit.map(SourceRateLimiter.init(settings:))
+        self.signals = signals
+    }
+
+    /// A closed bar of `symbol`'s price feed (of `timeframe`, nil when unknown): the node's strategies for that
+    /// symbol run over it, and each signal they give is an event. (Signing and gossiping signals come with
+    /// `Specs/gossip.md`.)
+    public mutating func feed(symbol: String, bar: TimeBar, timeframe: Timeframe?, now: Instant) -> [NodeEffect] {
+        signals.feed(symbol: symbol, bar: bar, timeframe: timeframe).map { .event(.signal($0)) }
     }
 
     /// The limits a seed puts on peer-exchange requests per IP address: a burst of 64 (a devnet's or a NAT's many

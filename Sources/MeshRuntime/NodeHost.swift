@@ -3,9 +3,29 @@ import Logging
 public import MeshControl
 public import MeshCore
 public import MeshCrypto
+public import MeshIndicators
 public import MeshMembership
 public import MeshNode
+public import MeshSignals
 public import MeshTransport
+
+/// A price feed replayed into a node: every `interval`, the next bar of each symbol (its strategies run over them),
+/// until the bars run out.
+public struct FeedReplay: Sendable {
+    /// Each symbol's bars, oldest first.
+    public var bars: [String: [TimeBar]]
+    /// Their timeframe, nil when unknown.
+    public var timeframe: Timeframe?
+    /// The time between two bars.
+    public var interval: Duration
+
+    /// A replay of `bars` (of `timeframe`), one bar of each symbol every `interval`.
+    public init(bars: [String: [TimeBar]], timeframe: Timeframe?, interval: Duration) {
+        self.bars = bars
+        self.timeframe = timeframe
+        self.interval = interval
+    }
+}
 
 /// A node running for real: the `NodeCore` (transport and membership) on one event loop, with a UDP socket per
 /// address family and one timer (DESIGN.md, "pure cores, thin shells"). It feeds the core datagrams and timer
@@ -81,6 +101,10 @@ public final class NodeHost {
     private var controlSocket: ControlSocket?
     private var controlTimer: LoopTimer?
     private var hostInfo: NodeHostInfo?
+    /// The price feed replayed into the core, how far it has got, and its timer; nil without a feed.
+    private let feed: FeedReplay?
+    private var feedPosition = 0
+    private var feedTimer: LoopTimer?
     /// The structured log, if the node keeps one.
     private let log: NodeLog?
     /// This boot's id: random, so a client can tell a restarted node's event ids from the last boot's.
@@ -97,10 +121,12 @@ public final class NodeHost {
         settings: EndpointSettings = EndpointSettings(), membership: MembershipSettings = MembershipSettings(),
         roles: PeerRecord.Roles = [], store: PeerStore? = nil,
         socketSettings: UDPSocket.Settings = UDPSocket.Settings(), control controlOptions: ControlOptions? = nil,
-        exchangeLimit: SourceRateLimiter.Settings? = nil, log: NodeLog? = nil
+        exchangeLimit: SourceRateLimiter.Settings? = nil, log: NodeLog? = nil,
+        signals: SignalEngine = try! SignalEngine(), feed: FeedReplay? = nil
     ) throws(NodeHostError) {
         self.store = store
         self.log = log
+        self.feed = feed
         precondition((1...2).contains(addresses.count), "a node listens on one or two addresses, not \(addresses)")
         let loop: EventLoop
         do { loop = try EventLoop() } catch { throw .runtime(error) }
@@ -127,7 +153,8 @@ public final class NodeHost {
             addresses: sockets.map(\.localAddress))
         let membershipCore = Membership(
             selfRecord: record, seeds: seeds, settings: membership, seed: random.next(), now: now)
-        core = NodeCore(endpoint: endpoint, membership: membershipCore, exchangeLimit: exchangeLimit)
+        core = NodeCore(
+            endpoint: endpoint, membership: membershipCore, exchangeLimit: exchangeLimit, signals: signals)
         if let store {
             let stored = (try? store.load().records) ?? []
             core.remember(stored)
@@ -155,6 +182,9 @@ public final class NodeHost {
                 try socket.startReceiving { [unowned self] bytes, source in
                     self.carryOut(self.core.receive(Array(bytes), from: source, now: self.loop.now))
                 }
+            }
+            if feed != nil {
+                feedTimer = try LoopTimer(loop: loop) { [unowned self] in self.replayNextBars() }
             }
             if controlOptions != nil {
                 controlTimer = try LoopTimer(loop: loop) { [unowned self] in
@@ -213,6 +243,28 @@ public final class NodeHost {
         storeTimer = nil
         controlTimer?.close()
         controlTimer = nil
+        feedTimer?.close()
+        feedTimer = nil
+    }
+
+    /// Gives the core the next bar of each symbol of the feed, and arms the feed's timer for the next ones while any
+    /// are left.
+    private func replayNextBars() {
+        guard let feed else { return }
+        let now = loop.now
+        var left = false
+        for symbol in feed.bars.keys.sorted() {
+            guard let bars = feed.bars[symbol], feedPosition < bars.count else { continue }
+            carryOut(core.feed(symbol: symbol, bar: bars[feedPosition], timeframe: feed.timeframe, now: now))
+            left = left || feedPosition + 1 < bars.count
+        }
+        feedPosition += 1
+        if left {
+            feedTimer?.arm(at: now + feed.interval)
+        } else {
+            log?.logger("signals").notice("feed ended", metadata: ["bars": "\(feedPosition)"])
+            record(type: "feed.ended", data: ["bars": .integer(feedPosition)])
+        }
     }
 
     /// Joins the overlay through the seeds. Call once, before `run()`.
@@ -231,6 +283,7 @@ public final class NodeHost {
         carryOut(restoredEffects)
         restoredEffects = []
         carryOut(core.start(now: loop.now))
+        if let feed { feedTimer?.arm(at: loop.now + feed.interval) }
     }
 
     /// Bans `peer` for `duration` (`NodeCore.ban`).
@@ -319,6 +372,7 @@ public final class NodeHost {
         case .sessionUp, .sessionDown: (category, level) = ("transport", .debug)
         case .malformedMessage: (category, level) = ("membership", .warning)
         case .banned, .unbanned: (category, level) = ("node", .notice)
+        case .signal: (category, level) = ("signals", .notice)
         }
         var metadata: Logger.Metadata = [:]
         if case .object(let members) = event.controlData {

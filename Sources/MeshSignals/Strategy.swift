@@ -389,3 +389,40 @@ extension [String: JSONValue] {
         return integer
     }
 }
+
+extension Strategy {
+    /// An example strategy (`Specs/examples/macd-cross.json`, kept equal by a test), for `signalmesh devnet` and
+    /// anyone trying the node without writing one.
+    public static let exampleJSON = """
+        {
+          "id": "macd-cross",
+          "symbol": "AAPL",
+          "timeframe": "1d",
+          "indicators": {
+            "macd": "MACD(12,26,9)",
+            "rsi": "RSI(14)",
+            "trend": "SMA(200)"
+          },
+          "rules": [
+            {
+              "name": "bullish cross in an uptrend",
+              "when": { "all": [
+                { "crosses_above": ["macd.macd", "macd.macdsignal"] },
+                { "above": ["close", "trend"] }
+              ] },
+              "side": "buy", "kind": "entry", "strength": 0.8
+            },
+            {
+              "name": "bearish cross",
+              "when": { "crosses_below": ["macd.macd", "macd.macdsignal"] },
+              "side": "sell", "kind": "exit"
+            },
+            {
+              "name": "overbought",
+              "when": { "crosses_above": ["rsi", 75] },
+              "side": "sell", "kind": "exit", "strength": 0.5, "cooldown": 10
+            }
+          ]
+        }
+        """
+}

@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import MeshCore
 import MeshMembership
+import MeshSignals
 import Synchronization
 
 /// `signalmesh devnet`: a small network of real node processes on 127.0.0.1, for trying SignalMesh on one machine.
@@ -19,8 +20,10 @@ struct DevnetCommand: ParsableCommand {
             --seeds nodes on free ports instead, and says so. Then starts \
             `signalmesh run` for every node (the seeds first), follows their events, and shows each node's \
             neighbours until Ctrl-C (or --duration seconds), when it stops them all with SIGTERM. It reports the \
-            time until the overlay was one connected graph with every node at its minimum of neighbours. Exits \
-            with 0 when it was, 1 when not, or when a node died.
+            time until the overlay was one connected graph with every node at its minimum of neighbours. Every \
+            node runs the example macd-cross strategy (or the --strategy files) over the bundled daily AAPL data, \
+            one bar per --feed-interval; the table counts each node's signals and shows the latest. Exits with 0 \
+            when the overlay was connected, 1 when not, or when a node died.
             """
     )
 
@@ -42,6 +45,20 @@ struct DevnetCommand: ParsableCommand {
     @Flag(name: .long, help: "Print one JSON object per line (node events, then a summary) instead of the table.")
     var json = false
 
+    @Option(
+        name: .long, parsing: .singleValue,
+        help: ArgumentHelp(
+            "A strategy file every node runs over the bundled feed (repeat for several; default: the example "
+                + "macd-cross strategy, written into the folder).",
+            valueName: "file"))
+    var strategy: [String] = []
+
+    @Flag(name: .long, help: "Run the nodes without strategies.")
+    var noStrategy = false
+
+    @Option(name: .long, help: "Seconds between two bars of the nodes' replayed feed (default 0.05).")
+    var feedInterval = 0.05
+
     /// A node needs this many neighbours (the membership low watermark, or all others in a small devnet) to count
     /// as joined.
     var neededNeighbours: Int { min(4, nodes - 1) }
@@ -52,6 +69,10 @@ struct DevnetCommand: ParsableCommand {
         if let duration, !(duration > 0 && duration <= 86_400) {
             throw ValidationError("--duration must be from 0 to 86400 seconds")
         }
+        guard feedInterval >= 0.001 && feedInterval <= 3600 else {
+            throw ValidationError("--feed-interval must be from 0.001 to 3600 seconds")
+        }
+        if noStrategy && !strategy.isEmpty { throw ValidationError("--no-strategy and --strategy exclude each other") }
     }
 
     func run() throws {
@@ -97,6 +118,12 @@ struct DevnetCommand: ParsableCommand {
         let stopAll = {
             for child in children where child.isRunning { child.terminate() }
         }
+        var strategies = strategy
+        if strategy.isEmpty && !noStrategy {
+            let example = folder + "/macd-cross.json"
+            try FileIO.writeAtomically(Array(Strategy.exampleJSON.utf8), to: example, what: "example strategy")
+            strategies = [example]
+        }
         let signals = Self.watchSignals { monitor.requestStop() }
         defer { signals.forEach { $0.cancel() } }
         let started = Date()
@@ -109,6 +136,8 @@ struct DevnetCommand: ParsableCommand {
                 "--listen", index < seedCount ? "127.0.0.1:\(ports[index])" : "127.0.0.1:0",
             ]
             if index < seedCount { arguments.append("--seed-profile") }
+            for file in strategies { arguments += ["--strategy", file] }
+            if !strategies.isEmpty { arguments += ["--feed-interval", "\(feedInterval)"] }
             process.arguments = arguments
             let out = Pipe()
             process.standardOutput = out
@@ -358,6 +387,9 @@ final class DevnetMonitor: Sendable {
     private struct State {
         var buffers: [[UInt8]]
         var neighbours: [Set<String>]
+        /// Signals each node's strategies gave, and the latest of all, as a line.
+        var signals: [Int] = []
+        var lastSignal: String?
         var joinedAfter: TimeInterval?
         var stop = false
     }
@@ -370,7 +402,9 @@ final class DevnetMonitor: Sendable {
         self.ids = ids
         self.needed = needed
         state = Mutex(
-            State(buffers: Array(repeating: [], count: ids.count), neighbours: Array(repeating: [], count: ids.count)))
+            State(
+                buffers: Array(repeating: [], count: ids.count), neighbours: Array(repeating: [], count: ids.count),
+                signals: Array(repeating: 0, count: ids.count)))
     }
 
     var stopRequested: Bool { state.withLock { $0.stop } }
@@ -396,6 +430,18 @@ final class DevnetMonitor: Sendable {
                 let event = object["event"] as? String
             else { continue }
             if json { Output.line("{\"node\":\(index),\(line.dropFirst())") }
+            if event == "signal" {
+                let text = ["time", "symbol", "timeframe", "side", "kind", "price", "strategy", "rule"].map {
+                    object[$0].map { "\($0)" } ?? "-"
+                }
+                state.withLock { state in
+                    state.signals[index] += 1
+                    state.lastSignal =
+                        "latest signal: node \(index): \(text[0])  \(text[1]) \(text[2])  \(text[3]) \(text[4])  "
+                        + "\(text[5])  (\(text[6]) / \(text[7]))"
+                }
+                continue
+            }
             guard let peer = object["peer"] as? String else { continue }
             state.withLock { state in
                 if event == "neighbor_up" { state.neighbours[index].insert(peer) }
@@ -425,14 +471,16 @@ final class DevnetMonitor: Sendable {
     func table() -> String {
         state.withLock { state in
             let indexByID = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
-            var lines = ["node  id                neighbours"]
+            var lines = ["node  id                signals  neighbours"]
             for (index, id) in ids.enumerated() {
                 let peers = state.neighbours[index].compactMap { indexByID[$0] }.sorted().map(String.init)
                 lines.append(
                     "\(String(index).padding(toLength: 4, withPad: " ", startingAt: 0))  \(id.prefix(16))  "
+                        + "\(String(state.signals[index]).padding(toLength: 7, withPad: " ", startingAt: 0))  "
                         + "\(peers.count): \(peers.joined(separator: " "))")
             }
             if let joined = state.joinedAfter { lines.append(String(format: "connected after %.2f s", joined)) }
+            if let signal = state.lastSignal { lines.append(signal) }
             return lines.joined(separator: "\n")
         }
     }

@@ -47,9 +47,11 @@ struct NodeConfiguration {
     static let defaultListen = SocketAddress.ipv4(0x7F00_0001, port: 9000)
 
     /// The keys the file and the environment may set, in the order `config show` lists them.
-    static let keys = ["listen", "seeds", "seed_signer", "seed_threshold", "seed_profile", "log_level"]
+    static let keys = [
+        "listen", "seeds", "seed_signer", "seed_threshold", "seed_profile", "log_level", "strategy", "feed_interval",
+    ]
     /// Keys that take several values: repeated lines in the file, comma-separated in the environment.
-    static let listKeys: Set<String> = ["listen", "seed_signer"]
+    static let listKeys: Set<String> = ["listen", "seed_signer", "strategy"]
     /// The configuration file's name inside the data directory.
     static let fileName = "node.conf"
     /// The largest configuration file read.
@@ -62,6 +64,10 @@ struct NodeConfiguration {
     var seedProfile: Setting<Bool>
     /// The log's level for every category (`DATADIR/logs/node.log`), one of swift-log's level names.
     var logLevel: Setting<String>
+    /// Strategy files the node runs over its feed (`Specs/strategies.md`).
+    var strategies: Setting<[String]>
+    /// Seconds between two bars of the replayed feed.
+    var feedInterval: Setting<Double>
 
     /// The environment variable for `key`.
     static func environmentName(_ key: String) -> String { "SIGNALMESH_" + key.uppercased() }
@@ -115,7 +121,9 @@ struct NodeConfiguration {
             seedSigners: Setting(value: [], origin: .defaultValue),
             seedThreshold: Setting(value: 1, origin: .defaultValue),
             seedProfile: Setting(value: false, origin: .defaultValue),
-            logLevel: Setting(value: "info", origin: .defaultValue))
+            logLevel: Setting(value: "info", origin: .defaultValue),
+            strategies: Setting(value: [], origin: .defaultValue),
+            feedInterval: Setting(value: 1, origin: .defaultValue))
         if let listen = try pick(
             "listen",
             { (raw) throws(CLIFailure) in
@@ -195,6 +203,30 @@ struct NodeConfiguration {
             })
         {
             configuration.logLevel = level
+        }
+        if let strategies = try pick(
+            "strategy",
+            { (raw) throws(CLIFailure) in
+                try raw.values.map { (path) throws(CLIFailure) in
+                    guard !path.isEmpty else { throw raw.origin.failure("strategy is empty: give a strategy file") }
+                    // A relative path in the file is relative to the data directory the file lives in.
+                    if case .file = raw.origin, !path.hasPrefix("/") { return dataDirectory + "/" + path }
+                    return path
+                }
+            })
+        {
+            configuration.strategies = strategies
+        }
+        if let interval = try pick(
+            "feed_interval",
+            { (raw) throws(CLIFailure) in
+                guard let text = raw.values.first, let value = Double(text), value >= 0.001, value <= 3600 else {
+                    throw raw.origin.failure("feed_interval must be a number of seconds from 0.001 to 3600")
+                }
+                return value
+            })
+        {
+            configuration.feedInterval = interval
         }
         try configuration.check()
         return configuration

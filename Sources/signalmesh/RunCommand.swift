@@ -4,9 +4,12 @@ import Logging
 import MeshControl
 import MeshCore
 import MeshCrypto
+import MeshIndicators
 import MeshMembership
 import MeshNode
 import MeshRuntime
+import MeshSampleData
+import MeshSignals
 
 /// `signalmesh run`: runs the node — transport and membership — with the data directory's identity, joining the
 /// network through a signed seed list, until signalled.
@@ -101,6 +104,7 @@ struct NodeRunner {
                     + "move it aside to start with an empty one")
         }
 
+        let (signals, feed) = try loadStrategies(configuration)
         let host: NodeHost
         do {
             var endpointSettings = node.endpointSettings
@@ -112,7 +116,7 @@ struct NodeRunner {
                 control: NodeHost.ControlOptions(
                     path: directory.controlSocketFile, version: BuildInfo.version, network: node.network.value,
                     dataDirectory: directory.path, seedProfile: seedProfile),
-                exchangeLimit: seedProfile ? NodeCore.seedExchangeLimit : nil, log: log)
+                exchangeLimit: seedProfile ? NodeCore.seedExchangeLimit : nil, log: log, signals: signals, feed: feed)
         } catch {
             throw CLIFailure(setUp: error)
         }
@@ -186,7 +190,50 @@ struct NodeRunner {
             }
         case .sessionUp, .sessionDown:
             break  // on the control socket's event stream; neighbours are what the terminal shows
+        case .signal(let signal):
+            if json {
+                Output.jsonLine([
+                    "event": "signal", "strategy": signal.strategy, "rule": signal.rule, "symbol": signal.symbol,
+                    "timeframe": signal.timeframe, "time": Feed.label(signal.time), "price": signal.price,
+                    "side": signal.side.rawValue, "kind": signal.kind.rawValue, "strength": signal.strength,
+                ])
+            } else {
+                Output.line(SignalsCommand.line(signal))
+            }
         }
+    }
+
+    /// The strategies of the configuration and the feed they run over: the bundled daily data of their symbols,
+    /// replayed one bar per `feed_interval`; none without strategies.
+    private func loadStrategies(
+        _ configuration: NodeConfiguration
+    ) throws(CLIFailure) -> (SignalEngine, FeedReplay?) {
+        var strategies: [Strategy] = []
+        for path in configuration.strategies.value {
+            do {
+                strategies.append(try Strategy(contentsOf: path))
+            } catch {
+                throw configuration.strategies.origin.failure("\(error)")
+            }
+        }
+        let engine: SignalEngine
+        do {
+            engine = try SignalEngine(strategies: strategies)
+        } catch {
+            throw configuration.strategies.origin.failure("\(error)")
+        }
+        guard !strategies.isEmpty else { return (engine, nil) }
+        var bars: [String: [TimeBar]] = [:]
+        for symbol in engine.symbols {
+            guard let table = Feed.sample(symbol) else {
+                throw configuration.strategies.origin.failure(
+                    "no feed for \(symbol): the node replays the bundled data, which has "
+                        + SampleData.symbols.joined(separator: ", "))
+            }
+            bars[symbol] = table.bars
+        }
+        let interval = Duration.nanoseconds(Int64(configuration.feedInterval.value * 1e9))
+        return (engine, FeedReplay(bars: bars, timeframe: try? Timeframe("1d"), interval: interval))
     }
 
     /// The data directory's key; a new one (and a note) when the directory has none.

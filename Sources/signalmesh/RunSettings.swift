@@ -30,11 +30,23 @@ struct RunSettings: ParsableArguments {
         help: "The log's level: trace, debug, info (default), notice, warning, error or critical (DATADIR/logs).")
     var logLevel: String?
 
+    @Option(
+        name: .long, parsing: .singleValue,
+        help: ArgumentHelp(
+            "A strategy file to run over the node's price feed (repeat for several; Specs/strategies.md). The feed "
+                + "is the bundled daily data of the strategies' symbols, replayed one bar per --feed-interval.",
+            valueName: "file"))
+    var strategy: [String] = []
+
+    @Option(name: .long, help: "Seconds between two bars of the replayed feed (default 1).")
+    var feedInterval: Double?
+
     /// The values given as flags, by configuration key.
     var flags: [String: [String]] {
         var flags: [String: [String]] = [
             "listen": addresses, "seed_signer": seedSigner, "seeds": seeds.map { [$0] } ?? [],
             "seed_threshold": seedThreshold.map { [String($0)] } ?? [], "log_level": logLevel.map { [$0] } ?? [],
+            "strategy": strategy, "feed_interval": feedInterval.map { ["\($0)"] } ?? [],
         ]
         if let seedProfile { flags["seed_profile"] = [seedProfile ? "true" : "false"] }
         return flags
@@ -66,7 +78,8 @@ struct ConfigShowCommand: ParsableCommand {
             Precedence: flags > environment (SIGNALMESH_<KEY>) > DATADIR/node.conf > defaults. Give the same flags \
             as to `signalmesh run` to see what it would use. node.conf holds `key = value` lines (`#` starts a \
             comment); its keys are listen, seeds, seed_signer (repeat lines for several), seed_threshold, \
-            seed_profile and log_level. A wrong value exits with 78 and names the line or variable.
+            seed_profile, log_level, strategy (repeat lines for several) and feed_interval. A wrong value exits \
+            with 78 and names the line or variable.
             """)
 
     @OptionGroup var node: NodeOptions
@@ -90,6 +103,8 @@ struct ConfigShowCommand: ParsableCommand {
             ("seed_threshold", String(configuration.seedThreshold.value), configuration.seedThreshold.origin),
             ("seed_profile", configuration.seedProfile.value ? "true" : "false", configuration.seedProfile.origin),
             ("log_level", configuration.logLevel.value, configuration.logLevel.origin),
+            ("strategy", configuration.strategies.value.joined(separator: ","), configuration.strategies.origin),
+            ("feed_interval", "\(configuration.feedInterval.value)", configuration.feedInterval.origin),
         ]
         if node.json {
             for row in rows {

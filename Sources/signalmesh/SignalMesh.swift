@@ -13,7 +13,8 @@ struct SignalMesh: ParsableCommand {
             BootstrapCommand.self, RunCommand.self, SeedCommand.self, DevnetCommand.self, SimCommand.self,
             IndicatorsCommand.self, BacktestCommand.self,
             ConfigCommand.self,
-            StatusCommand.self, PeersCommand.self, EventsCommand.self, MetricsCommand.self, TopCommand.self,
+            StatusCommand.self, PeersCommand.self, EventsCommand.self, SignalsCommand.self, MetricsCommand.self,
+            TopCommand.self,
             LogLevelCommand.self, StopCommand.self, RPCCommand.self, VersionCommand.self,
         ]
     )

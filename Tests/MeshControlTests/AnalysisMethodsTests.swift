@@ -1,5 +1,10 @@
+import MeshCore
+import MeshCrypto
 import MeshIndicators
+import MeshMembership
+import MeshNode
 import MeshSignals
+import MeshTransport
 import Testing
 
 @testable import MeshControl
@@ -94,5 +99,49 @@ struct AnalysisMethodsTests {
         #expect(error("strategies.backtest", ["strategy": broken]).contains("rules[0].when.above[0]: 'rsi' names no"))
         #expect(error("strategies.backtest", ["strategy": "text"]).contains("must be a strategy object"))
         #expect(error("strategies.backtest", ["strategy": strategy, "horizon": 0]).contains("\"horizon\" must be"))
+    }
+}
+
+/// `signals.list` over a node core whose strategies ran over a feed.
+@Suite("signals.list")
+struct SignalsListTests {
+    @Test func theCoreTurnsFeedBarsIntoSignalEventsAndListsThem() throws {
+        let key = try Ed25519PrivateKey(seed: [UInt8](repeating: 7, count: 32))
+        let now = Instant(nanosecondsSinceEpoch: 1_795_219_200_000_000_000)
+        let endpoint = Endpoint(
+            identity: key, settings: EndpointSettings(network: "test"), random: SeededRandomBytes(seed: 1), seed: 2,
+            now: now)
+        let record = PeerRecord(key: key, seq: 1, issuedAt: now, addresses: [.ipv4(0x7F00_0001, port: 9000)])
+        let membership = Membership(selfRecord: record, seeds: [], settings: MembershipSettings(), seed: 3, now: now)
+        let strategy = try Strategy(json: Strategy.exampleJSON)
+        var core = NodeCore(
+            endpoint: endpoint, membership: membership, signals: try SignalEngine(strategies: [strategy]))
+        var events: [NodeEvent] = []
+        for bar in try #require(Feed.sample("AAPL")).bars.prefix(400) {
+            for case .event(let event) in core.feed(symbol: "AAPL", bar: bar, timeframe: try Timeframe("1d"), now: now)
+            {
+                events.append(event)
+            }
+        }
+        #expect(!events.isEmpty && events.allSatisfy { if case .signal = $0 { true } else { false } })
+        #expect(events.first?.controlType == "signal" && events.first?.controlData["strategy"] == "macd-cross")
+        let host = NodeHostInfo(
+            version: "test", network: "test", bootID: "b", startedAt: now, processID: 0, dataDirectory: nil,
+            addresses: [], seedProfile: false)
+        let answer = NodeMethods.call(
+            RPCRequest(id: 1, method: "signals.list", params: ["limit": 2]), core: &core, host: host, now: now,
+            metrics: { _ in "" })
+        let result = try answer.result.get()
+        #expect(result["signals"].map { if case .array(let items) = $0 { items.count } else { 0 } } == 2)
+        #expect(result["given"] == .integer(events.count))
+        #expect(result["strategies"] == [["id": "macd-cross", "symbol": "AAPL", "timeframe": "1d"]])
+        let other = NodeMethods.call(
+            RPCRequest(id: 1, method: "signals.list", params: ["symbol": "MSFT"]), core: &core, host: host, now: now,
+            metrics: { _ in "" })
+        #expect(try other.result.get()["signals"] == [])
+        let bad = NodeMethods.call(
+            RPCRequest(id: 1, method: "signals.list", params: ["limit": 0]), core: &core, host: host, now: now,
+            metrics: { _ in "" })
+        #expect(throws: RPCError.self) { try bad.result.get() }
     }
 }

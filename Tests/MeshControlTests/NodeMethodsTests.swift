@@ -173,7 +173,10 @@ struct NodeMethodsNodeTests {
         var mesh = loneNode()
         let hello = try result(call("node.hello", ["api_versions": [1, 7], "client": "cli"], on: &mesh))
         #expect(hello["api_version"] == 1)
-        #expect(hello["capabilities"] == ["node", "peers", "events", "metrics", "logs", "indicators", "strategies"])
+        #expect(
+            hello["capabilities"] == [
+                "node", "peers", "events", "metrics", "logs", "indicators", "strategies", "signals",
+            ])
         #expect(hello["node_id"] == .string(mesh.id(0).text))
         #expect(hello["node_version"] == "0.9.1-test")
         #expect(hello["network"] == "test")

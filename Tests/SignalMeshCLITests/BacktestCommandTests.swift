@@ -95,3 +95,53 @@ struct BacktestCommandTests {
         #expect(noTimeframe.status == 65 && noTimeframe.stderr.contains("no timeframe"))
     }
 }
+
+/// A node running strategies over the bundled feed: signals on its output, `signalmesh signals`, configuration.
+@Suite("node strategies")
+struct NodeStrategyTests {
+    @Test func aNodeRunsItsStrategiesOverTheBundledFeedAndListsTheSignals() throws {
+        let directory = try TemporaryDirectory()
+        let datadir = directory.path + "/node"
+        let strategy = "\(BacktestCommandTests.examples)/macd-cross.json"
+        let node = try CLIChild([
+            "run", "--datadir", datadir, "--listen", "127.0.0.1:0", "--strategy", strategy, "--feed-interval", "0.001",
+        ])
+        defer { node.kill() }
+        var signalLines: [String] = []
+        while signalLines.count < 3, let line = node.nextLine(within: 15) {
+            if line.hasPrefix("signal: ") { signalLines.append(line) }
+        }
+        #expect(signalLines.first?.hasPrefix("signal: 2000-07-19  AAPL 1d  sell exit") == true, "\(signalLines)")
+        let listed = try CLIProcess.run(["signals", "--datadir", datadir, "--json", "--limit", "2"])
+        #expect(listed.status == 0, "\(listed.stderr)")
+        let objects = listed.stdout.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        #expect(objects.count == 2 && objects.allSatisfy { $0["strategy"] as? String == "macd-cross" })
+        let shown = try CLIProcess.run(["config", "show", "--datadir", datadir, "--strategy", strategy])
+        #expect(shown.stdout.contains("strategy") && shown.stdout.contains("macd-cross.json  (flag --strategy)"))
+        node.send(SIGTERM)
+        #expect(node.exitStatus(within: 10) == 0)
+    }
+
+    @Test func aBadStrategyOrASymbolWithoutAFeedStopsTheNodeAtStart() throws {
+        let directory = try TemporaryDirectory()
+        let bad = directory.path + "/bad.json"
+        try
+            #"{"id": "x", "symbol": "AAPL", "timeframe": "1d", "rules": [{"when": {"above": ["close"]}, "side": "buy"}]}"#
+            .write(toFile: bad, atomically: true, encoding: .utf8)
+        let refused = try CLIProcess.run([
+            "run", "--datadir", directory.path + "/n1", "--listen", "127.0.0.1:0", "--strategy", bad,
+        ])
+        #expect(refused.status == 64, "\(refused.stderr)")
+        #expect(refused.stderr.contains("rules[0].when.above: expected two operands"))
+        let tesla = directory.path + "/tsla.json"
+        try
+            #"{"id": "t", "symbol": "TSLA", "timeframe": "1d", "rules": [{"when": {"above": ["close", 1]}, "side": "buy"}]}"#
+            .write(toFile: tesla, atomically: true, encoding: .utf8)
+        let noFeed = try CLIProcess.run([
+            "run", "--datadir", directory.path + "/n2", "--listen", "127.0.0.1:0", "--strategy", tesla,
+        ])
+        #expect(noFeed.status == 64 && noFeed.stderr.contains("no feed for TSLA"), "\(noFeed.stderr)")
+    }
+}
