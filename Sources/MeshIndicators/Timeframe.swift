@@ -96,6 +96,24 @@ public struct Timeframe: Sendable, Hashable, Codable, CustomStringConvertible {
     }
 }
 
+/// UTC calendar times as milliseconds since the Unix epoch.
+public enum UTC {
+    /// The time of a calendar date and time of day in UTC; nil when a field is out of its range (February 30th, hour
+    /// 24, a year outside 1...9999).
+    public static func milliseconds(
+        year: Int, month: Int, day: Int, hour: Int = 0, minute: Int = 0, second: Int = 0, millisecond: Int = 0
+    ) -> Int64? {
+        guard (1...9999).contains(year), (1...12).contains(month), (0...23).contains(hour), (0...59).contains(minute),
+            (0...59).contains(second), (0...999).contains(millisecond)
+        else { return nil }
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        let lengths = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+        guard (1...lengths[month - 1]).contains(day) else { return nil }
+        let days = Civil.days(year: year, month: month, day: day)
+        return days * 86_400_000 + Int64(hour * 3_600_000 + minute * 60_000 + second * 1000 + millisecond)
+    }
+}
+
 /// Proleptic Gregorian calendar arithmetic on day numbers since 1970-01-01 (Howard Hinnant's public-domain
 /// `days_from_civil` and `civil_from_days`). Hand-written because this module has no Foundation, and these two
 /// functions are all the calendar that month-aligned bars need.

@@ -180,3 +180,51 @@ struct FeedAndBarsTests {
         #expect(Feed.sample("TSLA") == nil)
     }
 }
+
+/// Times read directly in their common forms agree with Foundation's ISO 8601 formatter on every kind of date.
+@Suite("Feed times")
+struct FeedTimeTests {
+    @Test func theCommonFormsAgreeWithFoundation() throws {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        var generator = IndicatorPropertyTestsGenerator(state: 11)
+        for _ in 0..<2000 {
+            // 1583 (the Gregorian calendar's first whole year) to 9999.
+            let milliseconds = Int64(generator.next() % 265_000_000_000_000) - 12_212_553_600_000
+            let date = Date(timeIntervalSince1970: Double(milliseconds) / 1000)
+            let text = formatter.string(from: date)
+            guard text.count == 24 else { continue }  // years before 1000 or after 9999 are written otherwise
+            #expect(TimeParser.commonForm(text) == milliseconds, "\(text)")
+            #expect(
+                TimeParser.commonForm(String(text.prefix(19)) + "Z") == milliseconds - ((milliseconds % 1000) + 1000)
+                    % 1000,
+                "\(text)")
+            #expect(
+                TimeParser.commonForm(String(text.prefix(10))) == milliseconds
+                    - ((milliseconds % 86_400_000) + 86_400_000) % 86_400_000)
+        }
+        for bad in [
+            "2024-02-30", "2023-02-29", "2024-13-01", "2024-01-01T24:00:00Z", "2024-01-01T10:60:00Z",
+            "2024/01/01", "2024-01-01T10:00:00+01:00", "0000-01-01", "2024-01-01T10:00:00.5Z", "1582-12-31",
+        ] {
+            #expect(TimeParser.commonForm(bad) == nil, "\(bad)")
+        }
+        // Forms it does not read still parse, through the formatter.
+        let parser = TimeParser()
+        #expect(parser.time("2024-01-03T01:00:00+01:00") == 1_704_240_000_000)
+        #expect(parser.time("2024-02-29") == 1_709_164_800_000)
+        #expect(parser.time("1500-01-01T00:00:00+00:00") == nil && parser.time("1500-01-01") == nil)
+    }
+}
+
+/// SplitMix64, as the indicator property tests use.
+struct IndicatorPropertyTestsGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
