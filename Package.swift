@@ -24,6 +24,7 @@ let package = Package(
         .library(name: "MeshSimulator", targets: ["MeshSimulator"]),
         .library(name: "MeshIndicators", targets: ["MeshIndicators"]),
         .library(name: "MeshSignals", targets: ["MeshSignals"]),
+        .library(name: "MeshGossip", targets: ["MeshGossip"]),
         .library(name: "MeshSampleData", targets: ["MeshSampleData"]),
     ],
     dependencies: [
@@ -82,6 +83,12 @@ let package = Package(
             ],
             swiftSettings: swiftSettings),
         .target(name: "MeshIndicators", swiftSettings: swiftSettings),
+        .target(
+            name: "MeshGossip",
+            dependencies: [
+                "MeshCore", "MeshWire", "MeshCrypto", .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: swiftSettings),
         // The bundled real data set (Tools/sample-data.sh), compiled in: the default price feed.
         .target(name: "MeshSampleData", swiftSettings: swiftSettings),
         .target(name: "MeshSignals", dependencies: ["MeshIndicators", "MeshSampleData"], swiftSettings: swiftSettings),
@@ -147,6 +154,12 @@ let package = Package(
             dependencies: ["MeshIndicators", .product(name: "PropertyBased", package: "swift-property-based")],
             // Golden values from TA-Lib (Tools/indicator-golden.sh), read from the source tree by the tests.
             exclude: ["Golden"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MeshGossipTests",
+            dependencies: [
+                "MeshGossip", "MeshCore", "MeshWire", .product(name: "HeapModule", package: "swift-collections"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "MeshSignalsTests",

@@ -1,0 +1,478 @@
+public import MeshCore
+
+/// A message delivered to this node: its id, topic, payload and the neighbour it came from (nil: published here).
+public struct GossipMessage: Sendable, Equatable {
+    /// The id (`MessageID`).
+    public let id: MessageID
+    /// The topic.
+    public let topic: Topic
+    /// The signed envelope, opaque to gossip.
+    public let payload: [UInt8]
+    /// The neighbour it came from; nil for one this node published.
+    public let from: NodeID?
+}
+
+/// What the application says about a message before it is delivered or forwarded (`Specs/gossip.md`, section 5).
+public enum GossipValidation: Sendable, Equatable {
+    /// Deliver and forward it.
+    case accept
+    /// Neither; the sender is at fault (a bad signature, a malformed record): it loses score.
+    case reject(reason: String)
+    /// Neither; nobody is at fault (expired by now, a sequence already seen).
+    case ignore
+}
+
+/// What the router asks its shell to do.
+public enum GossipEffect: Sendable, Equatable {
+    /// Send `frame` (an encoded `GossipFrame`) to the neighbour `peer`.
+    case send(frame: [UInt8], to: NodeID)
+    /// Hand `message` to the application: this node subscribes to its topic and it was accepted.
+    case deliver(GossipMessage)
+    /// `peer` sent a message the application rejected, or a frame that does not decode.
+    case penalized(NodeID, reason: String)
+}
+
+/// Counters, for metrics and the simulator's reports.
+public struct GossipCounters: Sendable, Equatable {
+    /// Messages delivered (first copies accepted on a subscribed topic, own publications excluded).
+    public var delivered = 0
+    /// Copies of messages already seen.
+    public var duplicates = 0
+    /// Messages the application rejected.
+    public var rejected = 0
+    /// Messages the application ignored.
+    public var ignored = 0
+    /// Frames that did not decode, or came from a graylisted neighbour.
+    public var droppedFrames = 0
+    /// PRUNEs sent.
+    public var prunesSent = 0
+    /// GRAFTs sent.
+    public var graftsSent = 0
+    /// IHAVE frames sent.
+    public var ihavesSent = 0
+    /// IDONTWANT frames sent.
+    public var idontwantsSent = 0
+    /// Messages sent to IWANT or GRAFT requests.
+    public var repairsSent = 0
+    /// Messages published here.
+    public var published = 0
+}
+
+/// The gossip core of one node (`Specs/gossip.md`): Plumtree's eager-push trees with lazy repair, one tree per
+/// origin (the node that published a message) so that each origin's messages take the shortest paths the first of
+/// them found; GossipSub's frames, IDONTWANT for large messages, flood publishing of one's own messages, fan-out for
+/// topics published to without subscribing, bounded seen and message caches, and a score that graylists neighbours
+/// sending invalid messages. Pure: frames, neighbour changes and `now` in; `GossipEffect`s out.
+public struct GossipRouter: Sendable {
+    /// The router's parameters (`Specs/gossip.md`, section 6).
+    public struct Settings: Sendable, Equatable {
+        /// How often lazy announcements (IHAVE) are sent and the caches aged.
+        public var heartbeat = Duration.milliseconds(100)
+        /// How long after the first IHAVE of a missing message its announcer is asked for it (GRAFT).
+        public var graftTimeout = Duration.milliseconds(600)
+        /// How long after a GRAFT the next announcer is asked.
+        public var retryTimeout = Duration.milliseconds(300)
+        /// How long a message id is remembered (duplicates within it are recognised) and a message kept for repair.
+        public var seenWindow = Duration.seconds(120)
+        /// The most message ids remembered.
+        public var maxSeen = 200_000
+        /// The most messages kept for repair (their bytes bounded by `maxCachedBytes`).
+        public var maxCachedMessages = 16_384
+        /// The most payload bytes kept for repair.
+        public var maxCachedBytes = 16 << 20
+        /// Messages at least this large make the receiver send IDONTWANT to the neighbours it pushes to.
+        public var idontwantThreshold = 1024
+        /// Neighbours a message is pushed to on a topic this node publishes to without subscribing (fan-out).
+        public var fanout = 6
+        /// Missing messages tracked at once (IHAVEs beyond are ignored until some are found or given up).
+        public var maxMissing = 4096
+        /// Origins whose trees a node keeps per topic (the least recently used is forgotten beyond).
+        public var maxOrigins = 1024
+        /// Score lost per rejected message or undecodable frame.
+        public var rejectPenalty = -10.0
+        /// A neighbour at or under this score is ignored entirely (graylisted).
+        public var graylistScore = -50.0
+        /// Scores decay toward 0 by this factor per heartbeat.
+        public var scoreDecay = 0.98
+
+        /// The defaults.
+        public init() {}
+    }
+
+    /// The most neighbours gossip uses (each has a bit in the trees' masks).
+    public static let maxNeighbours = 64
+    /// The ids a neighbour remembers as unwanted.
+    static let maxDontWant = 256
+
+    private struct Neighbour: Sendable {
+        var id: NodeID
+        var topics: Set<Topic> = []
+        var score = 0.0
+        /// Ids it said it does not want (IDONTWANT), newest last, at most `maxDontWant`.
+        var dontWant: [MessageID] = []
+    }
+
+    /// One origin's tree on a topic: the neighbours this node pushes its messages to (its children), by slot bit.
+    private struct Tree: Sendable {
+        var eager: UInt64
+        var lastUsed: Instant
+    }
+
+    private struct Missing: Sendable {
+        var topic: Topic
+        var origin: OriginTag
+        var announcers: [NodeID]
+        var deadline: Instant
+    }
+
+    /// This node.
+    public let nodeID: NodeID
+    /// The parameters.
+    public let settings: Settings
+    /// The topics this node subscribes to.
+    public private(set) var subscriptions: Set<Topic> = []
+    /// Neighbours by slot (their bit in the masks); `slotOf` finds a neighbour's slot.
+    private var slots: [Neighbour?] = Array(repeating: nil, count: GossipRouter.maxNeighbours)
+    private var slotOf: [NodeID: Int] = [:]
+    /// Each topic's trees by origin.
+    private var trees: [Topic: [OriginTag: Tree]] = [:]
+    private var seen: SeenCache
+    private var cache: MessageCache
+    private var missing: [MessageID: Missing] = [:]
+    /// What to announce to each neighbour (by slot) at the next heartbeat, by topic.
+    private var announcements: [Int: [Topic: [(id: MessageID, origin: OriginTag)]]] = [:]
+    private var nextHeartbeat: Instant
+    /// The counters.
+    public private(set) var counters = GossipCounters()
+
+    /// A router for `nodeID`, starting at `now`.
+    public init(nodeID: NodeID, settings: Settings = Settings(), now: Instant) {
+        self.nodeID = nodeID
+        self.settings = settings
+        seen = SeenCache(window: settings.seenWindow, limit: settings.maxSeen, now: now)
+        cache = MessageCache(
+            window: settings.seenWindow, maxMessages: settings.maxCachedMessages, maxBytes: settings.maxCachedBytes)
+        nextHeartbeat = now + settings.heartbeat
+    }
+
+    /// When `timerFired` is due next.
+    public var nextDeadline: Instant {
+        missing.values.reduce(nextHeartbeat) { min($0, $1.deadline) }
+    }
+
+    /// The neighbours this node pushes `origin`'s messages on `topic` to (its children in that tree); nil for an
+    /// origin it has no tree for yet (its next message goes to every neighbour on the topic).
+    public func children(of origin: NodeID, on topic: Topic) -> Set<NodeID>? {
+        guard let tree = trees[topic]?[origin.originTag] else { return nil }
+        return Set(members(tree.eager))
+    }
+
+    /// A neighbour's score.
+    public func score(of peer: NodeID) -> Double? { slotOf[peer].flatMap { slots[$0]?.score } }
+
+    // MARK: Inputs
+
+    /// `peer` became a neighbour: it is told this node's subscriptions. Beyond `maxNeighbours`, gossip leaves it out.
+    public mutating func neighbourUp(_ peer: NodeID) -> [GossipEffect] {
+        guard slotOf[peer] == nil, peer != nodeID, let slot = slots.firstIndex(where: { $0 == nil }) else { return [] }
+        slots[slot] = Neighbour(id: peer)
+        slotOf[peer] = slot
+        guard !subscriptions.isEmpty else { return [] }
+        return subscriptions.sorted().chunked(GossipFrame.maxSubscriptions).map {
+            .send(frame: GossipFrame.subscriptions($0.map { ($0, true) }).encoded(), to: peer)
+        }
+    }
+
+    /// `peer` is no longer a neighbour.
+    public mutating func neighbourDown(_ peer: NodeID) {
+        guard let slot = slotOf.removeValue(forKey: peer) else { return }
+        slots[slot] = nil
+        let bit = ~(UInt64(1) << slot)
+        for topic in Array(trees.keys) {
+            for origin in Array(trees[topic]!.keys) { trees[topic]![origin]!.eager &= bit }
+        }
+        announcements[slot] = nil
+        for (id, var entry) in missing where entry.announcers.contains(peer) {
+            entry.announcers.removeAll { $0 == peer }
+            missing[id] = entry
+        }
+    }
+
+    /// Subscribes to `topic`: its messages are delivered and forwarded; the neighbours are told.
+    public mutating func subscribe(_ topic: Topic) -> [GossipEffect] {
+        guard subscriptions.insert(topic).inserted else { return [] }
+        trees[topic] = [:]
+        return announce(topic, subscribed: true)
+    }
+
+    /// Leaves `topic`.
+    public mutating func unsubscribe(_ topic: Topic) -> [GossipEffect] {
+        guard subscriptions.remove(topic) != nil else { return [] }
+        trees[topic] = nil
+        return announce(topic, subscribed: false)
+    }
+
+    /// Publishes `payload` on `topic`: pushed to every neighbour on the topic (flood publishing: one's own messages
+    /// take every first hop at once), or to `fanout` of them when this node does not subscribe. Returns its id and
+    /// the effects; nil id for a payload over `GossipFrame.maxPayload` or a message already seen.
+    public mutating func publish(
+        _ payload: [UInt8], on topic: Topic, now: Instant
+    ) -> (id: MessageID?, effects: [GossipEffect]) {
+        guard payload.count <= GossipFrame.maxPayload else { return (nil, []) }
+        let id = MessageID(topic: topic, payload: payload)
+        guard seen.insert(id, now: now) else { return (nil, []) }
+        cache.insert(id, topic: topic, origin: nodeID, payload: payload, now: now)
+        counters.published += 1
+        // Its own tree is kept as the others are (PRUNEs tell which neighbours have a faster path from here), but
+        // its own messages still go to every neighbour on the topic.
+        _ = touchTree(topic, nodeID.originTag, now: now)
+        var targets = members(onTopic(topic)).sorted()
+        if !subscriptions.contains(topic) { targets = Array(targets.prefix(settings.fanout)) }
+        let frame = GossipFrame.publish(topic: topic, origin: nodeID, payload: payload).encoded()
+        return (id, targets.map { .send(frame: frame, to: $0) })
+    }
+
+    /// A frame from the neighbour `peer`; `validate` judges a new message before it is delivered or forwarded.
+    public mutating func receive(
+        _ bytes: [UInt8], from peer: NodeID, now: Instant, validate: (GossipMessage) -> GossipValidation
+    ) -> [GossipEffect] {
+        guard let slot = slotOf[peer], let neighbour = slots[slot] else { return [] }
+        guard neighbour.score > settings.graylistScore else {
+            counters.droppedFrames += 1
+            return []
+        }
+        let frame: GossipFrame
+        do {
+            frame = try GossipFrame(decoding: bytes)
+        } catch {
+            counters.droppedFrames += 1
+            return penalize(slot, reason: "a gossip frame that does not decode: \(error.description)")
+        }
+        switch frame {
+        case .publish(let topic, let origin, let payload):
+            return received(topic: topic, origin: origin, payload: payload, from: slot, now: now, validate: validate)
+        case .ihave(let topic, let entries):
+            guard subscriptions.contains(topic) else { return [] }
+            for entry in entries where !seen.contains(entry.id) {
+                if var known = missing[entry.id] {
+                    if !known.announcers.contains(peer) { known.announcers.append(peer) }
+                    missing[entry.id] = known
+                } else if missing.count < settings.maxMissing {
+                    missing[entry.id] = Missing(
+                        topic: topic, origin: entry.origin, announcers: [peer], deadline: now + settings.graftTimeout)
+                }
+            }
+            return []
+        case .iwant(let ids):
+            return repair(ids, to: peer)
+        case .graft(let topic, let origins, let ids):
+            guard subscriptions.contains(topic), neighbour.topics.contains(topic) else { return [] }
+            for origin in origins.prefix(GossipFrame.maxIDs) where touchTree(topic, origin, now: now) != nil {
+                trees[topic]![origin]!.eager |= UInt64(1) << slot
+            }
+            return repair(ids, to: peer)
+        case .prune(let topic, let origins):
+            for origin in origins where trees[topic]?[origin] != nil {
+                trees[topic]![origin]!.eager &= ~(UInt64(1) << slot)
+            }
+            return []
+        case .idontwant(let ids):
+            slots[slot]!.dontWant += ids
+            let count = slots[slot]!.dontWant.count
+            if count > Self.maxDontWant { slots[slot]!.dontWant.removeFirst(count - Self.maxDontWant) }
+            return []
+        case .subscriptions(let changes):
+            for change in changes {
+                if change.subscribed {
+                    slots[slot]!.topics.insert(change.topic)
+                } else {
+                    slots[slot]!.topics.remove(change.topic)
+                    if var topicTrees = trees[change.topic] {
+                        for origin in Array(topicTrees.keys) { topicTrees[origin]!.eager &= ~(UInt64(1) << slot) }
+                        trees[change.topic] = topicTrees
+                    }
+                }
+            }
+            return []
+        }
+    }
+
+    /// Runs what is due: GRAFTs for messages announced but not received, lazy announcements, ageing.
+    public mutating func timerFired(now: Instant) -> [GossipEffect] {
+        var effects: [GossipEffect] = []
+        var grafts: [NodeID: [Topic: (origins: Set<OriginTag>, ids: [MessageID])]] = [:]
+        for (id, var entry) in missing where entry.deadline <= now {
+            guard !seen.contains(id), !entry.announcers.isEmpty else {
+                missing[id] = nil
+                continue
+            }
+            // Ask the first announcer for it and to push that origin's messages here from now on: the tree was
+            // broken (a lost datagram, a neighbour gone) or this node is new to it.
+            let announcer = entry.announcers.removeFirst()
+            grafts[announcer, default: [:]][entry.topic, default: ([], [])].origins.insert(entry.origin)
+            grafts[announcer, default: [:]][entry.topic, default: ([], [])].ids.append(id)
+            entry.deadline = now + settings.retryTimeout
+            missing[id] = entry
+        }
+        for peer in grafts.keys.sorted() {
+            for (topic, graft) in grafts[peer]!.sorted(by: { $0.key < $1.key }) {
+                let origins = graft.origins.sorted()
+                for (index, ids) in graft.ids.chunked(GossipFrame.maxIDs).enumerated() {
+                    // The origins go with the first frame (at most `maxIDs` of them, as ids).
+                    let named = index == 0 ? Array(origins.prefix(GossipFrame.maxIDs)) : []
+                    effects.append(
+                        .send(
+                            frame: GossipFrame.graft(topic: topic, origins: named, ids: Array(ids)).encoded(), to: peer)
+                    )
+                    counters.graftsSent += 1
+                }
+            }
+        }
+        if now >= nextHeartbeat {
+            nextHeartbeat = now + settings.heartbeat
+            for slot in announcements.keys.sorted() {
+                guard let peer = slots[slot]?.id else { continue }
+                for (topic, entries) in announcements[slot]!.sorted(by: { $0.key < $1.key }) {
+                    for chunk in entries.chunked(GossipFrame.maxIDs) {
+                        effects.append(
+                            .send(frame: GossipFrame.ihave(topic: topic, entries: Array(chunk)).encoded(), to: peer))
+                        counters.ihavesSent += 1
+                    }
+                }
+            }
+            announcements = [:]
+            seen.age(now: now)
+            cache.age(now: now)
+            for slot in slots.indices where slots[slot] != nil { slots[slot]!.score *= settings.scoreDecay }
+        }
+        return effects
+    }
+
+    // MARK: Messages
+
+    private mutating func received(
+        topic: Topic, origin: NodeID, payload: [UInt8], from slot: Int, now: Instant,
+        validate: (GossipMessage) -> GossipValidation
+    ) -> [GossipEffect] {
+        let peer = slots[slot]!.id
+        let id = MessageID(topic: topic, payload: payload)
+        let tag = origin.originTag
+        guard seen.insert(id, now: now) else {
+            counters.duplicates += 1
+            // A second copy: the link it came over is not this origin's shortest path here. Its sender stops
+            // pushing this origin's messages this way (PRUNE); announcements still come.
+            counters.prunesSent += 1
+            return [.send(frame: GossipFrame.prune(topic: topic, origins: [tag]).encoded(), to: peer)]
+        }
+        missing[id] = nil
+        // Only subscribers relay; a message on another topic is not this node's business.
+        guard subscriptions.contains(topic) else { return [] }
+        let message = GossipMessage(id: id, topic: topic, payload: payload, from: peer)
+        switch validate(message) {
+        case .reject(let reason):
+            counters.rejected += 1
+            return penalize(slot, reason: reason)
+        case .ignore:
+            counters.ignored += 1
+            return []
+        case .accept:
+            break
+        }
+        counters.delivered += 1
+        cache.insert(id, topic: topic, origin: origin, payload: payload, now: now)
+        var effects: [GossipEffect] = [.deliver(message)]
+        let sender = UInt64(1) << slot
+        let onTopic = onTopic(topic) & ~sender
+        // A new origin's first message goes to every neighbour on the topic; the duplicates it makes prune its tree
+        // into the shortest paths from that origin.
+        let eager = (touchTree(topic, tag, excluding: sender, now: now) ?? onTopic) & onTopic
+        var pushTo: [NodeID] = []
+        for target in members(eager) where !(slots[slotOf[target]!]!.dontWant.contains(id)) { pushTo.append(target) }
+        pushTo.sort()
+        if payload.count >= settings.idontwantThreshold {
+            let frame = GossipFrame.idontwant(ids: [id]).encoded()
+            for target in pushTo {
+                effects.append(.send(frame: frame, to: target))
+                counters.idontwantsSent += 1
+            }
+        }
+        let frame = GossipFrame.publish(topic: topic, origin: origin, payload: payload).encoded()
+        for target in pushTo { effects.append(.send(frame: frame, to: target)) }
+        var lazy = onTopic & ~eager
+        while lazy != 0 {
+            let target = lazy.trailingZeroBitCount
+            lazy &= lazy - 1
+            announcements[target, default: [:]][topic, default: []].append((id, tag))
+        }
+        return effects
+    }
+
+    /// The children of `origin`'s tree on `topic`, the tree made when new (every neighbour on the topic but
+    /// `excluding` a child) and marked used; nil when this node does not subscribe to the topic. The least recently
+    /// used tree is forgotten beyond `maxOrigins`.
+    private mutating func touchTree(
+        _ topic: Topic, _ origin: OriginTag, excluding: UInt64 = 0, now: Instant
+    ) -> UInt64? {
+        guard trees[topic] != nil else { return nil }
+        if let tree = trees[topic]![origin] {
+            trees[topic]![origin]!.lastUsed = now
+            return tree.eager
+        }
+        if trees[topic]!.count >= settings.maxOrigins,
+            let oldest = trees[topic]!.min(by: { $0.value.lastUsed < $1.value.lastUsed })?.key
+        {
+            trees[topic]![oldest] = nil
+        }
+        let eager = onTopic(topic) & ~excluding
+        trees[topic]![origin] = Tree(eager: eager, lastUsed: now)
+        return eager
+    }
+
+    /// Sends the cached messages among `ids` to `peer` (an IWANT or a GRAFT).
+    private mutating func repair(_ ids: [MessageID], to peer: NodeID) -> [GossipEffect] {
+        var effects: [GossipEffect] = []
+        for id in ids {
+            guard let cached = cache.message(id) else { continue }
+            let frame = GossipFrame.publish(topic: cached.topic, origin: cached.origin, payload: cached.payload)
+            effects.append(.send(frame: frame.encoded(), to: peer))
+            counters.repairsSent += 1
+        }
+        return effects
+    }
+
+    private mutating func penalize(_ slot: Int, reason: String) -> [GossipEffect] {
+        slots[slot]!.score += settings.rejectPenalty
+        return [.penalized(slots[slot]!.id, reason: reason)]
+    }
+
+    private func announce(_ topic: Topic, subscribed: Bool) -> [GossipEffect] {
+        let frame = GossipFrame.subscriptions([(topic, subscribed)]).encoded()
+        return slots.compactMap { $0?.id }.sorted().map { .send(frame: frame, to: $0) }
+    }
+
+    /// The mask of the neighbours that subscribe to `topic`.
+    private func onTopic(_ topic: Topic) -> UInt64 {
+        var mask: UInt64 = 0
+        for (slot, neighbour) in slots.enumerated() where neighbour?.topics.contains(topic) == true {
+            mask |= UInt64(1) << slot
+        }
+        return mask
+    }
+
+    private func members(_ mask: UInt64) -> [NodeID] {
+        var rest = mask
+        var ids: [NodeID] = []
+        while rest != 0 {
+            if let id = slots[rest.trailingZeroBitCount]?.id { ids.append(id) }
+            rest &= rest - 1
+        }
+        return ids
+    }
+}
+
+extension Array {
+    /// The elements in runs of at most `size`.
+    func chunked(_ size: Int) -> [ArraySlice<Element>] {
+        stride(from: 0, to: count, by: size).map { self[$0..<Swift.min($0 + size, count)] }
+    }
+}
