@@ -91,7 +91,10 @@ let package = Package(
             swiftSettings: swiftSettings),
         // The bundled real data set (Tools/sample-data.sh), compiled in: the default price feed.
         .target(name: "MeshSampleData", swiftSettings: swiftSettings),
-        .target(name: "MeshSignals", dependencies: ["MeshIndicators", "MeshSampleData"], swiftSettings: swiftSettings),
+        .target(
+            name: "MeshSignals",
+            dependencies: ["MeshCore", "MeshWire", "MeshCrypto", "MeshIndicators", "MeshSampleData"],
+            swiftSettings: swiftSettings),
         .target(
             name: "MeshRuntime",
             dependencies: [
@@ -163,7 +166,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "MeshSignalsTests",
-            dependencies: ["MeshSignals", "MeshIndicators", "MeshSampleData"],
+            dependencies: ["MeshSignals", "MeshIndicators", "MeshSampleData", "MeshCore", "MeshCrypto"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "MeshRuntimeTests",

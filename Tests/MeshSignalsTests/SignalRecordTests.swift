@@ -1,0 +1,82 @@
+import MeshCore
+import MeshCrypto
+import Testing
+
+@testable import MeshSignals
+
+/// Signed signal records and the checks on them before delivery.
+@Suite("Signal records")
+struct SignalRecordTests {
+    static let key = try! Ed25519PrivateKey(seed: [UInt8](repeating: 3, count: 32))
+    static let other = try! Ed25519PrivateKey(seed: [UInt8](repeating: 4, count: 32))
+    static let now: Int64 = 1_704_240_000_000
+
+    static func signal(_ strength: Double = 0.8) -> Signal {
+        Signal(
+            strategy: "macd-cross", rule: "bullish cross", symbol: "AAPL", timeframe: "1d", time: now - 86_400_000,
+            price: 185.25, side: .buy, kind: .entry, strength: strength,
+            snapshot: ["close": 185.25, "macd.macd": 1.5, "macd.macdsignal": 1.25])
+    }
+
+    static func record(_ sequence: UInt64, key: Ed25519PrivateKey = key, issuedAt: Int64 = now) -> SignalRecord {
+        SignalRecord(signing: signal(), with: key, sequence: sequence, issuedAt: issuedAt, lifetime: 3_600_000)
+    }
+
+    @Test func aRecordRoundTripsAndAnyChangedByteIsRefused() throws {
+        let record = Self.record(7)
+        let decoded = try SignalRecord(decoding: record.encoded)
+        #expect(decoded == record && decoded.signal == Self.signal() && decoded.issuer == Self.key.nodeID)
+        #expect(decoded.sequence == 7 && decoded.expiresAt == Self.now + 3_600_000)
+        for index in stride(from: 0, to: record.encoded.count, by: 7) {
+            var bytes = record.encoded
+            bytes[index] ^= 0x40
+            #expect(throws: SignalRecord.Problem.self, "byte \(index)") { try SignalRecord(decoding: bytes) }
+        }
+        for cut in [0, 10, 64, record.encoded.count - 1] {
+            #expect(throws: SignalRecord.Problem.self) { try SignalRecord(decoding: Array(record.encoded.prefix(cut))) }
+        }
+        // Another key's signature over the same fields is not this issuer's.
+        let forged =
+            Array(record.encoded.dropLast(64)) + Self.other.signature(for: Array(record.encoded.dropLast(64))).bytes
+        #expect(throws: SignalRecord.Problem.badSignature) { try SignalRecord(decoding: forged) }
+    }
+
+    @Test func theValidatorAcceptsInOrderAndRefusesTheRest() {
+        var validator = SignalValidator()
+        #expect(validator.check(Self.record(1).encoded, now: Self.now) == .accept(Self.record(1)))
+        #expect(validator.check(Self.record(2).encoded, now: Self.now) == .accept(Self.record(2)))
+        // A replayed or older sequence, an expired record: nobody's fault, not delivered.
+        if case .ignore = validator.check(Self.record(2).encoded, now: Self.now) {} else { Issue.record("replay") }
+        if case .ignore = validator.check(Self.record(3).encoded, now: Self.now + 3_600_001) {
+        } else {
+            Issue.record("expired")
+        }
+        // Issued in the future beyond the skew, or garbage: the sender's fault.
+        if case .reject = validator.check(Self.record(4, issuedAt: Self.now + 60_000).encoded, now: Self.now) {
+        } else {
+            Issue.record("future")
+        }
+        if case .reject = validator.check([1, 2, 3], now: Self.now) {} else { Issue.record("garbage") }
+        // Issuers are independent.
+        #expect(
+            validator.check(Self.record(1, key: Self.other).encoded, now: Self.now)
+                == .accept(Self.record(1, key: Self.other)))
+        #expect(validator.accepted == 3 && validator.rejected == 2 && validator.ignored == 2)
+    }
+
+    @Test func anIssuerOverItsRateIsIgnoredUntilItRefills() {
+        var validator = SignalValidator()
+        var accepted = 0
+        for sequence in 1...40
+        where validator.check(Self.record(UInt64(sequence)).encoded, now: Self.now) != .ignore("over its issuer's rate")
+        {
+            accepted += 1
+        }
+        #expect(accepted == Int(validator.burst))
+        // Ten seconds later, 2 per second have come back.
+        if case .accept = validator.check(Self.record(100).encoded, now: Self.now + 10_000) {
+        } else {
+            Issue.record("not refilled")
+        }
+    }
+}
