@@ -65,14 +65,16 @@ let package = Package(
         .target(
             name: "MeshNode",
             dependencies: [
-                "MeshCore", "MeshCrypto", "MeshTransport", "MeshMembership", "MeshIndicators", "MeshSignals",
+                "MeshCore", "MeshWire", "MeshCrypto", "MeshTransport", "MeshMembership", "MeshIndicators",
+                "MeshSignals",
+                "MeshGossip",
             ],
             swiftSettings: swiftSettings),
         .target(
             name: "MeshControl",
             dependencies: [
                 "MeshCore", "MeshTransport", "MeshMembership", "MeshNode", "MeshIndicators", "MeshSignals",
-                "MeshSampleData",
+                "MeshSampleData", "MeshGossip",
             ],
             swiftSettings: swiftSettings),
         .target(
@@ -106,7 +108,7 @@ let package = Package(
             name: "signalmesh",
             dependencies: [
                 "MeshCore", "MeshWire", "MeshCrypto", "MeshTransport", "MeshMembership", "MeshNode", "MeshControl",
-                "MeshRuntime", "MeshSimulator", "MeshIndicators", "MeshSignals", "MeshSampleData",
+                "MeshRuntime", "MeshSimulator", "MeshIndicators", "MeshSignals", "MeshSampleData", "MeshGossip",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -142,7 +144,11 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "MeshNodeTests",
-            dependencies: ["MeshNode", "MeshMembership", "MeshTransport", "MeshCrypto", "MeshCore"],
+            dependencies: [
+                "MeshNode", "MeshMembership", "MeshTransport", "MeshCrypto", "MeshCore", "MeshSignals",
+                "MeshIndicators",
+                "MeshGossip",
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "MeshControlTests",

@@ -13,7 +13,7 @@ extension NodeEvent {
         case .sessionDown: "session.down"
         case .banned: "peer.banned"
         case .unbanned: "peer.unbanned"
-        case .signal: "signal"
+        case .signal, .signalReceived: "signal"
         }
     }
 
@@ -40,8 +40,10 @@ extension NodeEvent {
             return .object(data)
         case .banned(let peer, let until):
             return ["peer": .string(peer.text), "until": .string(RFC3339.text(until))]
-        case .signal(let signal):
-            return signal.controlJSON
+        case .signal(let signal, let record):
+            return (record?.controlJSON ?? signal.controlJSON).merging(["origin": "local"])
+        case .signalReceived(let record, let from):
+            return record.controlJSON.merging(["origin": "peer", "from": .string(from.text)])
         }
     }
 }
@@ -55,5 +57,23 @@ extension Signal {
             "side": .string(side.rawValue), "kind": .string(kind.rawValue), "strength": .double(strength),
             "snapshot": .object(snapshot.mapValues { $0.isFinite ? .double($0) : .null }),
         ]
+    }
+}
+
+extension SignalRecord {
+    /// The record as the control socket gives it: the signal, its issuer, sequence and validity.
+    var controlJSON: JSONValue {
+        signal.controlJSON.merging([
+            "issuer": .string(issuer.text), "sequence": .integer(sequence), "issued_at": .integer(issuedAt),
+            "expires_at": .integer(expiresAt),
+        ])
+    }
+}
+
+extension JSONValue {
+    /// An object with `members` added (replacing members of the same name); other values are returned as they are.
+    func merging(_ members: [String: JSONValue]) -> JSONValue {
+        guard case .object(let existing) = self else { return self }
+        return .object(existing.merging(members) { _, new in new })
     }
 }

@@ -1,4 +1,5 @@
 public import MeshCore
+import MeshGossip
 import MeshMembership
 public import MeshNode
 import MeshSignals
@@ -127,6 +128,8 @@ public enum NodeMethods {
                 throw .refused("this node keeps no log")
             case "signals.list":
                 return Outcome(result: .success(try signals(request, core: core)))
+            case "signals.publish":
+                return try publishSignal(request, core: &core, now: now)
             case let method where AnalysisMethods.methods.contains(method):
                 return Outcome(result: AnalysisMethods.call(request))
             default:
@@ -140,15 +143,25 @@ public enum NodeMethods {
     /// The most recent signals of the node's strategies, oldest first: all, or those of `symbol` or `strategy`, the
     /// last `limit` (100 by default).
     private static func signals(_ request: RPCRequest, core: NodeCore) throws(RPCError) -> JSONValue {
-        let params = try Params(request, allowed: ["symbol", "strategy", "limit"])
+        let params = try Params(request, allowed: ["symbol", "strategy", "issuer", "limit"])
         let symbol = try params.string("symbol", maxLength: 32)?.uppercased()
         let strategy = try params.string("strategy", maxLength: 64)
-        let limit = Int(try params.integer("limit", in: 1...Int64(SignalEngine.capacity)) ?? 100)
-        let chosen = core.signals.recent.filter {
-            (symbol == nil || $0.symbol == symbol) && (strategy == nil || $0.strategy == strategy)
+        let issuer = try params.string("issuer", maxLength: 256).map { (text) throws(RPCError) in
+            do { return try NodeID(text: text) } catch { throw .invalidParams("\"issuer\" is not a node id") }
         }
+        let limit = Int(try params.integer("limit", in: 1...Int64(SignalEngine.capacity)) ?? 100)
+        func wanted(_ signal: Signal) -> Bool {
+            (symbol == nil || signal.symbol == symbol) && (strategy == nil || signal.strategy == strategy)
+        }
+        // A node that signs keeps its own and its peers' records; one that does not, its strategies' signals.
+        let listed: [JSONValue] =
+            core.signs
+            ? core.signalRecords.filter { wanted($0.signal) && (issuer == nil || $0.issuer == issuer) }.suffix(limit)
+                .map { $0.controlJSON.merging(["origin": $0.issuer == core.nodeID ? "local" : "peer"]) }
+            : core.signals.recent.filter(wanted).suffix(limit).map(\.controlJSON)
         return [
-            "signals": .array(chosen.suffix(limit).map(\.controlJSON)), "given": .integer(core.signals.given),
+            "signals": .array(listed), "given": .integer(core.signals.given),
+            "received": .integer(core.validator.accepted),
             "strategies": .array(
                 core.signals.strategies.map {
                     [
@@ -157,6 +170,48 @@ public enum NodeMethods {
                     ]
                 }),
         ]
+    }
+
+    /// An operator's signal, signed with the node's key and gossiped on its symbol's topic.
+    private static func publishSignal(
+        _ request: RPCRequest, core: inout NodeCore, now: Instant
+    ) throws(RPCError) -> Outcome {
+        let params = try Params(
+            request, allowed: ["symbol", "side", "kind", "strength", "price", "strategy", "rule", "timeframe"])
+        let symbol = try params.requiredString("symbol", maxLength: 32).uppercased()
+        guard Topic.signals(symbol) != nil, !symbol.isEmpty else {
+            throw .invalidParams("\"symbol\" must be letters, digits, . _ or -")
+        }
+        let sideText = try params.requiredString("side", maxLength: 8)
+        guard let side = Strategy.Side(rawValue: sideText) else {
+            throw .invalidParams("\"side\" must be buy, sell or flat, not \"\(sideText)\"")
+        }
+        let kindText = try params.string("kind", maxLength: 8) ?? "entry"
+        guard let kind = Strategy.Kind(rawValue: kindText) else {
+            throw .invalidParams("\"kind\" must be entry or exit, not \"\(kindText)\"")
+        }
+        let price = try number(params, "price") ?? 0
+        guard price.isFinite, price > 0 else { throw .invalidParams("\"price\" must be a number above 0") }
+        let strength = try number(params, "strength") ?? 1
+        guard (0...1).contains(strength) else { throw .invalidParams("\"strength\" must be from 0 to 1") }
+        let signal = Signal(
+            strategy: try params.string("strategy", maxLength: 64) ?? "manual",
+            rule: try params.string("rule", maxLength: 128) ?? "operator", symbol: symbol,
+            timeframe: try params.string("timeframe", maxLength: 8) ?? "-",
+            time: now.nanosecondsSinceEpoch / 1_000_000, price: price, side: side, kind: kind, strength: strength,
+            snapshot: [:])
+        let (record, effects) = core.publish(signal, now: now)
+        guard let record else { throw .refused("this node has no key to sign signals with") }
+        return Outcome(result: .success(record.controlJSON.merging(["origin": "local"])), effects: effects)
+    }
+
+    private static func number(_ params: Params, _ name: String) throws(RPCError) -> Double? {
+        switch params[name] {
+        case nil, .null?: return nil
+        case .int(let value)?: return Double(value)
+        case .double(let value)?: return value
+        case let other?: throw .invalidParams("\"\(name)\" must be a number, not \(other.typeName)")
+        }
     }
 
     private static func hello(_ request: RPCRequest, core: NodeCore, host: NodeHostInfo) throws(RPCError) -> JSONValue {

@@ -89,6 +89,8 @@ public enum GossipFrame: Sendable, Equatable {
     public static let maxSubscriptions = 64
     /// The largest payload a frame carries.
     public static let maxPayload = 65_536
+    /// The wire frame type gossip frames travel in (`wire.md`, "Frames"; even: a receiver must understand it).
+    public static let wireType: UInt64 = 32
 
     private enum Kind: UInt8 {
         case publish = 1, ihave, iwant, graft, prune, idontwant, subscriptions
@@ -110,8 +112,10 @@ public enum GossipFrame: Sendable, Equatable {
         }
     }
 
-    /// The frame's bytes.
-    public func encoded() -> [UInt8] {
+    /// The frame's bytes: a wire frame of type `wireType` around the gossip frame.
+    public func encoded() -> [UInt8] { Frame(type: Self.wireType, payload: body()).encoded }
+
+    private func body() -> [UInt8] {
         var writer = WireWriter(capacity: 64)
         switch self {
         case .publish(let topic, let origin, let payload):
@@ -156,7 +160,11 @@ public enum GossipFrame: Sendable, Equatable {
     /// The frame in `bytes`.
     /// - Throws: `WireError` for an unknown kind, a field out of bounds, a bad topic or trailing bytes.
     public init(decoding bytes: [UInt8]) throws(WireError) {
-        var reader = WireReader(bytes)
+        let frames = try Frame.decodeAll(bytes, maxPayload: Self.maxPayload + 1024, maxFrames: 1) {
+            $0 == Self.wireType
+        }
+        guard let frame = frames.first else { throw .truncated(field: "gossip frame", needed: 1, available: 0) }
+        var reader = WireReader(frame.payload)
         let raw = try reader.readUInt8("gossip frame kind")
         guard let kind = Kind(rawValue: raw) else { throw .unknownType(context: "gossip frame", type: UInt64(raw)) }
         switch kind {

@@ -24,8 +24,11 @@ public enum GossipValidation: Sendable, Equatable {
 
 /// What the router asks its shell to do.
 public enum GossipEffect: Sendable, Equatable {
-    /// Send `frame` (an encoded `GossipFrame`) to the neighbour `peer`.
+    /// Send `frame` (an encoded `GossipFrame`) to the neighbour `peer` as a datagram (messages and announcements:
+    /// a loss is repaired by the protocol).
     case send(frame: [UInt8], to: NodeID)
+    /// Send `frame` to `peer` on the reliable stream (subscriptions, GRAFT, PRUNE: state a loss would leave wrong).
+    case sendReliably(frame: [UInt8], to: NodeID)
     /// Hand `message` to the application: this node subscribes to its topic and it was accepted.
     case deliver(GossipMessage)
     /// `peer` sent a message the application rejected, or a frame that does not decode.
@@ -132,7 +135,7 @@ public struct GossipRouter: Sendable {
     /// The topics this node subscribes to.
     public private(set) var subscriptions: Set<Topic> = []
     /// Neighbours by slot (their bit in the masks); `slotOf` finds a neighbour's slot.
-    private var slots: [Neighbour?] = Array(repeating: nil, count: GossipRouter.maxNeighbours)
+    private var slots: [Neighbour?] = []
     private var slotOf: [NodeID: Int] = [:]
     /// Each topic's trees by origin.
     private var trees: [Topic: [OriginTag: Tree]] = [:]
@@ -155,9 +158,12 @@ public struct GossipRouter: Sendable {
         nextHeartbeat = now + settings.heartbeat
     }
 
-    /// When `timerFired` is due next.
-    public var nextDeadline: Instant {
-        missing.values.reduce(nextHeartbeat) { min($0, $1.deadline) }
+    /// When `timerFired` is due next: the next heartbeat while announcements wait, the earliest GRAFT due; nil when
+    /// nothing waits (an idle router asks for no wake-ups; its caches age at the next heartbeat).
+    public var nextDeadline: Instant? {
+        let graft = missing.values.lazy.map(\.deadline).min()
+        guard !announcements.isEmpty else { return graft }
+        return graft.map { min($0, nextHeartbeat) } ?? nextHeartbeat
     }
 
     /// The neighbours this node pushes `origin`'s messages on `topic` to (its children in that tree); nil for an
@@ -174,12 +180,21 @@ public struct GossipRouter: Sendable {
 
     /// `peer` became a neighbour: it is told this node's subscriptions. Beyond `maxNeighbours`, gossip leaves it out.
     public mutating func neighbourUp(_ peer: NodeID) -> [GossipEffect] {
-        guard slotOf[peer] == nil, peer != nodeID, let slot = slots.firstIndex(where: { $0 == nil }) else { return [] }
+        guard slotOf[peer] == nil, peer != nodeID else { return [] }
+        let slot: Int
+        if let free = slots.firstIndex(where: { $0 == nil }) {
+            slot = free
+        } else if slots.count < Self.maxNeighbours {
+            slot = slots.count
+            slots.append(nil)
+        } else {
+            return []
+        }
         slots[slot] = Neighbour(id: peer)
         slotOf[peer] = slot
         guard !subscriptions.isEmpty else { return [] }
         return subscriptions.sorted().chunked(GossipFrame.maxSubscriptions).map {
-            .send(frame: GossipFrame.subscriptions($0.map { ($0, true) }).encoded(), to: peer)
+            .sendReliably(frame: GossipFrame.subscriptions($0.map { ($0, true) }).encoded(), to: peer)
         }
     }
 
@@ -321,7 +336,7 @@ public struct GossipRouter: Sendable {
                     // The origins go with the first frame (at most `maxIDs` of them, as ids).
                     let named = index == 0 ? Array(origins.prefix(GossipFrame.maxIDs)) : []
                     effects.append(
-                        .send(
+                        .sendReliably(
                             frame: GossipFrame.graft(topic: topic, origins: named, ids: Array(ids)).encoded(), to: peer)
                     )
                     counters.graftsSent += 1
@@ -362,7 +377,7 @@ public struct GossipRouter: Sendable {
             // A second copy: the link it came over is not this origin's shortest path here. Its sender stops
             // pushing this origin's messages this way (PRUNE); announcements still come.
             counters.prunesSent += 1
-            return [.send(frame: GossipFrame.prune(topic: topic, origins: [tag]).encoded(), to: peer)]
+            return [.sendReliably(frame: GossipFrame.prune(topic: topic, origins: [tag]).encoded(), to: peer)]
         }
         missing[id] = nil
         // Only subscribers relay; a message on another topic is not this node's business.
@@ -447,7 +462,7 @@ public struct GossipRouter: Sendable {
 
     private func announce(_ topic: Topic, subscribed: Bool) -> [GossipEffect] {
         let frame = GossipFrame.subscriptions([(topic, subscribed)]).encoded()
-        return slots.compactMap { $0?.id }.sorted().map { .send(frame: frame, to: $0) }
+        return slots.compactMap { $0?.id }.sorted().map { .sendReliably(frame: frame, to: $0) }
     }
 
     /// The mask of the neighbours that subscribe to `topic`.

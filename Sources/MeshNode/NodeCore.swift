@@ -1,9 +1,11 @@
 public import MeshCore
-import MeshCrypto
+public import MeshCrypto
+public import MeshGossip
 public import MeshIndicators
 public import MeshMembership
 public import MeshSignals
 public import MeshTransport
+import MeshWire
 
 /// What the node core asks its shell (the libuv runtime or the simulator) to do.
 public enum NodeEffect: Sendable, Equatable {
@@ -31,8 +33,11 @@ public enum NodeEvent: Sendable, Equatable {
     case banned(NodeID, until: Instant)
     /// The ban on `peer` was lifted.
     case unbanned(NodeID)
-    /// One of the node's strategies gave `signal` on a bar of its feed.
-    case signal(Signal)
+    /// One of the node's strategies gave `signal` on a bar of its feed (signed and published as `record` when the
+    /// node signs; nil without a key).
+    case signal(Signal, record: SignalRecord?)
+    /// A peer's signal arrived by gossip from the neighbour `from`, checked (`SignalValidator`).
+    case signalReceived(SignalRecord, from: NodeID)
 }
 
 /// The node core: the transport endpoint and the membership core, composed (`../shared/DESIGN.md`, "The one
@@ -59,6 +64,23 @@ public struct NodeCore {
     private var reportedDeadline: Instant?
     /// The strategies the node runs over its price feed, and the signals they gave.
     public private(set) var signals: SignalEngine
+    /// Gossip: signals to and from the peers (`Specs/gossip.md`).
+    public private(set) var gossip: GossipRouter
+    /// The checks on peers' signals.
+    public private(set) var validator = SignalValidator()
+    /// The key that signs this node's signals; nil: they stay local.
+    private let signingKey: Ed25519PrivateKey?
+    /// The sequence of this node's next signal record (starts at the start time in milliseconds, so that a
+    /// restarted node's records follow its earlier ones).
+    private var nextSequence: UInt64
+    /// The most recent signal records, this node's and its peers', oldest first (at most `SignalEngine.capacity`).
+    public private(set) var signalRecords: [SignalRecord] = []
+    /// Gossip frames the transport could not take (congested, no session), dropped.
+    public private(set) var gossipSendDrops = 0
+    /// Whether the node signs and gossips its signals.
+    public var signs: Bool { signingKey != nil }
+    /// How long a signal record holds after it is issued.
+    public static let signalLifetime: Int64 = 3_600_000
 
     /// A node core from an endpoint and a membership core made by the caller (the shell knows the
     /// settings, the seeds and the random source).
@@ -66,23 +88,134 @@ public struct NodeCore {
     /// - Parameter exchangeLimit: per-IP limits on peer-exchange requests: a seed answers every JOIN with its
     ///   neighbours' attention and every SHUFFLE with records, so one address sending them in a loop must not get
     ///   unbounded work or a map of the network out of it. Nil (the default) for a node that is not a seed.
-    /// - Parameter signals: the strategies the node runs over the bars `feed` gives it (none by default).
+    /// - Parameters:
+    ///   - signals: the strategies the node runs over the bars `feed` gives it (none by default).
+    ///   - signingKey: the node's key, to sign its signals and gossip them; nil keeps them local.
+    ///   - subscriptions: symbols whose signals the node receives by gossip (its strategies' symbols are added).
     public init(
         endpoint: Endpoint, membership: Membership, exchangeLimit: SourceRateLimiter.Settings? = nil,
-        signals: SignalEngine = try! SignalEngine()
+        signals: SignalEngine = try! SignalEngine(), signingKey: Ed25519PrivateKey? = nil, subscriptions: [String] = [],
+        now: Instant? = nil
     ) {
         precondition(endpoint.nodeID == membership.nodeID, "the endpoint and the membership core are one node's")
+        precondition(signingKey.map { $0.nodeID == endpoint.nodeID } ?? true, "the signing key is the node's")
         self.endpoint = endpoint
         self.membership = membership
         exchangeLimiter = exchangeLimit.map(SourceRateLimiter.init(settings:))
         self.signals = signals
+        self.signingKey = signingKey
+        let start = now ?? Instant(nanosecondsSinceEpoch: 0)
+        nextSequence = UInt64(max(1, start.nanosecondsSinceEpoch / 1_000_000))
+        gossip = GossipRouter(nodeID: endpoint.nodeID, now: start)
+        for symbol in Set(subscriptions.map { $0.uppercased() } + signals.symbols).sorted() {
+            if let topic = Topic.signals(symbol) { _ = gossip.subscribe(topic) }
+        }
     }
 
     /// A closed bar of `symbol`'s price feed (of `timeframe`, nil when unknown): the node's strategies for that
     /// symbol run over it, and each signal they give is an event. (Signing and gossiping signals come with
     /// `Specs/gossip.md`.)
     public mutating func feed(symbol: String, bar: TimeBar, timeframe: Timeframe?, now: Instant) -> [NodeEffect] {
-        signals.feed(symbol: symbol, bar: bar, timeframe: timeframe).map { .event(.signal($0)) }
+        var effects: [NodeEffect] = []
+        for signal in signals.feed(symbol: symbol, bar: bar, timeframe: timeframe) {
+            guard let key = signingKey, let topic = Topic.signals(signal.symbol) else {
+                effects.append(.event(.signal(signal, record: nil)))
+                continue
+            }
+            let record = SignalRecord(
+                signing: signal, with: key, sequence: nextSequence, issuedAt: Self.milliseconds(now),
+                lifetime: Self.signalLifetime)
+            nextSequence += 1
+            remember(record)
+            effects.append(.event(.signal(signal, record: record)))
+            apply(gossip.publish(record.encoded, on: topic, now: now).effects, now: now, into: &effects)
+        }
+        finish(into: &effects)
+        return effects
+    }
+
+    /// Publishes a signal given by the operator (`signals.publish`): signed with the node's key and gossiped on its
+    /// symbol's topic, as a strategy's would be.
+    /// - Returns: the record, or nil when the node has no key or the symbol makes no topic.
+    public mutating func publish(_ signal: Signal, now: Instant) -> (record: SignalRecord?, effects: [NodeEffect]) {
+        guard let key = signingKey, let topic = Topic.signals(signal.symbol) else { return (nil, []) }
+        let record = SignalRecord(
+            signing: signal, with: key, sequence: nextSequence, issuedAt: Self.milliseconds(now),
+            lifetime: Self.signalLifetime)
+        nextSequence += 1
+        remember(record)
+        var effects: [NodeEffect] = [.event(.signal(signal, record: record))]
+        apply(gossip.publish(record.encoded, on: topic, now: now).effects, now: now, into: &effects)
+        finish(into: &effects)
+        return (record, effects)
+    }
+
+    static func milliseconds(_ instant: Instant) -> Int64 { instant.nanosecondsSinceEpoch / 1_000_000 }
+
+    private mutating func remember(_ record: SignalRecord) {
+        signalRecords.append(record)
+        if signalRecords.count > SignalEngine.capacity {
+            signalRecords.removeFirst(signalRecords.count - SignalEngine.capacity)
+        }
+    }
+
+    /// A gossip frame from the neighbour `peer`: signals are checked before they are delivered or forwarded.
+    private mutating func receiveGossip(
+        _ bytes: [UInt8], from peer: NodeID, now: Instant, into output: inout [NodeEffect]
+    ) {
+        var validator = self.validator
+        var accepted: [MessageID: SignalRecord] = [:]
+        let time = Self.milliseconds(now)
+        let effects = gossip.receive(bytes, from: peer, now: now) { message in
+            switch validator.check(message.payload, now: time) {
+            case .accept(let record):
+                // The record must be about the topic's symbol: a valid record on another topic is misrouted.
+                guard Topic.signals(record.signal.symbol) == message.topic else {
+                    return .reject(reason: "a signal for \(record.signal.symbol) on \(message.topic)")
+                }
+                accepted[message.id] = record
+                return .accept
+            case .reject(let reason): return .reject(reason: reason)
+            case .ignore: return .ignore
+            }
+        }
+        self.validator = validator
+        for effect in effects {
+            if case .deliver(let message) = effect, let record = accepted[message.id] {
+                remember(record)
+                output.append(.event(.signalReceived(record, from: peer)))
+            }
+        }
+        apply(effects, now: now, into: &output)
+    }
+
+    /// Carries out the gossip core's effects: messages and announcements go as transport datagrams (on the reliable
+    /// stream when larger than a datagram), subscriptions, GRAFTs and PRUNEs on the reliable stream; a neighbour
+    /// penalised is reported.
+    private mutating func apply(_ effects: [GossipEffect], now: Instant, into output: inout [NodeEffect]) {
+        for effect in effects {
+            switch effect {
+            case .send(let frame, let peer), .sendReliably(let frame, let peer):
+                guard !endpoint.isBlocked(peer, now: now) else { continue }
+                var sent: [EndpointEffect] = []
+                var reliable = false
+                if case .sendReliably = effect { reliable = true }
+                do throws(Endpoint.SendError) {
+                    if !reliable && frame.count <= Endpoint.maxDatagramMessage {
+                        try endpoint.send(frame, to: peer, now: now, effects: &sent)
+                    } else {
+                        try endpoint.sendReliable(frame, to: peer, now: now, effects: &sent)
+                    }
+                } catch {
+                    gossipSendDrops += 1
+                }
+                apply(sent, now: now, into: &output)
+            case .deliver:
+                break  // reported by `receiveGossip`, which knows the record
+            case .penalized(let peer, let reason):
+                output.append(.event(.malformedMessage(from: peer, reason: "gossip: \(reason)")))
+            }
+        }
     }
 
     /// The limits a seed puts on peer-exchange requests per IP address: a burst of 64 (a devnet's or a NAT's many
@@ -122,6 +255,9 @@ public struct NodeCore {
         }
         if membership.nextDeadline <= now {
             apply(membership.timerFired(now: now), now: now, into: &effects)
+        }
+        if let deadline = gossip.nextDeadline, deadline <= now {
+            apply(gossip.timerFired(now: now), now: now, into: &effects)
         }
         for entry in closing.popDue(at: now)
         where !membership.isActive(entry.peer) || endpoint.isBlocked(entry.peer, now: now) {
@@ -186,6 +322,8 @@ public struct NodeCore {
                 output.append(.send(datagram: datagram, to: address))
             case .wake:
                 break  // read from `endpoint.nextDeadline` in `finish`
+            case .deliver(let message, let peer) where Self.isGossip(message):
+                receiveGossip(message, from: peer, now: now, into: &output)
             case .deliver(let message, let peer):
                 switch Result(catching: { () throws(MembershipMessageError) in
                     try MembershipMessage(decoding: message)
@@ -242,8 +380,10 @@ public struct NodeCore {
             case .neighborUp(let peer):
                 closing.remove(peer)
                 output.append(.event(.neighborUp(peer)))
+                apply(gossip.neighbourUp(peer), now: now, into: &output)
             case .neighborDown(let peer):
                 output.append(.event(.neighborDown(peer)))
+                gossip.neighbourDown(peer)
             case .wake:
                 break  // read from `membership.nextDeadline` in `finish`
             }
@@ -294,8 +434,16 @@ public struct NodeCore {
         }
     }
 
+    /// Whether a delivered message is a gossip frame (its wire frame type), not a membership message.
+    static func isGossip(_ message: [UInt8]) -> Bool {
+        var reader = WireReader(message)
+        guard let header = try? FrameHeader.decode(from: &reader, maxPayload: .max) else { return false }
+        return header.type == GossipFrame.wireType
+    }
+
     private mutating func finish(into output: inout [NodeEffect]) {
         var deadline = [endpoint.nextDeadline, membership.nextDeadline].compactMap { $0 }.min()
+        if let next = gossip.nextDeadline, deadline.map({ next < $0 }) ?? true { deadline = next }
         if let first = closing.earliest, deadline.map({ first < $0 }) ?? true { deadline = first }
         if let deadline, deadline != reportedDeadline { output.append(.wake(at: deadline)) }
         reportedDeadline = deadline

@@ -122,7 +122,7 @@ public final class NodeHost {
         roles: PeerRecord.Roles = [], store: PeerStore? = nil,
         socketSettings: UDPSocket.Settings = UDPSocket.Settings(), control controlOptions: ControlOptions? = nil,
         exchangeLimit: SourceRateLimiter.Settings? = nil, log: NodeLog? = nil,
-        signals: SignalEngine = try! SignalEngine(), feed: FeedReplay? = nil
+        signals: SignalEngine = try! SignalEngine(), feed: FeedReplay? = nil, subscriptions: [String] = []
     ) throws(NodeHostError) {
         self.store = store
         self.log = log
@@ -154,7 +154,8 @@ public final class NodeHost {
         let membershipCore = Membership(
             selfRecord: record, seeds: seeds, settings: membership, seed: random.next(), now: now)
         core = NodeCore(
-            endpoint: endpoint, membership: membershipCore, exchangeLimit: exchangeLimit, signals: signals)
+            endpoint: endpoint, membership: membershipCore, exchangeLimit: exchangeLimit, signals: signals,
+            signingKey: identity, subscriptions: subscriptions, now: now)
         if let store {
             let stored = (try? store.load().records) ?? []
             core.remember(stored)
@@ -373,6 +374,7 @@ public final class NodeHost {
         case .malformedMessage: (category, level) = ("membership", .warning)
         case .banned, .unbanned: (category, level) = ("node", .notice)
         case .signal: (category, level) = ("signals", .notice)
+        case .signalReceived: (category, level) = ("signals", .info)
         }
         var metadata: Logger.Metadata = [:]
         if case .object(let members) = event.controlData {

@@ -23,6 +23,23 @@ public struct Signal: Sendable, Codable, Equatable {
     public let strength: Double
     /// Every indicator output (`macd.macdsignal`) and the close on that bar; outputs still warming up are left out.
     public let snapshot: [String: Double]
+
+    /// A signal from its parts (an operator's, or one read back).
+    public init(
+        strategy: String, rule: String, symbol: String, timeframe: String, time: Int64, price: Double,
+        side: Strategy.Side, kind: Strategy.Kind, strength: Double, snapshot: [String: Double]
+    ) {
+        self.strategy = strategy
+        self.rule = rule
+        self.symbol = symbol
+        self.timeframe = timeframe
+        self.time = time
+        self.price = price
+        self.side = side
+        self.kind = kind
+        self.strength = strength
+        self.snapshot = snapshot
+    }
 }
 
 /// Runs a strategy over bars (`Specs/strategies.md`): each closed bar updates the indicators and evaluates every rule

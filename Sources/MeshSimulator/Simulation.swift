@@ -625,8 +625,10 @@ public final class Simulation {
         }
     }
 
-    /// Puts a timer event for `node` at `time` in the heap, making any earlier one stale.
+    /// Puts a timer event for `node` at `time` in the heap, making any earlier one stale. A wake asked for a moment
+    /// already past (a deadline that came due while the core had no input) is for now: the clock never goes back.
     private func scheduleWake(of node: Int, at time: Instant) {
+        let time = max(time, now)
         nodes[node].wakeGeneration += 1
         nodes[node].scheduledWake = time
         schedule(at: time, .timer(node: node, generation: nodes[node].wakeGeneration))

@@ -119,7 +119,7 @@ extension Endpoint {
         retire(.next, of: &state)
         state.next = Session(
             localIndex: index, remoteIndex: initiation.senderIndex, keys: keys, isInitiator: false, now: now,
-            initialRTT: state.current?.sent.rtt.smoothedRTT)
+            initialRTT: state.current?.sent.rtt.carriedRTT)
         noteSessionKeys(keys)
         indices[index] = peerID
         state.address = source
@@ -165,7 +165,7 @@ extension Endpoint {
         state.handshake = nil
         let session = Session(
             localIndex: handshake.localIndex, remoteIndex: response.senderIndex, keys: keys, isInitiator: true,
-            now: now, initialRTT: state.current?.sent.rtt.smoothedRTT)
+            now: now, initialRTT: state.current?.sent.rtt.carriedRTT)
         noteSessionKeys(keys)
         let wasUp = state.current != nil
         install(session, in: &state)
@@ -211,4 +211,10 @@ extension Endpoint {
         if staticSharedByKey.count >= 2 * settings.maxPeers { staticSharedByKey.removeAll() }
         staticSharedByKey[state.staticKey] = shared
     }
+}
+
+extension RTTEstimator {
+    /// The smoothed RTT to start a rekeyed session with; nil (the default initial RTT) when it is not positive: a
+    /// driving clock that stepped back gives samples of zero, and a session cannot start from a zero RTT.
+    var carriedRTT: Duration? { smoothedRTT > .zero ? smoothedRTT : nil }
 }

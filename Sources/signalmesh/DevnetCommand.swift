@@ -20,10 +20,11 @@ struct DevnetCommand: ParsableCommand {
             --seeds nodes on free ports instead, and says so. Then starts \
             `signalmesh run` for every node (the seeds first), follows their events, and shows each node's \
             neighbours until Ctrl-C (or --duration seconds), when it stops them all with SIGTERM. It reports the \
-            time until the overlay was one connected graph with every node at its minimum of neighbours. Every \
-            node runs the example macd-cross strategy (or the --strategy files) over the bundled daily AAPL data, \
-            one bar per --feed-interval; the table counts each node's signals and shows the latest. Exits with 0 \
-            when the overlay was connected, 1 when not, or when a node died.
+            time until the overlay was one connected graph with every node at its minimum of neighbours. Node 0 \
+            runs the example macd-cross strategy (or the --strategy files) over the bundled daily AAPL data, one \
+            bar per --feed-interval, signs its signals and gossips them; every node subscribes to their symbol. \
+            The table counts each node's own signals and those received from peers, and shows the latest. Exits \
+            with 0 when the overlay was connected, 1 when not, or when a node died.
             """
     )
 
@@ -48,8 +49,8 @@ struct DevnetCommand: ParsableCommand {
     @Option(
         name: .long, parsing: .singleValue,
         help: ArgumentHelp(
-            "A strategy file every node runs over the bundled feed (repeat for several; default: the example "
-                + "macd-cross strategy, written into the folder).",
+            "A strategy file node 0 runs over the bundled feed; every node subscribes to its symbol's signals "
+                + "(repeat for several; default: the example macd-cross strategy, written into the folder).",
             valueName: "file"))
     var strategy: [String] = []
 
@@ -124,6 +125,16 @@ struct DevnetCommand: ParsableCommand {
             try FileIO.writeAtomically(Array(Strategy.exampleJSON.utf8), to: example, what: "example strategy")
             strategies = [example]
         }
+        var symbols: [String] = []
+        for file in strategies {
+            do {
+                symbols.append(try Strategy(contentsOf: file).symbol)
+            } catch {
+                throw CLIFailure.config("\(file): \(error)")
+            }
+        }
+        // Every node subscribes to AAPL's signals as well, so that `signals publish` shows them spread.
+        symbols = Array(Set(symbols + ["AAPL"])).sorted()
         let signals = Self.watchSignals { monitor.requestStop() }
         defer { signals.forEach { $0.cancel() } }
         let started = Date()
@@ -136,8 +147,11 @@ struct DevnetCommand: ParsableCommand {
                 "--listen", index < seedCount ? "127.0.0.1:\(ports[index])" : "127.0.0.1:0",
             ]
             if index < seedCount { arguments.append("--seed-profile") }
-            for file in strategies { arguments += ["--strategy", file] }
-            if !strategies.isEmpty { arguments += ["--feed-interval", "\(feedInterval)"] }
+            if index == 0 {
+                for file in strategies { arguments += ["--strategy", file] }
+                if !strategies.isEmpty { arguments += ["--feed-interval", "\(feedInterval)"] }
+            }
+            for symbol in symbols { arguments += ["--subscribe", symbol] }
             process.arguments = arguments
             let out = Pipe()
             process.standardOutput = out
@@ -387,8 +401,9 @@ final class DevnetMonitor: Sendable {
     private struct State {
         var buffers: [[UInt8]]
         var neighbours: [Set<String>]
-        /// Signals each node's strategies gave, and the latest of all, as a line.
+        /// Signals each node's strategies gave, those it received from peers, and the latest of all, as a line.
         var signals: [Int] = []
+        var received: [Int] = []
         var lastSignal: String?
         var joinedAfter: TimeInterval?
         var stop = false
@@ -404,7 +419,7 @@ final class DevnetMonitor: Sendable {
         state = Mutex(
             State(
                 buffers: Array(repeating: [], count: ids.count), neighbours: Array(repeating: [], count: ids.count),
-                signals: Array(repeating: 0, count: ids.count)))
+                signals: Array(repeating: 0, count: ids.count), received: Array(repeating: 0, count: ids.count)))
     }
 
     var stopRequested: Bool { state.withLock { $0.stop } }
@@ -430,6 +445,10 @@ final class DevnetMonitor: Sendable {
                 let event = object["event"] as? String
             else { continue }
             if json { Output.line("{\"node\":\(index),\(line.dropFirst())") }
+            if event == "signal_received" {
+                state.withLock { $0.received[index] += 1 }
+                continue
+            }
             if event == "signal" {
                 let text = ["time", "symbol", "timeframe", "side", "kind", "price", "strategy", "rule"].map {
                     object[$0].map { "\($0)" } ?? "-"
@@ -471,12 +490,12 @@ final class DevnetMonitor: Sendable {
     func table() -> String {
         state.withLock { state in
             let indexByID = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
-            var lines = ["node  id                signals  neighbours"]
+            var lines = ["node  id                signals own/received  neighbours"]
             for (index, id) in ids.enumerated() {
                 let peers = state.neighbours[index].compactMap { indexByID[$0] }.sorted().map(String.init)
                 lines.append(
                     "\(String(index).padding(toLength: 4, withPad: " ", startingAt: 0))  \(id.prefix(16))  "
-                        + "\(String(state.signals[index]).padding(toLength: 7, withPad: " ", startingAt: 0))  "
+                        + "\("\(state.signals[index])/\(state.received[index])".padding(toLength: 20, withPad: " ", startingAt: 0))  "
                         + "\(peers.count): \(peers.joined(separator: " "))")
             }
             if let joined = state.joinedAfter { lines.append(String(format: "connected after %.2f s", joined)) }

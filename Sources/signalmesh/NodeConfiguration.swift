@@ -1,5 +1,6 @@
 import Foundation
 import MeshCore
+import MeshGossip
 
 /// Where an effective setting came from, as `signalmesh config show` prints it.
 enum SettingOrigin: Equatable, CustomStringConvertible {
@@ -49,9 +50,10 @@ struct NodeConfiguration {
     /// The keys the file and the environment may set, in the order `config show` lists them.
     static let keys = [
         "listen", "seeds", "seed_signer", "seed_threshold", "seed_profile", "log_level", "strategy", "feed_interval",
+        "subscribe",
     ]
     /// Keys that take several values: repeated lines in the file, comma-separated in the environment.
-    static let listKeys: Set<String> = ["listen", "seed_signer", "strategy"]
+    static let listKeys: Set<String> = ["listen", "seed_signer", "strategy", "subscribe"]
     /// The configuration file's name inside the data directory.
     static let fileName = "node.conf"
     /// The largest configuration file read.
@@ -68,6 +70,8 @@ struct NodeConfiguration {
     var strategies: Setting<[String]>
     /// Seconds between two bars of the replayed feed.
     var feedInterval: Setting<Double>
+    /// Symbols whose signals the node receives from its peers (its strategies' symbols are added).
+    var subscriptions: Setting<[String]>
 
     /// The environment variable for `key`.
     static func environmentName(_ key: String) -> String { "SIGNALMESH_" + key.uppercased() }
@@ -123,7 +127,8 @@ struct NodeConfiguration {
             seedProfile: Setting(value: false, origin: .defaultValue),
             logLevel: Setting(value: "info", origin: .defaultValue),
             strategies: Setting(value: [], origin: .defaultValue),
-            feedInterval: Setting(value: 1, origin: .defaultValue))
+            feedInterval: Setting(value: 1, origin: .defaultValue),
+            subscriptions: Setting(value: [], origin: .defaultValue))
         if let listen = try pick(
             "listen",
             { (raw) throws(CLIFailure) in
@@ -227,6 +232,19 @@ struct NodeConfiguration {
             })
         {
             configuration.feedInterval = interval
+        }
+        if let subscriptions = try pick(
+            "subscribe",
+            { (raw) throws(CLIFailure) in
+                try raw.values.map { (symbol) throws(CLIFailure) in
+                    guard Topic.signals(symbol) != nil, symbol.utf8.count <= 32 else {
+                        throw raw.origin.failure("subscribe '\(symbol)' is not a symbol (letters, digits, . _ -)")
+                    }
+                    return symbol.uppercased()
+                }
+            })
+        {
+            configuration.subscriptions = subscriptions
         }
         try configuration.check()
         return configuration

@@ -116,7 +116,8 @@ struct NodeRunner {
                 control: NodeHost.ControlOptions(
                     path: directory.controlSocketFile, version: BuildInfo.version, network: node.network.value,
                     dataDirectory: directory.path, seedProfile: seedProfile),
-                exchangeLimit: seedProfile ? NodeCore.seedExchangeLimit : nil, log: log, signals: signals, feed: feed)
+                exchangeLimit: seedProfile ? NodeCore.seedExchangeLimit : nil, log: log, signals: signals, feed: feed,
+                subscriptions: configuration.subscriptions.value)
         } catch {
             throw CLIFailure(setUp: error)
         }
@@ -190,17 +191,31 @@ struct NodeRunner {
             }
         case .sessionUp, .sessionDown:
             break  // on the control socket's event stream; neighbours are what the terminal shows
-        case .signal(let signal):
+        case .signal(let signal, _):
             if json {
-                Output.jsonLine([
-                    "event": "signal", "strategy": signal.strategy, "rule": signal.rule, "symbol": signal.symbol,
-                    "timeframe": signal.timeframe, "time": Feed.label(signal.time), "price": signal.price,
-                    "side": signal.side.rawValue, "kind": signal.kind.rawValue, "strength": signal.strength,
-                ])
+                Output.jsonLine(Self.signalFields(signal).merging(["event": "signal"]) { _, new in new })
             } else {
                 Output.line(SignalsCommand.line(signal))
             }
+        case .signalReceived(let record, _):
+            if json {
+                Output.jsonLine(
+                    Self.signalFields(record.signal).merging(["event": "signal_received", "issuer": record.issuer.text])
+                    {
+                        _, new in new
+                    })
+            } else {
+                Output.line(SignalsCommand.line(record.signal, issuer: record.issuer))
+            }
         }
+    }
+
+    static func signalFields(_ signal: Signal) -> [String: Any] {
+        [
+            "strategy": signal.strategy, "rule": signal.rule, "symbol": signal.symbol, "timeframe": signal.timeframe,
+            "time": Feed.label(signal.time), "price": signal.price, "side": signal.side.rawValue,
+            "kind": signal.kind.rawValue, "strength": signal.strength,
+        ]
     }
 
     /// The strategies of the configuration and the feed they run over: the bundled daily data of their symbols,

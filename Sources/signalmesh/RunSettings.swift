@@ -41,12 +41,19 @@ struct RunSettings: ParsableArguments {
     @Option(name: .long, help: "Seconds between two bars of the replayed feed (default 1).")
     var feedInterval: Double?
 
+    @Option(
+        name: .long, parsing: .singleValue,
+        help: ArgumentHelp(
+            "A symbol whose signals the node receives from its peers (repeat for several; the strategies' symbols "
+                + "are added).", valueName: "symbol"))
+    var subscribe: [String] = []
+
     /// The values given as flags, by configuration key.
     var flags: [String: [String]] {
         var flags: [String: [String]] = [
             "listen": addresses, "seed_signer": seedSigner, "seeds": seeds.map { [$0] } ?? [],
             "seed_threshold": seedThreshold.map { [String($0)] } ?? [], "log_level": logLevel.map { [$0] } ?? [],
-            "strategy": strategy, "feed_interval": feedInterval.map { ["\($0)"] } ?? [],
+            "strategy": strategy, "feed_interval": feedInterval.map { ["\($0)"] } ?? [], "subscribe": subscribe,
         ]
         if let seedProfile { flags["seed_profile"] = [seedProfile ? "true" : "false"] }
         return flags
@@ -78,8 +85,8 @@ struct ConfigShowCommand: ParsableCommand {
             Precedence: flags > environment (SIGNALMESH_<KEY>) > DATADIR/node.conf > defaults. Give the same flags \
             as to `signalmesh run` to see what it would use. node.conf holds `key = value` lines (`#` starts a \
             comment); its keys are listen, seeds, seed_signer (repeat lines for several), seed_threshold, \
-            seed_profile, log_level, strategy (repeat lines for several) and feed_interval. A wrong value exits \
-            with 78 and names the line or variable.
+            seed_profile, log_level, strategy (repeat lines for several), feed_interval and subscribe (repeat). A \
+            wrong value exits with 78 and names the line or variable.
             """)
 
     @OptionGroup var node: NodeOptions
@@ -105,6 +112,7 @@ struct ConfigShowCommand: ParsableCommand {
             ("log_level", configuration.logLevel.value, configuration.logLevel.origin),
             ("strategy", configuration.strategies.value.joined(separator: ","), configuration.strategies.origin),
             ("feed_interval", "\(configuration.feedInterval.value)", configuration.feedInterval.origin),
+            ("subscribe", configuration.subscriptions.value.joined(separator: ","), configuration.subscriptions.origin),
         ]
         if node.json {
             for row in rows {

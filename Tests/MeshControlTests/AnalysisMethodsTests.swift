@@ -143,5 +143,50 @@ struct SignalsListTests {
             RPCRequest(id: 1, method: "signals.list", params: ["limit": 0]), core: &core, host: host, now: now,
             metrics: { _ in "" })
         #expect(throws: RPCError.self) { try bad.result.get() }
+        // This core has no key: it cannot sign an operator's signal.
+        let unsigned = NodeMethods.call(
+            RPCRequest(id: 1, method: "signals.publish", params: ["symbol": "AAPL", "side": "buy", "price": 1]),
+            core: &core, host: host, now: now, metrics: { _ in "" })
+        #expect(throws: RPCError.self) { try unsigned.result.get() }
+    }
+
+    @Test func anOperatorsSignalIsSignedPublishedAndListed() throws {
+        let key = try Ed25519PrivateKey(seed: [UInt8](repeating: 8, count: 32))
+        let now = Instant(nanosecondsSinceEpoch: 1_795_219_200_000_000_000)
+        let endpoint = Endpoint(
+            identity: key, settings: EndpointSettings(network: "test"), random: SeededRandomBytes(seed: 1), seed: 2,
+            now: now)
+        let record = PeerRecord(key: key, seq: 1, issuedAt: now, addresses: [.ipv4(0x7F00_0001, port: 9000)])
+        let membership = Membership(selfRecord: record, seeds: [], settings: MembershipSettings(), seed: 3, now: now)
+        var core = NodeCore(endpoint: endpoint, membership: membership, signingKey: key, now: now)
+        let host = NodeHostInfo(
+            version: "test", network: "test", bootID: "b", startedAt: now, processID: 0, dataDirectory: nil,
+            addresses: [], seedProfile: false)
+        func call(_ method: String, _ params: JSONValue) -> Result<JSONValue, RPCError> {
+            NodeMethods.call(
+                RPCRequest(id: 1, method: method, params: params), core: &core, host: host, now: now,
+                metrics: { _ in "" }
+            ).result
+        }
+        let published = try call(
+            "signals.publish", ["symbol": "msft", "side": "sell", "price": .double(30.25), "strength": .double(0.5)]
+        ).get()
+        #expect(published["symbol"] == "MSFT" && published["side"] == "sell" && published["origin"] == "local")
+        #expect(published["issuer"] == .string(key.nodeID.text) && published["kind"] == "entry")
+        let listed = try call("signals.list", [:]).get()
+        #expect(listed["signals"].map { if case .array(let items) = $0 { items.count } else { 0 } } == 1)
+        for (params, problem) in [
+            (["symbol": "AAPL", "side": "long", "price": 1] as JSONValue, "must be buy, sell or flat"),
+            (["symbol": "AAPL", "side": "buy", "price": 0], "above 0"),
+            (["symbol": "AAPL", "side": "buy", "price": 1, "strength": 2], "from 0 to 1"),
+            (["symbol": "A B", "side": "buy", "price": 1], "letters, digits"),
+            (["side": "buy", "price": 1], "needs \"symbol\""),
+        ] {
+            guard case .failure(let error) = call("signals.publish", params) else {
+                Issue.record("accepted \(params)")
+                continue
+            }
+            #expect(error.message.contains(problem), "\(error.message)")
+        }
     }
 }

@@ -96,6 +96,11 @@ struct GossipNetwork {
                 inFlight.insert(Datagram(at: now + delay, serial: sent, to: target, from: node, bytes: frame))
             case .deliver(let message):
                 if delivered[node][message.id] == nil { delivered[node][message.id] = now }
+            case .sendReliably(let frame, let peer):
+                // Reliable: never lost (the transport resends), in order on each link.
+                guard let target = indexOf[peer], let delay = latency[node][target] else { continue }
+                sent += 1
+                inFlight.insert(Datagram(at: now + delay, serial: sent, to: target, from: node, bytes: frame))
             case .penalized:
                 break
             }
@@ -106,8 +111,11 @@ struct GossipNetwork {
     mutating func run(for time: Duration) {
         let end = now + time
         while true {
-            let nextTimer = routers.indices.min { routers[$0].nextDeadline < routers[$1].nextDeadline }!
-            let timerAt = routers[nextTimer].nextDeadline
+            let far = Instant(nanosecondsSinceEpoch: .max)
+            let nextTimer = routers.indices.min {
+                (routers[$0].nextDeadline ?? far) < (routers[$1].nextDeadline ?? far)
+            }!
+            let timerAt = routers[nextTimer].nextDeadline ?? far
             let datagramAt = inFlight.min?.at
             let at = min(datagramAt ?? timerAt, timerAt)
             guard at <= end else { break }

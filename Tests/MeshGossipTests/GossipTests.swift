@@ -30,7 +30,9 @@ struct GossipTests {
         for bad in [
             [], [99], Array(good.dropLast()), good + [0],
             GossipFrame.iwant(ids: Array(repeating: id, count: GossipFrame.maxIDs + 1)).encoded(),
-            [5, 3, 0x20, 0x20, 0x20, 0],  // a topic of spaces
+            // A topic of spaces; a frame of another type.
+            Frame(type: GossipFrame.wireType, payload: [5, 3, 0x20, 0x20, 0x20, 0]).encoded,
+            Frame(type: 30, payload: GossipFrame.prune(topic: Self.topic, origins: []).encoded()).encoded,
         ] {
             #expect(throws: WireError.self) { try GossipFrame(decoding: bad) }
         }

@@ -1,6 +1,9 @@
 import MeshCore
 import MeshCrypto
+import MeshGossip
+import MeshIndicators
 import MeshMembership
+import MeshSignals
 import MeshTransport
 import Testing
 
@@ -26,7 +29,12 @@ struct NodeNetwork {
 
     /// `sharedHost`: every node on one IP address (ports differ), as behind a NAT; `exchangeLimit`: the seeds'
     /// per-IP limit on peer-exchange requests.
-    init(count: Int, seedCount: Int, sharedHost: Bool = false, exchangeLimit: SourceRateLimiter.Settings? = nil) {
+    /// `subscriptions`: symbols every node receives signals of (each signs its own with its key); `engines`: the
+    /// strategies of some nodes.
+    init(
+        count: Int, seedCount: Int, sharedHost: Bool = false, exchangeLimit: SourceRateLimiter.Settings? = nil,
+        subscriptions: [String] = [], engines: [Int: SignalEngine] = [:]
+    ) {
         let keys = (0..<count).map { index in
             try! Ed25519PrivateKey(seed: (0..<32).map { UInt8(truncatingIfNeeded: (index &* 31) >> ($0 % 3)) ^ 0xA5 })
         }
@@ -49,7 +57,10 @@ struct NodeNetwork {
                 selfRecord: record, seeds: seeds, settings: index < seedCount ? .seed : MembershipSettings(),
                 seed: UInt64(index) + 1000, now: now)
             let core = NodeCore(
-                endpoint: endpoint, membership: membership, exchangeLimit: index < seedCount ? exchangeLimit : nil)
+                endpoint: endpoint, membership: membership, exchangeLimit: index < seedCount ? exchangeLimit : nil,
+                signals: engines[index] ?? (try! SignalEngine()),
+                signingKey: subscriptions.isEmpty && engines.isEmpty ? nil : keys[index], subscriptions: subscriptions,
+                now: now)
             nodes.append(Node(core: core, address: addresses[index]))
             indexByAddress[addresses[index]] = index
         }
@@ -62,6 +73,16 @@ struct NodeNetwork {
     }
 
     mutating func crash(_ index: Int) { nodes[index].up = false }
+
+    /// A bar of `symbol`'s feed for node `index`.
+    mutating func feed(_ index: Int, symbol: String, bar: TimeBar, timeframe: Timeframe?) {
+        apply(nodes[index].core.feed(symbol: symbol, bar: bar, timeframe: timeframe, now: now), at: index)
+    }
+
+    /// Publishes `signal` from node `index` (`signals.publish`).
+    mutating func publish(_ index: Int, _ signal: Signal) {
+        apply(nodes[index].core.publish(signal, now: now).effects, at: index)
+    }
 
     mutating func ban(_ peer: Int, at index: Int, for duration: Duration) {
         apply(nodes[index].core.ban(id(peer), until: now + duration, now: now), at: index)
@@ -80,7 +101,9 @@ struct NodeNetwork {
             let datagramAt = nextDatagram?.at
             let timerAt = nextTimer?.1
             guard let next = [datagramAt, timerAt].compactMap({ $0 }).min(), next <= end else { break }
-            now = next
+            // A wake asked for a moment already past (a core's deadline that came due while it had no input) fires
+            // now: virtual time never goes back.
+            now = max(now, next)
             if let datagram = nextDatagram, datagram.at == next {
                 inFlight.removeFirst()
                 guard nodes[datagram.to].up else { continue }

@@ -1,0 +1,61 @@
+import MeshCore
+import MeshCrypto
+import MeshIndicators
+import MeshSignals
+import Testing
+
+@testable import MeshNode
+
+/// Signals between node cores over real handshakes and sessions: a strategy's signals are signed and gossiped, every
+/// subscriber receives each once, checked; an operator's signal goes the same way.
+@Suite("Signals over gossip")
+struct SignalGossipTests {
+    @Test func aStrategysSignalsReachEverySubscriberOnce() throws {
+        let strategy = try Strategy(json: Strategy.exampleJSON)
+        var network = NodeNetwork(
+            count: 12, seedCount: 2, subscriptions: ["AAPL"], engines: [5: try SignalEngine(strategies: [strategy])])
+        network.start(0..<12)
+        network.run(for: .seconds(20))
+        let bars = try #require(Feed.sample("AAPL")).bars.prefix(600)
+        for bar in bars {
+            network.feed(5, symbol: "AAPL", bar: bar, timeframe: try Timeframe("1d"))
+            network.run(for: .milliseconds(50))
+        }
+        network.run(for: .seconds(5))
+        let own = network.nodes[5].events.compactMap { event -> SignalRecord? in
+            if case .signal(_, let record) = event { record } else { nil }
+        }
+        #expect(own.count > 5)
+        for index in 0..<12 where index != 5 {
+            let received = network.nodes[index].events.compactMap { event -> SignalRecord? in
+                if case .signalReceived(let record, _) = event { record } else { nil }
+            }
+            #expect(received == own, "node \(index) received \(received.count) of \(own.count)")
+            #expect(network.nodes[index].core.signalRecords.suffix(own.count) == own[...])
+        }
+        // Sequences rise, issuer is node 5.
+        #expect(zip(own, own.dropFirst()).allSatisfy { $0.sequence < $1.sequence })
+        #expect(own.allSatisfy { $0.issuer == network.id(5) })
+    }
+
+    @Test func anOperatorsSignalIsSignedAndDelivered() throws {
+        var network = NodeNetwork(count: 6, seedCount: 1, subscriptions: ["MSFT"])
+        network.start(0..<6)
+        network.run(for: .seconds(15))
+        let signal = Signal(
+            strategy: "manual", rule: "operator", symbol: "MSFT", timeframe: "1d", time: 0, price: 30.5, side: .sell,
+            kind: .entry, strength: 0.4, snapshot: [:])
+        network.publish(2, signal)
+        network.run(for: .seconds(2))
+        for index in 0..<6 where index != 2 {
+            let received = network.nodes[index].events.contains { event in
+                if case .signalReceived(let record, _) = event {
+                    record.signal == signal && record.issuer == network.id(2)
+                } else {
+                    false
+                }
+            }
+            #expect(received, "node \(index)")
+        }
+    }
+}
