@@ -80,7 +80,7 @@ let package = Package(
         .target(
             name: "MeshSimulator",
             dependencies: [
-                "MeshCore", "MeshCrypto", "MeshTransport", "MeshMembership", "MeshNode",
+                "MeshCore", "MeshCrypto", "MeshTransport", "MeshMembership", "MeshNode", "MeshSignals",
                 .product(name: "HeapModule", package: "swift-collections"),
             ],
             swiftSettings: swiftSettings),

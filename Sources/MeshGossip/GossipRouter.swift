@@ -126,7 +126,12 @@ public struct GossipRouter: Sendable {
         var origin: OriginTag
         var announcers: [NodeID]
         var deadline: Instant
+        /// GRAFTs sent for it so far.
+        var attempts = 0
     }
+
+    /// GRAFTs sent for one missing message (to its announcers in turn) before it is given up.
+    static let maxGraftAttempts = 6
 
     /// This node.
     public let nodeID: NodeID
@@ -137,6 +142,13 @@ public struct GossipRouter: Sendable {
     /// Neighbours by slot (their bit in the masks); `slotOf` finds a neighbour's slot.
     private var slots: [Neighbour?] = []
     private var slotOf: [NodeID: Int] = [:]
+    /// Subscriptions of peers that are not neighbours: sent before their neighbour-up (it can come after their first
+    /// frame), or known when they stopped being neighbours (a neighbour that leaves one side's view and comes back
+    /// does not say its subscriptions again when the other side saw no change); applied when they become neighbours
+    /// again; at most `maxPending` peers.
+    private var pendingSubscriptions: [NodeID: Set<Topic>] = [:]
+    /// See `pendingSubscriptions`.
+    static let maxPending = 256
     /// Each topic's trees by origin.
     private var trees: [Topic: [OriginTag: Tree]] = [:]
     private var seen: SeenCache
@@ -190,7 +202,7 @@ public struct GossipRouter: Sendable {
         } else {
             return []
         }
-        slots[slot] = Neighbour(id: peer)
+        slots[slot] = Neighbour(id: peer, topics: pendingSubscriptions.removeValue(forKey: peer) ?? [])
         slotOf[peer] = slot
         guard !subscriptions.isEmpty else { return [] }
         return subscriptions.sorted().chunked(GossipFrame.maxSubscriptions).map {
@@ -201,6 +213,7 @@ public struct GossipRouter: Sendable {
     /// `peer` is no longer a neighbour.
     public mutating func neighbourDown(_ peer: NodeID) {
         guard let slot = slotOf.removeValue(forKey: peer) else { return }
+        if let topics = slots[slot]?.topics, !topics.isEmpty { rememberPending(topics, of: peer) }
         slots[slot] = nil
         let bit = ~(UInt64(1) << slot)
         for topic in Array(trees.keys) {
@@ -251,7 +264,10 @@ public struct GossipRouter: Sendable {
     public mutating func receive(
         _ bytes: [UInt8], from peer: NodeID, now: Instant, validate: (GossipMessage) -> GossipValidation
     ) -> [GossipEffect] {
-        guard let slot = slotOf[peer], let neighbour = slots[slot] else { return [] }
+        guard let slot = slotOf[peer], let neighbour = slots[slot] else {
+            keepPendingSubscriptions(bytes, from: peer)
+            return []
+        }
         guard neighbour.score > settings.graylistScore else {
             counters.droppedFrames += 1
             return []
@@ -317,13 +333,14 @@ public struct GossipRouter: Sendable {
         var effects: [GossipEffect] = []
         var grafts: [NodeID: [Topic: (origins: Set<OriginTag>, ids: [MessageID])]] = [:]
         for (id, var entry) in missing where entry.deadline <= now {
-            guard !seen.contains(id), !entry.announcers.isEmpty else {
+            guard !seen.contains(id), !entry.announcers.isEmpty, entry.attempts < Self.maxGraftAttempts else {
                 missing[id] = nil
                 continue
             }
-            // Ask the first announcer for it and to push that origin's messages here from now on: the tree was
+            // Ask its announcers in turn for it and to push that origin's messages here from now on: the tree was
             // broken (a lost datagram, a neighbour gone) or this node is new to it.
-            let announcer = entry.announcers.removeFirst()
+            let announcer = entry.announcers[entry.attempts % entry.announcers.count]
+            entry.attempts += 1
             grafts[announcer, default: [:]][entry.topic, default: ([], [])].origins.insert(entry.origin)
             grafts[announcer, default: [:]][entry.topic, default: ([], [])].ids.append(id)
             entry.deadline = now + settings.retryTimeout
@@ -449,10 +466,32 @@ public struct GossipRouter: Sendable {
         for id in ids {
             guard let cached = cache.message(id) else { continue }
             let frame = GossipFrame.publish(topic: cached.topic, origin: cached.origin, payload: cached.payload)
-            effects.append(.send(frame: frame.encoded(), to: peer))
+            // Asked for explicitly: sent reliably, or a lost answer would leave the gap for good.
+            effects.append(.sendReliably(frame: frame.encoded(), to: peer))
             counters.repairsSent += 1
         }
         return effects
+    }
+
+    /// Subscriptions from a peer that is not a neighbour yet are kept for when it is; anything else it sends is
+    /// dropped.
+    private mutating func keepPendingSubscriptions(_ bytes: [UInt8], from peer: NodeID) {
+        guard case .subscriptions(let changes)? = try? GossipFrame(decoding: bytes) else { return }
+        rememberPending([], of: peer)
+        for change in changes {
+            if change.subscribed {
+                pendingSubscriptions[peer, default: []].insert(change.topic)
+            } else {
+                pendingSubscriptions[peer]?.remove(change.topic)
+            }
+        }
+    }
+
+    private mutating func rememberPending(_ topics: Set<Topic>, of peer: NodeID) {
+        if pendingSubscriptions[peer] == nil && pendingSubscriptions.count >= Self.maxPending {
+            pendingSubscriptions.removeValue(forKey: pendingSubscriptions.keys.min()!)
+        }
+        pendingSubscriptions[peer, default: []].formUnion(topics)
     }
 
     private mutating func penalize(_ slot: Int, reason: String) -> [GossipEffect] {

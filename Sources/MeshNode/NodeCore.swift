@@ -201,6 +201,13 @@ public struct NodeCore {
                 var reliable = false
                 if case .sendReliably = effect { reliable = true }
                 do throws(Endpoint.SendError) {
+                    // A neighbour the membership core has just taken in may not have a session yet: connect to it
+                    // at its record's address, as a membership message to it would.
+                    if !endpoint.isConnected(to: peer), endpoint.address(of: peer) == nil,
+                        let address = membership.active.first(where: { $0.nodeID == peer })?.addresses.first
+                    {
+                        try endpoint.connect(to: peer, at: address, now: now, effects: &sent)
+                    }
                     if !reliable && frame.count <= Endpoint.maxDatagramMessage {
                         try endpoint.send(frame, to: peer, now: now, effects: &sent)
                     } else {

@@ -165,7 +165,8 @@ public struct SignalRecord: Sendable, Equatable {
 
 /// The checks a node makes on a signal record before it delivers or forwards it (`Specs/gossip.md`, section 9):
 /// the record decodes and its signature verifies, it is not expired and not issued in the future, its sequence is
-/// above the last one seen from its issuer, and its issuer stays within a rate. Keeps state per issuer (bounded).
+/// new (within the last `sequenceWindow` of its issuer's, not one already accepted: gossip may deliver an issuer's
+/// records out of order), and its issuer stays within a rate. Keeps state per issuer (bounded).
 public struct SignalValidator: Sendable {
     /// What to do with a record.
     public enum Verdict: Sendable, Equatable {
@@ -187,8 +188,13 @@ public struct SignalValidator: Sendable {
     /// Issuers whose state is kept (the least recently heard is forgotten beyond).
     public static let maxIssuers = 10_000
 
+    /// How far below an issuer's highest sequence a record is still taken (out of order); older ones are refused.
+    public static let sequenceWindow: UInt64 = 1024
+
     private struct Issuer: Sendable {
-        var lastSequence: UInt64
+        var highest: UInt64
+        /// The sequences accepted within the window below `highest`.
+        var accepted: Set<UInt64>
         var tokens: Double
         var refilledAt: Int64
     }
@@ -224,9 +230,14 @@ public struct SignalValidator: Sendable {
         }
         guard record.issuedAt <= now + maxSkew else { return .reject("issued in the future") }
         guard record.expiresAt > now else { return .ignore("expired") }
-        var state = issuers[record.issuer] ?? Issuer(lastSequence: 0, tokens: burst, refilledAt: now)
-        guard issuers[record.issuer] == nil || record.sequence > state.lastSequence else {
-            return .ignore("sequence \(record.sequence) is not above \(state.lastSequence)")
+        var state = issuers[record.issuer] ?? Issuer(highest: 0, accepted: [], tokens: burst, refilledAt: now)
+        if issuers[record.issuer] != nil {
+            guard record.sequence + Self.sequenceWindow > state.highest else {
+                return .ignore("sequence \(record.sequence) is too far below \(state.highest)")
+            }
+            guard !state.accepted.contains(record.sequence) else {
+                return .ignore("sequence \(record.sequence) was accepted already")
+            }
         }
         state.tokens = min(burst, state.tokens + Double(max(0, now - state.refilledAt)) / 1000 * perSecond)
         state.refilledAt = now
@@ -235,7 +246,13 @@ public struct SignalValidator: Sendable {
             return .ignore("over its issuer's rate")
         }
         state.tokens -= 1
-        state.lastSequence = record.sequence
+        state.accepted.insert(record.sequence)
+        if record.sequence > state.highest {
+            state.highest = record.sequence
+            if state.accepted.count > Int(Self.sequenceWindow) {
+                state.accepted = state.accepted.filter { $0 + Self.sequenceWindow > state.highest }
+            }
+        }
         if issuers[record.issuer] == nil && issuers.count >= Self.maxIssuers,
             let oldest = issuers.min(by: { $0.value.refilledAt < $1.value.refilledAt })?.key
         {

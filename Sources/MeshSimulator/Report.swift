@@ -64,6 +64,18 @@ public struct Report: Sendable {
     public private(set) var delayCDF: [Double] = []
     /// The invariants that did not hold, with what was wrong.
     public private(set) var violations: [(invariant: String, problem: String)] = []
+    /// Signal records published (with `Scenario.signals`), the deliveries they should have had (nodes up at each
+    /// publication, its publisher aside) and had, each delivery's latency from publication (ms), and the copies of
+    /// records each node received beyond the first, per record.
+    public private(set) var signalsPublished = 0
+    /// See `signalsPublished`.
+    public private(set) var signalDeliveriesExpected = 0
+    /// See `signalsPublished`.
+    public private(set) var signalDeliveries = 0
+    /// See `signalsPublished`.
+    public private(set) var signalLatencyMilliseconds = Summary()
+    /// See `signalsPublished`.
+    public private(set) var duplicatesPerNodePerSignal = 0.0
     /// The run's trace hash.
     public private(set) var traceHash: UInt64 = 0
     /// Virtual time at the end.
@@ -84,6 +96,12 @@ public struct Report: Sendable {
         bytesPerNode = Summary(simulation.nodes.map { Double($0.bytesSent) })
         delayCDF = simulation.delaySample.map { Double($0.nanoseconds) / 1e6 }.sorted()
         delayMilliseconds = Summary(delayCDF)
+        let figures = simulation.signalFigures
+        signalsPublished = figures.published
+        signalDeliveriesExpected = figures.expected
+        signalDeliveries = figures.delivered
+        duplicatesPerNodePerSignal = figures.duplicatesPerNodePerMessage
+        signalLatencyMilliseconds = Summary(simulation.signalLatencySample.map { Double($0.nanoseconds) / 1e6 })
         traceHash = simulation.traceHash
         virtualTime = simulation.now - simulation.startedAt
         violations = scenario.invariants.compactMap { invariant in

@@ -3,6 +3,7 @@ public import MeshCore
 import MeshCrypto
 public import MeshMembership
 public import MeshNode
+import MeshSignals
 import MeshTransport
 
 /// A deterministic network of real node cores (`NodeCore`: the shipped transport and membership code, real
@@ -66,6 +67,7 @@ public final class Simulation {
             case resume(node: Int)
             case save(node: Int, incarnation: Int)
             case churn(Int)
+            case publish(node: Int)
         }
         var time: Instant
         var sequence: UInt64
@@ -126,13 +128,35 @@ public final class Simulation {
     /// Churn under way: its end and the interval between leaves.
     private var churns: [(end: Instant, interval: Duration)] = []
     private var delaysSeen = 0
+    /// Signal traffic: every node subscribes to `SignalTraffic.symbol` and signs with its key (nil: no gossip).
+    public private(set) var signalTraffic: SignalTraffic?
+    /// Each published record's (issuer, sequence) with when it was published and how many nodes other than its
+    /// publisher were up then (the deliveries it should get).
+    private var published: [SignalKey: (at: Instant, expected: Int)] = [:]
+    /// Deliveries of signal records to nodes, and their latencies from publication (a bounded sample).
+    public private(set) var signalDeliveries = 0
+    /// Deliveries that came after the record had already been delivered to that node (should be none).
+    public private(set) var repeatedDeliveries = 0
+    /// Each first delivery's latency from publication, up to five times `delaySampleLimit` of them.
+    public private(set) var signalLatencySample: [Duration] = []
+    private var deliveredTo: Set<SignalDelivery> = []
+
+    struct SignalKey: Hashable {
+        var issuer: NodeID
+        var sequence: UInt64
+    }
+
+    private struct SignalDelivery: Hashable {
+        var key: SignalKey
+        var node: Int
+    }
 
     /// `nodeCount` nodes, the first `seedCount` of them seeds (seed profile) that every node joins through, on
     /// `network`, starting at `start`. Call `start()` to let them join.
     public init(
         seed: UInt64, nodes nodeCount: Int, seeds seedCount: Int, network: NetworkModel = NetworkModel(),
         start: Instant = Instant(nanosecondsSinceEpoch: 1_800_000_000_000_000_000),
-        membership: MembershipSettings = MembershipSettings()
+        membership: MembershipSettings = MembershipSettings(), signals: SignalTraffic? = nil
     ) {
         precondition(nodeCount >= 1 && (1...nodeCount).contains(seedCount), "at least one node, 1 to nodeCount seeds")
         precondition(nodeCount <= 1 << 24, "addresses run out past 2^24 nodes")
@@ -143,6 +167,7 @@ public final class Simulation {
         now = start
         startedAt = start
         generator = Xoshiro256StarStar(seed: seed)
+        self.signalTraffic = signals
         let keys = (0..<nodeCount).map { _ in newKey() }
         seedContacts = (0..<seedCount).map {
             PeerContact(
@@ -200,7 +225,9 @@ public final class Simulation {
         let core = Membership(
             selfRecord: record, seeds: seedContacts, settings: settings, seed: generator.next(), now: localNow)
         return NodeCore(
-            endpoint: endpoint, membership: core, exchangeLimit: isSeed ? NodeCore.seedExchangeLimit : nil)
+            endpoint: endpoint, membership: core, exchangeLimit: isSeed ? NodeCore.seedExchangeLimit : nil,
+            signingKey: signalTraffic == nil ? nil : key,
+            subscriptions: signalTraffic == nil ? [] : [SignalTraffic.symbol], now: localNow)
     }
 
     /// Starts every node at a random instant within `window` (default one second) from now.
@@ -209,6 +236,21 @@ public final class Simulation {
         for index in nodes.indices {
             let phase = Duration.nanoseconds(Int64(generator.next() % span))
             schedule(at: now + phase, .start(node: index, incarnation: nodes[index].incarnation))
+        }
+    }
+
+    /// Schedules the signal traffic: each of `publishers` nodes (after the seeds) publishes a signal every
+    /// `interval` from `start` (its phase drawn at random within the interval) until `end`, both from the start (the
+    /// scenario stops 5 s before its end, so that the last signals reach everyone).
+    public func scheduleSignals(until end: Duration) {
+        guard let traffic = signalTraffic else { return }
+        let span = UInt64(max(1, traffic.interval.nanoseconds))
+        for publisher in 0..<min(traffic.publishers, nodes.count - seedCount) {
+            var time = startedAt + traffic.start + .nanoseconds(Int64(generator.next() % span))
+            while time < startedAt + end {
+                schedule(at: time, .publish(node: seedCount + publisher))
+                time = time + traffic.interval
+            }
         }
     }
 
@@ -413,6 +455,20 @@ public final class Simulation {
         eventsProcessed += 1
         mix(UInt64(bitPattern: event.time.nanosecondsSinceEpoch))
         switch event.kind {
+        case .publish(let node):
+            mix(UInt64(node) << 8 | 9)
+            guard nodes[node].up, nodes[node].pausedUntil == nil else { return }
+            let local = tick(node)
+            let signal = Signal(
+                strategy: "sim", rule: "tick", symbol: SignalTraffic.symbol, timeframe: "-",
+                time: local.nanosecondsSinceEpoch / 1_000_000, price: 100, side: .buy, kind: .entry, strength: 1,
+                snapshot: [:])
+            let (record, effects) = nodes[node].core.publish(signal, now: local)
+            if let record {
+                let expected = nodes.indices.filter { $0 != node && nodes[$0].up }.count
+                published[SignalKey(issuer: record.issuer, sequence: record.sequence)] = (now, expected)
+            }
+            carryOut(effects, from: node)
         case .start(let node, let incarnation):
             mix(UInt64(node) << 8 | 1)
             guard nodes[node].up, nodes[node].incarnation == incarnation else { return }
@@ -574,6 +630,16 @@ public final class Simulation {
                 if nodes[node].pausedUntil == nil, nodes[node].scheduledWake.map({ due < $0 }) ?? true {
                     scheduleWake(of: node, at: due)
                 }
+            case .event(.signalReceived(let record, _)):
+                let key = SignalKey(issuer: record.issuer, sequence: record.sequence)
+                guard deliveredTo.insert(SignalDelivery(key: key, node: node)).inserted else {
+                    repeatedDeliveries += 1
+                    continue
+                }
+                signalDeliveries += 1
+                if let sent = published[key], signalLatencySample.count < Self.delaySampleLimit * 5 {
+                    signalLatencySample.append(now - sent.at)
+                }
             case .event:
                 break
             }
@@ -664,5 +730,62 @@ public final class Simulation {
             rest >>= 8
         } while rest != 0
         traceHash = hash
+    }
+}
+
+/// Signals published in a simulation, to measure gossip: every node subscribes to `symbol`'s signals and signs with
+/// its key; `publishers` nodes (after the seeds) each publish one every `interval` from `start`.
+public struct SignalTraffic: Sendable, Equatable {
+    /// The symbol every node subscribes to.
+    public static let symbol = "SIM"
+    /// How many nodes publish.
+    public var publishers: Int
+    /// How often each publishes.
+    public var interval: Duration
+    /// When publishing starts, from the simulation's start.
+    public var start: Duration
+
+    /// `publishers` nodes each publishing every `interval` from `start`.
+    public init(publishers: Int, interval: Duration, start: Duration) {
+        self.publishers = publishers
+        self.interval = interval
+        self.start = start
+    }
+
+    /// `P@Is[+Ss]`: P publishers every I seconds, from S seconds (default 10).
+    public init?(text: String) {
+        let parts = text.split(separator: "@", maxSplits: 1)
+        guard parts.count == 2, let publishers = Int(parts[0]), (1...100_000).contains(publishers) else { return nil }
+        let rest = parts[1].split(separator: "+", maxSplits: 1)
+        func seconds(_ text: Substring) -> Duration? {
+            guard text.hasSuffix("s"), let value = Double(text.dropLast()), value > 0, value <= 86_400 else {
+                return nil
+            }
+            return .nanoseconds(Int64(value * 1e9))
+        }
+        guard let interval = seconds(rest[0]) else { return nil }
+        let start = rest.count == 2 ? seconds(rest[1]) : .seconds(10)
+        guard let start else { return nil }
+        self.init(publishers: publishers, interval: interval, start: start)
+    }
+
+    /// The text form (`10@1s+10s`).
+    public var text: String {
+        func seconds(_ duration: Duration) -> String {
+            let value = Double(duration.nanoseconds) / 1e9
+            return value == value.rounded() ? "\(Int(value))s" : "\(value)s"
+        }
+        return "\(publishers)@\(seconds(interval))+\(seconds(start))"
+    }
+}
+
+extension Simulation {
+    /// What the signal traffic showed: records published, deliveries against those expected, latencies, and
+    /// copies received beyond the first per node per record.
+    public var signalFigures: (published: Int, expected: Int, delivered: Int, duplicatesPerNodePerMessage: Double) {
+        let expected = published.values.reduce(0) { $0 + $1.expected }
+        let duplicates = nodes.reduce(0) { $0 + $1.core.gossip.counters.duplicates }
+        let perNode = published.isEmpty ? 0 : Double(duplicates) / Double(published.count * max(1, nodes.count))
+        return (published.count, expected, signalDeliveries, perNode)
     }
 }

@@ -68,6 +68,13 @@ struct ScenarioOptions: ParsableArguments {
     @Option(name: .long, help: "Start the nodes at random instants within this many seconds (default 1).")
     var joinOver: Double?
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Signal traffic to measure gossip: 'P@Is[+Ss]', P nodes each publishing a signed signal every I "
+                + "seconds from S (default 10); every node subscribes.", valueName: "traffic"))
+    var signals: String?
+
     /// The scenario: the file's values, then the flags over them, all checked.
     func makeScenario() throws -> Scenario {
         var file: [String: Any] = [:]
@@ -154,6 +161,12 @@ struct ScenarioOptions: ParsableArguments {
         let joinOver = try self.joinOver ?? number("join_over") ?? 1
         guard joinOver > 0, joinOver <= 86_400 else { throw ValidationError("--join-over must be 0 to 86400 s") }
         scenario.joinWindow = .nanoseconds(Int64(joinOver * 1e9))
+        if let text = signals ?? (file["signals"] as? String) {
+            guard let traffic = SignalTraffic(text: text) else {
+                throw ValidationError("--signals '\(text)': expected P@Is[+Ss], as 10@1s or 5@0.5s+20s")
+            }
+            scenario.signals = traffic
+        }
         var faultTexts: [String] = []
         if let listed = file["faults"] {
             guard let texts = listed as? [String] else {
@@ -288,6 +301,16 @@ struct SimRunCommand: ParsableCommand {
                 ]
             },
         ]
+        if scenario.signals != nil {
+            fields["signals"] =
+                [
+                    "published": report.signalsPublished, "deliveries_expected": report.signalDeliveriesExpected,
+                    "deliveries": report.signalDeliveries,
+                    "delivery_ratio": Double(report.signalDeliveries) / Double(max(1, report.signalDeliveriesExpected)),
+                    "latency_ms": summary(report.signalLatencyMilliseconds),
+                    "duplicates_per_node_per_signal": report.duplicatesPerNodePerSignal,
+                ] as [String: Any]
+        }
         if let converged = report.convergedAfter { fields["converged_after_s"] = Double(converged.nanoseconds) / 1e9 }
         if let recovered = report.recoveredAfterFaults {
             fields["recovered_after_faults_s"] = Double(recovered.nanoseconds) / 1e9
@@ -339,6 +362,16 @@ struct SimRunCommand: ParsableCommand {
             }
         }
         Output.line("handshakes completed \(report.handshakes)")
+        if report.scenario.signals != nil {
+            let latency = report.signalLatencyMilliseconds
+            Output.line(
+                String(
+                    format: "signals: %d published, %d of %d deliveries (%.4f), latency ms p50 %.1f p99 %.1f max %.1f, "
+                        + "%.3f duplicates per node per signal", report.signalsPublished, report.signalDeliveries,
+                    report.signalDeliveriesExpected,
+                    Double(report.signalDeliveries) / Double(max(1, report.signalDeliveriesExpected)), latency.p50,
+                    latency.p99, latency.max, report.duplicatesPerNodePerSignal))
+        }
         let bytes = report.bytesPerNode
         Output.line(
             String(

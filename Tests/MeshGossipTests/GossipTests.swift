@@ -194,3 +194,21 @@ struct GossipInputTests {
         #expect(delivered < 20_000)
     }
 }
+
+/// Neighbour-up order: a peer's subscriptions can arrive before this node counts it as a neighbour.
+@Suite("Gossip neighbours")
+struct GossipNeighbourTests {
+    @Test func subscriptionsSentBeforeTheNeighbourUpAreKept() {
+        let me = NodeID(publicKey: Bytes32([UInt8](repeating: 1, count: 32))!)
+        let peer = NodeID(publicKey: Bytes32([UInt8](repeating: 2, count: 32))!)
+        let now = Instant(nanosecondsSinceEpoch: 0)
+        var router = GossipRouter(nodeID: me, now: now)
+        _ = router.subscribe(GossipTests.topic)
+        let early = GossipFrame.subscriptions([(GossipTests.topic, true)]).encoded()
+        #expect(router.receive(early, from: peer, now: now, validate: { _ in .accept }).isEmpty)
+        _ = router.neighbourUp(peer)
+        // The peer is on the topic: this node's own message goes to it.
+        let (_, effects) = router.publish([1, 2, 3], on: GossipTests.topic, now: now)
+        #expect(effects.contains { if case .send(_, let to) = $0 { to == peer } else { false } })
+    }
+}
