@@ -34,6 +34,11 @@ public struct Variance: StreamingIndicator {
     /// Commits `price` and returns the new output (see `StreamingIndicator.update`).
     public mutating func update(_ price: Double) throws(IndicatorError) -> Double? {
         try IndicatorError.check(price, "price")
+        return commit(price)
+    }
+
+    /// `update` of a price known to be finite (an indicator holding this one has checked it).
+    mutating func commit(_ price: Double) -> Double? {
         let shift = self.shift ?? price
         self.shift = shift
         let deviation = price - shift
@@ -118,7 +123,13 @@ public struct StandardDeviation: StreamingIndicator {
 
     /// Commits `price` and returns the new output (see `StreamingIndicator.update`).
     public mutating func update(_ price: Double) throws(IndicatorError) -> Double? {
-        guard let variance = try variance.update(price) else { return nil }
+        try IndicatorError.check(price, "price")
+        return commit(price)
+    }
+
+    /// `update` of a price known to be finite (an indicator holding this one has checked it).
+    mutating func commit(_ price: Double) -> Double? {
+        guard let variance = variance.commit(price) else { return nil }
         let deviation = Self.deviation(variance, deviations)
         value = deviation
         return deviation
