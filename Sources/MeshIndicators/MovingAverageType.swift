@@ -103,13 +103,23 @@ struct AnyMovingAverage: Sendable {
         return commit(input)
     }
 
-    /// `update` of an input known to be finite (the indicator holding this one has checked it).
+    /// `update` of an input known to be finite (the indicator holding this one has checked it). Inlined where it is
+    /// called, with the EMA's and the SMA's updates (MACD's and Bollinger bands' types) and a call for the others.
+    @inline(__always)
     mutating func commit(_ input: Double) -> Double? {
         guard skipped >= skip else {
             skipped += 1
             return nil
         }
         guard period > 1 else { return input }
+        if type == .ema { return ema!.commit(input) }
+        if type == .sma { return sma!.commit(input) }
+        return commitAny(input)
+    }
+
+    /// `commit` past the skip of an average over more than 1 input, of any type.
+    @inline(never)
+    private mutating func commitAny(_ input: Double) -> Double? {
         switch type {
         case .sma: return sma!.commit(input)
         case .ema: return ema!.commit(input)
@@ -119,6 +129,25 @@ struct AnyMovingAverage: Sendable {
         case .trima: return trima!.commit(input)
         case .kama: return kama!.commit(input)
         case .t3: return t3!.commit(input)
+        }
+    }
+
+    /// Runs `body` with the SMA this average is, in place, when it is one past its skip; nil, without running `body`,
+    /// otherwise. Bollinger bands over an SMA run their batch loop on it directly.
+    mutating func withSMA<Result, Failure: Error>(
+        _ body: (inout SMA) throws(Failure) -> Result
+    ) throws(Failure) -> Result? {
+        guard type == .sma && period > 1 && skipped >= skip else { return nil }
+        return try body(&sma!)
+    }
+
+    /// The EMA this average is, once past its skip; nil for another type or before. MACD's batch loop takes its three
+    /// EMAs out to run them in registers, and puts them back (set only to an EMA taken from here).
+    var exponential: EMA? {
+        get { type == .ema && period > 1 && skipped >= skip ? ema : nil }
+        set {
+            precondition(exponential != nil && newValue != nil, "only an EMA taken out of an average goes back in")
+            ema = newValue
         }
     }
 

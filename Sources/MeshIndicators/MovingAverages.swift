@@ -151,12 +151,9 @@ public struct EMA: StreamingIndicator {
     }
 
     /// `update` of a price known to be finite (an indicator holding this one has checked it).
+    @inline(__always)
     mutating func commit(_ price: Double) -> Double? {
-        if let ema = value {
-            let next = Self.smooth(ema, toward: price, k: k)
-            value = next
-            return next
-        }
+        if value != nil { return commitSeeded(price) }
         seen += 1
         guard seen > skip else { return nil }
         seedTotal += price
@@ -164,6 +161,14 @@ public struct EMA: StreamingIndicator {
         let seed = seedTotal / Double(period)
         value = seed
         return seed
+    }
+
+    /// `commit` once seeded (`value` is not nil): the next average.
+    @inline(__always)
+    mutating func commitSeeded(_ price: Double) -> Double {
+        let next = Self.smooth(value!, toward: price, k: k)
+        value = next
+        return next
     }
 
     /// The output `price` would give, committing nothing (see `StreamingIndicator.peek`).
