@@ -23,6 +23,7 @@ public struct Bar: Sendable, Codable, Equatable {
 
     /// Refuses a bar with a NaN or infinite field, naming it. (Whether high ≥ low and the rest is for the feed that
     /// built the bar to check; an indicator computes what TA-Lib would.)
+    @inline(__always)
     func check() throws(IndicatorError) {
         try IndicatorError.check(open, "open")
         try IndicatorError.check(high, "high")
