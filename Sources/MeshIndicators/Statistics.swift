@@ -48,6 +48,22 @@ public struct Variance: StreamingIndicator {
         return try copy.update(price)
     }
 
+    /// The batch loop (see `StreamingIndicator.update(contentsOf:into:placeholder:)`): the updates of a `Stepper`.
+    public mutating func update(
+        contentsOf prices: Span<Double>, into outputs: inout MutableSpan<Double>, placeholder: Double
+    ) throws(IndicatorError) {
+        precondition(outputs.count == prices.count, "\(prices.count) inputs but room for \(outputs.count) outputs")
+        try withStepper { lent throws(IndicatorError) in
+            var variance = lent  // a local copy, kept in registers over the loop (`lent` is in memory)
+            defer { lent = variance }
+            for index in prices.indices {
+                let price = prices[index]
+                try IndicatorError.check(price, "price")
+                outputs[index] = variance.commit(price) ?? placeholder
+            }
+        }
+    }
+
     /// Runs `body` with the state lent as a `Stepper`, and keeps what it commits.
     @inline(__always)
     mutating func withStepper<Result, Failure: Error>(
