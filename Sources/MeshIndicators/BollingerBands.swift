@@ -70,7 +70,7 @@ public struct BollingerBands: StreamingIndicator {
         var last = value
         defer { value = last }
         let (deviationsUp, deviationsDown) = (self.deviationsUp, self.deviationsDown)
-        let done = try average.withSMA { sma throws(IndicatorError) in
+        let overSMA: Void? = try average.withSMA { sma throws(IndicatorError) in
             try sma.withStepper { lentAverage throws(IndicatorError) in
                 try deviation.withStepper { lentDeviation throws(IndicatorError) in
                     // Local copies, kept in registers over the loop (the lent ones are in memory).
@@ -91,7 +91,7 @@ public struct BollingerBands: StreamingIndicator {
                 }
             }
         }
-        guard done == nil else { return }
+        guard overSMA == nil else { return }
         for index in prices.indices {
             let price = prices[index]
             try IndicatorError.check(price, "price")
