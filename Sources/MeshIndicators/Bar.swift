@@ -23,6 +23,7 @@ public struct Bar: Sendable, Codable, Equatable {
 
     /// Refuses a bar with a NaN or infinite field, naming it. (Whether high ≥ low and the rest is for the feed that
     /// built the bar to check; an indicator computes what TA-Lib would.)
+    @inline(__always)
     func check() throws(IndicatorError) {
         try IndicatorError.check(open, "open")
         try IndicatorError.check(high, "high")
@@ -33,18 +34,4 @@ public struct Bar: Sendable, Codable, Equatable {
 
     /// (high + low + close) / 3, in TA-Lib's order.
     var typicalPrice: Double { (high + low + close) / 3.0 }
-}
-
-extension StreamingIndicator where Input == Bar, Output == Double {
-    /// The indicator over `bars` as a batch: one value per bar, NaN for the first `lookback` (the warm-up), the
-    /// values a stream of updates gives.
-    /// - Throws: `IndicatorError.nonFinite` for the first bar with a NaN or infinite field.
-    public func batch(_ bars: [Bar]) throws(IndicatorError) -> [Double] {
-        var indicator = self
-        var output = [Double](repeating: .nan, count: bars.count)
-        for index in bars.indices {
-            if let value = try indicator.update(bars[index]) { output[index] = value }
-        }
-        return output
-    }
 }

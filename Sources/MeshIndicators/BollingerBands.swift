@@ -47,21 +47,75 @@ public struct BollingerBands: StreamingIndicator {
 
     /// Commits `price` and returns the new output (see `StreamingIndicator.update`).
     public mutating func update(_ price: Double) throws(IndicatorError) -> Output? {
-        let middle = try average.update(price)
-        guard let sd = try deviation.update(price), let middle else { return nil }
-        let output = bands(middle, sd)
+        try IndicatorError.check(price, "price")
+        guard let output = commit(price) else { return nil }
         value = output
         return output
+    }
+
+    /// `update` of a finite price, but for `value`.
+    @inline(__always)
+    private mutating func commit(_ price: Double) -> Output? {
+        let middle = average.commit(price)
+        guard let sd = deviation.commit(price), let middle else { return nil }
+        return Self.bands(middle, sd, up: deviationsUp, down: deviationsDown)
+    }
+
+    /// The batch loop (see `StreamingIndicator.update(contentsOf:into:placeholder:)`): over an SMA (the default), the
+    /// average's and the deviation's steppers in registers; over another average, one update at a time.
+    public mutating func update(
+        contentsOf prices: Span<Double>, into outputs: inout MutableSpan<Output>, placeholder: Output
+    ) throws(IndicatorError) {
+        precondition(outputs.count == prices.count, "\(prices.count) inputs but room for \(outputs.count) outputs")
+        var last = value
+        defer { value = last }
+        let (deviationsUp, deviationsDown) = (self.deviationsUp, self.deviationsDown)
+        let overSMA: Void? = try average.withSMA { sma throws(IndicatorError) in
+            try sma.withStepper { lentAverage throws(IndicatorError) in
+                try deviation.withStepper { lentDeviation throws(IndicatorError) in
+                    // Local copies, kept in registers over the loop (the lent ones are in memory).
+                    var (average, deviation) = (lentAverage, lentDeviation)
+                    defer { (lentAverage, lentDeviation) = (average, deviation) }
+                    for index in prices.indices {
+                        let price = prices[index]
+                        try IndicatorError.check(price, "price")
+                        let middle = average.commit(price)
+                        guard let sd = deviation.commit(price), let middle else {
+                            outputs[index] = placeholder
+                            continue
+                        }
+                        let output = Self.bands(middle, sd, up: deviationsUp, down: deviationsDown)
+                        outputs[index] = output
+                        last = output
+                    }
+                }
+            }
+        }
+        guard overSMA == nil else { return }
+        for index in prices.indices {
+            let price = prices[index]
+            try IndicatorError.check(price, "price")
+            let output = commit(price)
+            outputs[index] = output ?? placeholder
+            last = output ?? last
+        }
     }
 
     /// The output `price` would give, committing nothing (see `StreamingIndicator.peek`).
     public func peek(_ price: Double) throws(IndicatorError) -> Output? {
         let middle = try average.peek(price)
         guard let sd = try deviation.peek(price), let middle else { return nil }
-        return bands(middle, sd)
+        return Self.bands(middle, sd, up: deviationsUp, down: deviationsDown)
     }
 
-    private func bands(_ middle: Double, _ sd: Double) -> Output {
-        Output(upper: middle.addingProduct(deviationsUp, sd), middle: middle, lower: middle - deviationsDown * sd)
+    /// The bands about `middle`, as TA-Lib: the upper one fused (`middle + up × sd` rounded once), the lower not.
+    @inline(__always)
+    private static func bands(_ middle: Double, _ sd: Double, up: Double, down: Double) -> Output {
+        Output(upper: middle.addingProduct(up, sd), middle: middle, lower: middle - down * sd)
     }
+}
+
+extension BollingerBands.Output: BatchOutput {
+    /// NaN in every band.
+    public static var warmUp: BollingerBands.Output { BollingerBands.Output(upper: .nan, middle: .nan, lower: .nan) }
 }

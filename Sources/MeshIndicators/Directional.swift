@@ -45,47 +45,45 @@ struct DirectionalMovement: Sendable, Codable {
     }
 
     /// Takes `bar`; false for the first bar (no move yet).
+    @inline(__always)
     mutating func update(_ bar: Bar) -> Bool {
-        guard let next = stepped(bar) else {
-            previous = (bar.high, bar.low, bar.close)
-            return false
-        }
-        self = next
-        return true
-    }
-
-    /// The state after `bar`, or nil for the first bar.
-    func stepped(_ bar: Bar) -> DirectionalMovement? {
-        guard let previous else { return nil }
-        var next = self
+        defer { previous = (bar.high, bar.low, bar.close) }
+        guard let previous else { return false }
         let up = bar.high - previous.high
         let down = previous.low - bar.low
         let range = TrueRange.range(bar, previous.close)
         let n = Double(period)
         if moves >= period - 1 {
-            next.minus -= next.minus / n
-            next.plus -= next.plus / n
-            next.trueRange = next.trueRange - next.trueRange / n + range
+            minus -= minus / n
+            plus -= plus / n
+            trueRange = trueRange - trueRange / n + range
         } else {
-            next.trueRange += range
+            trueRange += range
         }
-        if down > 0 && up < down {
-            next.minus += down
-        } else if up > 0 && up > down {
-            next.plus += up
-        }
-        next.moves += 1
-        next.previous = (bar.high, bar.low, bar.close)
-        return next
+        // At most one of the two moves counts (−DM beating +DM, or +DM beating −DM); the other adds a zero, which
+        // leaves a smoothed move (never negative, never −0) as it was. Without a branch, which market data
+        // mispredicts half the time.
+        minus += down > 0 && up < down ? down : 0
+        plus += up > 0 && up > down ? up : 0
+        moves += 1
+        return true
+    }
+
+    /// The state after `bar`, or nil for the first bar.
+    func stepped(_ bar: Bar) -> DirectionalMovement? {
+        var next = self
+        return next.update(bar) ? next : nil
     }
 
     /// +DI and −DI in percent of the smoothed true range; nil when the range is within 1e-14 of 0.
+    @inline(__always)
     var indicators: (plus: Double, minus: Double)? {
         guard !isTAZero(trueRange) else { return nil }
         return (100.0 * (plus / trueRange), 100.0 * (minus / trueRange))
     }
 
     /// DX: `100 × |−DI − +DI| / (−DI + +DI)`; nil when either sum is within 1e-14 of 0.
+    @inline(__always)
     var dx: Double? {
         guard let (plusDI, minusDI) = indicators else { return nil }
         let total = minusDI + plusDI
@@ -183,6 +181,7 @@ public struct AverageDirectionalIndex: StreamingIndicator {
     public var lookback: Int { 2 * period - 1 }
 
     /// Commits `bar` and returns the new output (see `StreamingIndicator.update`).
+    @inline(__always)  // into the batch loop
     public mutating func update(_ bar: Bar) throws(IndicatorError) -> Double? {
         try bar.check()
         guard movement.update(bar) else { return nil }
@@ -200,7 +199,15 @@ public struct AverageDirectionalIndex: StreamingIndicator {
         return step(next).adx
     }
 
+    /// The batch loop (see `StreamingIndicator.update(contentsOf:into:placeholder:)`), in registers.
+    public mutating func update(
+        contentsOf bars: Span<Bar>, into outputs: inout MutableSpan<Double>, placeholder: Double
+    ) throws(IndicatorError) {
+        try updateInRegisters(contentsOf: bars, into: &outputs, placeholder: placeholder)
+    }
+
     /// The ADX after the move that made `movement` (nil while seeding), and the DX total.
+    @inline(__always)
     private func step(_ movement: DirectionalMovement) -> (adx: Double?, total: Double) {
         let n = period
         if movement.moves < n { return (nil, dxTotal) }

@@ -90,13 +90,58 @@ public struct MACD: StreamingIndicator {
 
     /// Commits `price` and returns the new output (see `StreamingIndicator.update`).
     public mutating func update(_ price: Double) throws(IndicatorError) -> Output? {
-        let fastValue = try fast.update(price)
-        guard let slowValue = try slow.update(price), let fastValue else { return nil }
-        let macd = fastValue - slowValue
-        guard let signalValue = try signal.update(macd) else { return nil }
-        let output = Output(macd: macd, signal: signalValue, histogram: macd - signalValue)
+        try IndicatorError.check(price, "price")
+        guard let output = Self.lines(fast: fast.commit(price), slow: slow.commit(price), signal: { signal.commit($0) })
+        else { return nil }
         value = output
         return output
+    }
+
+    /// The batch loop (see `StreamingIndicator.update(contentsOf:into:placeholder:)`): once the warm-up is over,
+    /// MACD's and MACDFIX's three EMAs are taken out of their run-time averages and run in registers; other averages
+    /// (MACDEXT's) are updated one input at a time.
+    public mutating func update(
+        contentsOf prices: Span<Double>, into outputs: inout MutableSpan<Output>, placeholder: Output
+    ) throws(IndicatorError) {
+        precondition(outputs.count == prices.count, "\(prices.count) inputs but room for \(outputs.count) outputs")
+        var index = 0
+        while index < prices.count && value == nil {
+            outputs[index] = try update(prices[index]) ?? placeholder
+            index += 1
+        }
+        guard var fastEMA = fast.exponential, var slowEMA = slow.exponential, var signalEMA = signal.exponential,
+            var last = value
+        else {
+            while index < prices.count {
+                outputs[index] = try update(prices[index]) ?? placeholder
+                index += 1
+            }
+            return
+        }
+        defer {
+            (fast.exponential, slow.exponential, signal.exponential) = (fastEMA, slowEMA, signalEMA)
+            value = last
+        }
+        while index < prices.count {
+            let price = prices[index]
+            try IndicatorError.check(price, "price")
+            // Seeded, the EMAs give a value for every price.
+            last = Self.lines(
+                fast: fastEMA.commitSeeded(price), slow: slowEMA.commitSeeded(price),
+                signal: { signalEMA.commitSeeded($0) })!
+            outputs[index] = last
+            index += 1
+        }
+    }
+
+    /// The lines from the fast and slow averages' values (nil during their warm-up): the MACD line, the signal
+    /// average's value once it has committed the MACD line (`signal`), and the histogram.
+    @inline(__always)
+    private static func lines(fast: Double?, slow: Double?, signal: (Double) -> Double?) -> Output? {
+        guard let fast, let slow else { return nil }
+        let macd = fast - slow
+        guard let signalValue = signal(macd) else { return nil }
+        return Output(macd: macd, signal: signalValue, histogram: macd - signalValue)
     }
 
     /// The output `price` would give, committing nothing (see `StreamingIndicator.peek`).
@@ -107,4 +152,9 @@ public struct MACD: StreamingIndicator {
         guard let signalValue = try signal.peek(macd) else { return nil }
         return Output(macd: macd, signal: signalValue, histogram: macd - signalValue)
     }
+}
+
+extension MACD.Output: BatchOutput {
+    /// NaN in every line.
+    public static var warmUp: MACD.Output { MACD.Output(macd: .nan, signal: .nan, histogram: .nan) }
 }

@@ -6,62 +6,65 @@ func isTAZero(_ value: Double) -> Bool { -taEpsilon < value && value < taEpsilon
 
 /// Wilder's smoothed average gain and loss over `period` price changes, as TA-Lib's RSI and CMO keep them: the
 /// first averages are plain means of the first `period` changes, later ones `(average × (period − 1) + change) /
-/// period`, each step in that order. TA-Lib 0.8's RSI multiplies by `1 / period` where its CMO divides by `period`
-/// (`reciprocal`), which changes the last bit now and then.
+/// period`, each step in that order.
 struct WilderGainLoss: Sendable, Codable, Equatable {
+    /// How a total becomes an average: TA-Lib 0.8's RSI multiplies by `1 / period` where its CMO divides by `period`,
+    /// which changes the last bit now and then. Each caller passes its own as a constant, so that the optimiser drops
+    /// the other (a stored flag made it compute both, a division on every step's critical path, and choose).
+    enum Scaling {
+        case reciprocal
+        case division
+    }
+
     let period: Int
-    let reciprocal: Bool
     private var previous: Double?
     private var changes = 0
     private(set) var gain = 0.0
     private(set) var loss = 0.0
 
-    init(period: Int, reciprocal: Bool) {
-        self.period = period
-        self.reciprocal = reciprocal
-    }
+    init(period: Int) { self.period = period }
 
     /// Whether the averages are ready (`period` changes seen).
     var isReady: Bool { changes >= period }
 
     /// Takes `price`; true once the averages are ready.
-    mutating func update(_ price: Double) -> Bool {
+    @inline(__always)
+    mutating func update(_ price: Double, _ scaling: Scaling) -> Bool {
         guard let last = previous else {
             previous = price
             return false
         }
         previous = price
-        (gain, loss) = step(price - last)
+        (gain, loss) = step(price - last, scaling)
         changes += 1
         return changes >= period
     }
 
     /// The averages `price` would give, and whether they would be ready.
-    func peek(_ price: Double) -> (gain: Double, loss: Double, ready: Bool) {
+    func peek(_ price: Double, _ scaling: Scaling) -> (gain: Double, loss: Double, ready: Bool) {
         guard let last = previous else { return (gain, loss, false) }
-        let (gain, loss) = step(price - last)
+        let (gain, loss) = step(price - last, scaling)
         return (gain, loss, changes + 1 >= period)
     }
 
-    private func step(_ change: Double) -> (gain: Double, loss: Double) {
-        var (gain, loss) = (self.gain, self.loss)
+    @inline(__always)
+    private func step(_ change: Double, _ scaling: Scaling) -> (gain: Double, loss: Double) {
+        // Gain and loss as the two lanes of a vector: each lane's operations are the scalar ones, in order.
+        var averages = SIMD2(gain, loss)
         let n = Double(period)
-        if changes >= period {
-            loss *= Double(period - 1)
-            gain *= Double(period - 1)
-        }
-        if change < 0 { loss -= change } else { gain += change }
+        if changes >= period { averages *= Double(period - 1) }
+        // `if change < 0 { loss -= change } else { gain += change }` without a branch (which market data
+        // mispredicts half the time): the side the change is not on adds a zero, which leaves an average (never
+        // negative, never −0) as it was, and x + (−c) is x − c.
+        let moves = SIMD2(change, -change)
+        averages += moves.replacing(with: 0, where: moves .< 0)
         if changes + 1 >= period {
-            if reciprocal {
-                let inverse = 1.0 / n
-                loss *= inverse
-                gain *= inverse
-            } else {
-                loss /= n
-                gain /= n
+            switch scaling {
+            case .reciprocal: averages *= 1.0 / n
+            case .division: averages /= n
             }
         }
-        return (gain, loss)
+        return (averages.x, averages.y)
     }
 }
 
@@ -79,16 +82,17 @@ public struct RSI: StreamingIndicator {
     public init(period: Int = 14) throws(IndicatorError) {
         try IndicatorError.checkPeriod(period, in: 2...100_000)
         self.period = period
-        averages = WilderGainLoss(period: period, reciprocal: true)
+        averages = WilderGainLoss(period: period)
     }
 
     /// Prices consumed before the first output.
     public var lookback: Int { period }
 
     /// Commits `price` and returns the new output (see `StreamingIndicator.update`).
+    @inline(__always)  // into the batch loop
     public mutating func update(_ price: Double) throws(IndicatorError) -> Double? {
         try IndicatorError.check(price, "price")
-        guard averages.update(price) else { return nil }
+        guard averages.update(price, .reciprocal) else { return nil }
         let rsi = Self.rsi(averages.gain, averages.loss)
         value = rsi
         return rsi
@@ -97,8 +101,15 @@ public struct RSI: StreamingIndicator {
     /// The output `price` would give, committing nothing (see `StreamingIndicator.peek`).
     public func peek(_ price: Double) throws(IndicatorError) -> Double? {
         try IndicatorError.check(price, "price")
-        let next = averages.peek(price)
+        let next = averages.peek(price, .reciprocal)
         return next.ready ? Self.rsi(next.gain, next.loss) : nil
+    }
+
+    /// The batch loop (see `StreamingIndicator.update(contentsOf:into:placeholder:)`), in registers.
+    public mutating func update(
+        contentsOf prices: Span<Double>, into outputs: inout MutableSpan<Double>, placeholder: Double
+    ) throws(IndicatorError) {
+        try updateInRegisters(contentsOf: prices, into: &outputs, placeholder: placeholder)
     }
 
     /// As TA-Lib 0.8: 0 unless the total is above zero (0.4 tested for 1e-14).
@@ -122,7 +133,7 @@ public struct CMO: StreamingIndicator {
     public init(period: Int = 14) throws(IndicatorError) {
         try IndicatorError.checkPeriod(period, in: 2...100_000)
         self.period = period
-        averages = WilderGainLoss(period: period, reciprocal: false)
+        averages = WilderGainLoss(period: period)
     }
 
     /// Prices consumed before the first output.
@@ -131,7 +142,7 @@ public struct CMO: StreamingIndicator {
     /// Commits `price` and returns the new output (see `StreamingIndicator.update`).
     public mutating func update(_ price: Double) throws(IndicatorError) -> Double? {
         try IndicatorError.check(price, "price")
-        guard averages.update(price) else { return nil }
+        guard averages.update(price, .division) else { return nil }
         let cmo = Self.cmo(averages.gain, averages.loss)
         value = cmo
         return cmo
@@ -140,7 +151,7 @@ public struct CMO: StreamingIndicator {
     /// The output `price` would give, committing nothing (see `StreamingIndicator.peek`).
     public func peek(_ price: Double) throws(IndicatorError) -> Double? {
         try IndicatorError.check(price, "price")
-        let next = averages.peek(price)
+        let next = averages.peek(price, .division)
         return next.ready ? Self.cmo(next.gain, next.loss) : nil
     }
 

@@ -24,20 +24,91 @@ public struct SMA: StreamingIndicator {
     /// Commits `price` and returns the new output (see `StreamingIndicator.update`).
     public mutating func update(_ price: Double) throws(IndicatorError) -> Double? {
         try IndicatorError.check(price, "price")
-        total += price
-        window.append(price)
-        guard window.isFull else { return nil }
-        let mean = total / Double(period)
-        total -= window.oldest
-        value = mean
-        return mean
+        return commit(price)
     }
+
+    /// `update` of a price known to be finite (an indicator holding this one has checked it).
+    @inline(__always)
+    mutating func commit(_ price: Double) -> Double? { withStepper { $0.commit(price) } }
 
     /// The output `price` would give, committing nothing (see `StreamingIndicator.peek`).
     public func peek(_ price: Double) throws(IndicatorError) -> Double? {
         try IndicatorError.check(price, "price")
         guard window.count >= period - 1 else { return nil }
         return (total + price) / Double(period)
+    }
+
+    /// The batch loop (see `StreamingIndicator.update(contentsOf:into:placeholder:)`): the updates of a `Stepper`,
+    /// those of the full window in a loop of their own.
+    public mutating func update(
+        contentsOf prices: Span<Double>, into outputs: inout MutableSpan<Double>, placeholder: Double
+    ) throws(IndicatorError) {
+        precondition(outputs.count == prices.count, "\(prices.count) inputs but room for \(outputs.count) outputs")
+        try withStepper { lent throws(IndicatorError) in
+            var (sma, index) = (lent, 0)  // a local copy, kept in registers over the loops (`lent` is in memory)
+            defer { lent = sma }
+            while index < prices.count && !sma.isSliding {
+                let price = prices[index]
+                try IndicatorError.check(price, "price")
+                outputs[index] = sma.commit(price) ?? placeholder
+                index += 1
+            }
+            while index < prices.count {
+                let price = prices[index]
+                try IndicatorError.check(price, "price")
+                outputs[index] = sma.slide(price)
+                index += 1
+            }
+        }
+    }
+
+    /// Runs `body` with the state lent as a `Stepper`, and keeps what it commits.
+    @inline(__always)
+    mutating func withStepper<Result, Failure: Error>(
+        _ body: (inout Stepper) throws(Failure) -> Result
+    ) throws(Failure) -> Result {
+        var (total, value) = (self.total, self.value)
+        defer { (self.total, self.value) = (total, value) }
+        return try window.withRing { ring throws(Failure) in
+            var stepper = Stepper(period: period, ring: ring, total: total, value: value)
+            defer { (ring, total, value) = (stepper.ring, stepper.total, stepper.value) }
+            return try body(&stepper)
+        }
+    }
+
+    /// The SMA's state while it runs, the numbers in locals (which the optimiser keeps in registers over a loop) and
+    /// the window's storage borrowed: every update, streamed or batched, is `Stepper.commit`.
+    struct Stepper {
+        let period: Int
+        fileprivate var ring: Window.Ring
+        fileprivate var total: Double
+        fileprivate var value: Double?
+
+        /// Whether the window holds `period − 1` prices or more: every price now gives an output (`slide`).
+        var isSliding: Bool { ring.count >= period - 1 }
+
+        /// `SMA.commit`.
+        @inline(__always)
+        mutating func commit(_ price: Double) -> Double? {
+            guard isSliding else {
+                ring.append(price)
+                total += price
+                return nil
+            }
+            return slide(price)
+        }
+
+        /// `commit` while sliding. As TA-Lib: the price joins the total, the mean is taken, and the oldest price
+        /// (the next to leave the window) leaves the total.
+        @inline(__always)
+        mutating func slide(_ price: Double) -> Double {
+            ring.append(price)
+            total += price
+            let mean = total / Double(period)
+            total -= ring.oldest
+            value = mean
+            return mean
+        }
     }
 }
 
@@ -76,11 +147,13 @@ public struct EMA: StreamingIndicator {
     /// Commits `price` and returns the new output (see `StreamingIndicator.update`).
     public mutating func update(_ price: Double) throws(IndicatorError) -> Double? {
         try IndicatorError.check(price, "price")
-        if let ema = value {
-            let next = ema.addingProduct(price - ema, k)
-            value = next
-            return next
-        }
+        return commit(price)
+    }
+
+    /// `update` of a price known to be finite (an indicator holding this one has checked it).
+    @inline(__always)
+    mutating func commit(_ price: Double) -> Double? {
+        if value != nil { return commitSeeded(price) }
         seen += 1
         guard seen > skip else { return nil }
         seedTotal += price
@@ -90,12 +163,46 @@ public struct EMA: StreamingIndicator {
         return seed
     }
 
+    /// `commit` once seeded (`value` is not nil): the next average.
+    @inline(__always)
+    mutating func commitSeeded(_ price: Double) -> Double {
+        let next = Self.smooth(value!, toward: price, k: k)
+        value = next
+        return next
+    }
+
     /// The output `price` would give, committing nothing (see `StreamingIndicator.peek`).
     public func peek(_ price: Double) throws(IndicatorError) -> Double? {
         try IndicatorError.check(price, "price")
-        if let ema = value { return ema.addingProduct(price - ema, k) }
+        if let ema = value { return Self.smooth(ema, toward: price, k: k) }
         return seen == skip + period - 1 ? (seedTotal + price) / Double(period) : nil
     }
+
+    /// The batch loop (see `StreamingIndicator.update(contentsOf:into:placeholder:)`): once seeded, the average in a
+    /// register and each step as `commit`'s.
+    public mutating func update(
+        contentsOf prices: Span<Double>, into outputs: inout MutableSpan<Double>, placeholder: Double
+    ) throws(IndicatorError) {
+        precondition(outputs.count == prices.count, "\(prices.count) inputs but room for \(outputs.count) outputs")
+        var index = 0
+        while index < prices.count && value == nil {
+            outputs[index] = try update(prices[index]) ?? placeholder
+            index += 1
+        }
+        guard var ema = value else { return }
+        defer { value = ema }
+        while index < prices.count {
+            let price = prices[index]
+            try IndicatorError.check(price, "price")
+            ema = Self.smooth(ema, toward: price, k: k)
+            outputs[index] = ema
+            index += 1
+        }
+    }
+
+    /// One step after the seed, as TA-Lib's: `((price − ema) × k) + ema`, fused (rounded once).
+    @inline(__always)
+    static func smooth(_ ema: Double, toward price: Double, k: Double) -> Double { ema.addingProduct(price - ema, k) }
 }
 
 /// Weighted moving average, TA-Lib's `WMA(timeperiod)`: weights 1...period, newest heaviest, over period(period+1)/2.
@@ -132,6 +239,11 @@ public struct WMA: StreamingIndicator {
     /// Commits `price` and returns the new output (see `StreamingIndicator.update`).
     public mutating func update(_ price: Double) throws(IndicatorError) -> Double? {
         try IndicatorError.check(price, "price")
+        return commit(price)
+    }
+
+    /// `update` of a price known to be finite (an indicator holding this one has checked it).
+    mutating func commit(_ price: Double) -> Double? {
         if window.count < period - 1 {
             window.append(price)
             plainSum += price
@@ -207,7 +319,13 @@ public struct DEMA: StreamingIndicator {
 
     /// Commits `price` and returns the new output (see `StreamingIndicator.update`).
     public mutating func update(_ price: Double) throws(IndicatorError) -> Double? {
-        guard let ema = try first.update(price), let emaOfEma = try second.update(ema) else { return nil }
+        try IndicatorError.check(price, "price")
+        return commit(price)
+    }
+
+    /// `update` of a price known to be finite (an indicator holding this one has checked it).
+    mutating func commit(_ price: Double) -> Double? {
+        guard let ema = first.commit(price), let emaOfEma = second.commit(ema) else { return nil }
         let dema = (2.0 * ema) - emaOfEma
         value = dema
         return dema
@@ -245,9 +363,13 @@ public struct TEMA: StreamingIndicator {
 
     /// Commits `price` and returns the new output (see `StreamingIndicator.update`).
     public mutating func update(_ price: Double) throws(IndicatorError) -> Double? {
-        guard let e1 = try first.update(price), let e2 = try second.update(e1), let e3 = try third.update(e2) else {
-            return nil
-        }
+        try IndicatorError.check(price, "price")
+        return commit(price)
+    }
+
+    /// `update` of a price known to be finite (an indicator holding this one has checked it).
+    mutating func commit(_ price: Double) -> Double? {
+        guard let e1 = first.commit(price), let e2 = second.commit(e1), let e3 = third.commit(e2) else { return nil }
         let tema = (3.0 * e1) - (3.0 * e2) + e3
         value = tema
         return tema

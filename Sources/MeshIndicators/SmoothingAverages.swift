@@ -38,6 +38,11 @@ public struct TRIMA: StreamingIndicator {
     /// Commits `price` and returns the new output (see `StreamingIndicator.update`).
     public mutating func update(_ price: Double) throws(IndicatorError) -> Double? {
         try IndicatorError.check(price, "price")
+        return commit(price)
+    }
+
+    /// `update` of a price known to be finite (an indicator holding this one has checked it).
+    mutating func commit(_ price: Double) -> Double? {
         if window.isFull {
             sums = next(price)
             window.append(price)
@@ -132,6 +137,11 @@ public struct KAMA: StreamingIndicator {
     /// Commits `price` and returns the new output (see `StreamingIndicator.update`).
     public mutating func update(_ price: Double) throws(IndicatorError) -> Double? {
         try IndicatorError.check(price, "price")
+        return commit(price)
+    }
+
+    /// `update` of a price known to be finite (an indicator holding this one has checked it).
+    mutating func commit(_ price: Double) -> Double? {
         let kama: Double
         if let previous = value {
             let step = next(price, previous: previous)
@@ -259,6 +269,11 @@ public struct T3: StreamingIndicator {
     /// Commits `price` and returns the new output (see `StreamingIndicator.update`).
     public mutating func update(_ price: Double) throws(IndicatorError) -> Double? {
         try IndicatorError.check(price, "price")
+        return commit(price)
+    }
+
+    /// `update` of a price known to be finite (an indicator holding this one has checked it).
+    mutating func commit(_ price: Double) -> Double? {
         if stage == 7 {
             advance(price, through: 6)
             let t3 = combined

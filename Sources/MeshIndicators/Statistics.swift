@@ -34,28 +34,12 @@ public struct Variance: StreamingIndicator {
     /// Commits `price` and returns the new output (see `StreamingIndicator.update`).
     public mutating func update(_ price: Double) throws(IndicatorError) -> Double? {
         try IndicatorError.check(price, "price")
-        let shift = self.shift ?? price
-        self.shift = shift
-        let deviation = price - shift
-        total += deviation
-        totalOfSquares += deviation * deviation
-        window.append(price)
-        guard window.isFull else { return nil }
-        let mean = inverse * total
-        var variance = inverse * totalOfSquares - mean * mean
-        let outgoing = window.oldest - shift
-        totalOfSquares -= outgoing * outgoing
-        countdown -= 1
-        if (inverse * totalOfSquares) * 1e-6 > variance || outgoing * outgoing > totalOfSquares * 1e6
-            || countdown == 0
-        {
-            variance = recompute()
-        } else {
-            total -= outgoing
-        }
-        value = variance
-        return variance
+        return commit(price)
     }
+
+    /// `update` of a price known to be finite (an indicator holding this one has checked it).
+    @inline(__always)
+    mutating func commit(_ price: Double) -> Double? { withStepper { $0.commit(price) } }
 
     /// The output `price` would give, committing nothing (see `StreamingIndicator.peek`). Runs the update on a copy,
     /// which copies the window: a peek allocates, an update does not.
@@ -64,29 +48,111 @@ public struct Variance: StreamingIndicator {
         return try copy.update(price)
     }
 
-    /// The totals afresh about the window's mean, and the variance from them; then the oldest price's terms leave
-    /// the totals, as an update's would.
-    private mutating func recompute() -> Double {
-        var sum = 0.0
-        for age in stride(from: period - 1, through: 0, by: -1) { sum += window[age: age] }
-        let shift = sum * inverse
-        self.shift = shift
-        total = 0
-        totalOfSquares = 0
-        for age in stride(from: period - 1, through: 0, by: -1) {
-            let deviation = window[age: age] - shift
+    /// The batch loop (see `StreamingIndicator.update(contentsOf:into:placeholder:)`): the updates of a `Stepper`.
+    public mutating func update(
+        contentsOf prices: Span<Double>, into outputs: inout MutableSpan<Double>, placeholder: Double
+    ) throws(IndicatorError) {
+        precondition(outputs.count == prices.count, "\(prices.count) inputs but room for \(outputs.count) outputs")
+        try withStepper { lent throws(IndicatorError) in
+            var variance = lent  // a local copy, kept in registers over the loop (`lent` is in memory)
+            defer { lent = variance }
+            for index in prices.indices {
+                let price = prices[index]
+                try IndicatorError.check(price, "price")
+                outputs[index] = variance.commit(price) ?? placeholder
+            }
+        }
+    }
+
+    /// Runs `body` with the state lent as a `Stepper`, and keeps what it commits.
+    @inline(__always)
+    mutating func withStepper<Result, Failure: Error>(
+        _ body: (inout Stepper) throws(Failure) -> Result
+    ) throws(Failure) -> Result {
+        var (shift, total, totalOfSquares, countdown, value) =
+            (self.shift, self.total, self.totalOfSquares, self.countdown, self.value)
+        defer {
+            (self.shift, self.total, self.totalOfSquares, self.countdown, self.value) =
+                (shift, total, totalOfSquares, countdown, value)
+        }
+        return try window.withRing { ring throws(Failure) in
+            var stepper = Stepper(
+                period: period, inverse: inverse, ring: ring, shift: shift, total: total,
+                totalOfSquares: totalOfSquares, countdown: countdown, value: value)
+            defer {
+                (ring, shift, total, totalOfSquares, countdown, value) =
+                    (
+                        stepper.ring, stepper.shift, stepper.total, stepper.totalOfSquares, stepper.countdown,
+                        stepper.value
+                    )
+            }
+            return try body(&stepper)
+        }
+    }
+
+    /// The variance's state while it runs (as `SMA.Stepper`): every update is `Stepper.commit`.
+    struct Stepper {
+        let period: Int
+        let inverse: Double
+        fileprivate var ring: Window.Ring
+        fileprivate var shift: Double?
+        fileprivate var total: Double
+        fileprivate var totalOfSquares: Double
+        fileprivate var countdown: Int
+        fileprivate var value: Double?
+
+        /// `Variance.commit`.
+        @inline(__always)
+        mutating func commit(_ price: Double) -> Double? {
+            let shift = self.shift ?? price
+            self.shift = shift
+            let deviation = price - shift
             total += deviation
             totalOfSquares += deviation * deviation
+            ring.append(price)
+            guard ring.isFull else { return nil }
+            let mean = inverse * total
+            var variance = inverse * totalOfSquares - mean * mean
+            let outgoing = ring.oldest - shift
+            totalOfSquares -= outgoing * outgoing
+            countdown -= 1
+            if (inverse * totalOfSquares) * 1e-6 > variance || outgoing * outgoing > totalOfSquares * 1e6
+                || countdown == 0
+            {
+                (self.shift, total, totalOfSquares, variance) = Self.recomputed(ring, inverse: inverse)
+                countdown = 32 * period
+            } else {
+                total -= outgoing
+            }
+            value = variance
+            return variance
         }
-        let mean = inverse * total
-        let meanOfSquares = inverse * totalOfSquares
-        let raw = meanOfSquares - mean * mean
-        let variance = raw >= meanOfSquares * 1e-12 ? raw : 0
-        let outgoing = window.oldest - shift
-        total -= outgoing
-        totalOfSquares -= outgoing * outgoing
-        countdown = 32 * period
-        return variance
+
+        /// The totals afresh about the window's mean, and the variance from them; then the oldest price's terms
+        /// leave the totals, as an update's would. (Out of line and returning its results, so that the stepper stays
+        /// in registers.)
+        @inline(never)
+        private static func recomputed(
+            _ ring: Window.Ring, inverse: Double
+        ) -> (shift: Double, total: Double, totalOfSquares: Double, variance: Double) {
+            var sum = 0.0
+            for age in stride(from: ring.count - 1, through: 0, by: -1) { sum += ring[age: age] }
+            let shift = sum * inverse
+            var (total, totalOfSquares) = (0.0, 0.0)
+            for age in stride(from: ring.count - 1, through: 0, by: -1) {
+                let deviation = ring[age: age] - shift
+                total += deviation
+                totalOfSquares += deviation * deviation
+            }
+            let mean = inverse * total
+            let meanOfSquares = inverse * totalOfSquares
+            let raw = meanOfSquares - mean * mean
+            let variance = raw >= meanOfSquares * 1e-12 ? raw : 0
+            let outgoing = ring.oldest - shift
+            total -= outgoing
+            totalOfSquares -= outgoing * outgoing
+            return (shift, total, totalOfSquares, variance)
+        }
     }
 }
 
@@ -118,10 +184,43 @@ public struct StandardDeviation: StreamingIndicator {
 
     /// Commits `price` and returns the new output (see `StreamingIndicator.update`).
     public mutating func update(_ price: Double) throws(IndicatorError) -> Double? {
-        guard let variance = try variance.update(price) else { return nil }
-        let deviation = Self.deviation(variance, deviations)
-        value = deviation
-        return deviation
+        try IndicatorError.check(price, "price")
+        return commit(price)
+    }
+
+    /// `update` of a price known to be finite (an indicator holding this one has checked it).
+    @inline(__always)
+    mutating func commit(_ price: Double) -> Double? { withStepper { $0.commit(price) } }
+
+    /// Runs `body` with the state lent as a `Stepper`, and keeps what it commits.
+    @inline(__always)
+    mutating func withStepper<Result, Failure: Error>(
+        _ body: (inout Stepper) throws(Failure) -> Result
+    ) throws(Failure) -> Result {
+        var value = self.value
+        defer { self.value = value }
+        let deviations = self.deviations
+        return try variance.withStepper { lent throws(Failure) in
+            var stepper = Stepper(variance: lent, deviations: deviations, value: value)
+            defer { (lent, value) = (stepper.variance, stepper.value) }
+            return try body(&stepper)
+        }
+    }
+
+    /// The standard deviation's state while it runs (as `SMA.Stepper`): every update is `Stepper.commit`.
+    struct Stepper {
+        fileprivate var variance: Variance.Stepper
+        let deviations: Double
+        fileprivate var value: Double?
+
+        /// `StandardDeviation.commit`.
+        @inline(__always)
+        mutating func commit(_ price: Double) -> Double? {
+            guard let variance = variance.commit(price) else { return nil }
+            let deviation = StandardDeviation.deviation(variance, deviations)
+            value = deviation
+            return deviation
+        }
     }
 
     /// The output `price` would give, committing nothing (see `StreamingIndicator.peek`).

@@ -14,6 +14,12 @@ public struct TrueRange: StreamingIndicator {
     /// Commits `bar` and returns the new output (see `StreamingIndicator.update`).
     public mutating func update(_ bar: Bar) throws(IndicatorError) -> Double? {
         try bar.check()
+        return commit(bar)
+    }
+
+    /// `update` of a bar known to be finite (an indicator holding this one has checked it).
+    @inline(__always)
+    mutating func commit(_ bar: Bar) -> Double? {
         defer { previousClose = bar.close }
         guard let previousClose else { return nil }
         let range = Self.range(bar, previousClose)
@@ -27,6 +33,7 @@ public struct TrueRange: StreamingIndicator {
         return previousClose.map { Self.range(bar, $0) }
     }
 
+    @inline(__always)
     static func range(_ bar: Bar, _ previousClose: Double) -> Double {
         var greatest = bar.high - bar.low
         let fromHigh = abs(previousClose - bar.high)
@@ -62,8 +69,10 @@ public struct AverageTrueRange: StreamingIndicator {
     public var lookback: Int { period }
 
     /// Commits `bar` and returns the new output (see `StreamingIndicator.update`).
+    @inline(__always)  // into the batch loop
     public mutating func update(_ bar: Bar) throws(IndicatorError) -> Double? {
-        guard let range = try trueRange.update(bar) else { return nil }
+        try bar.check()
+        guard let range = trueRange.commit(bar) else { return nil }
         let next = step(range)
         if value == nil { seen += 1; seedTotal += range }
         guard let next else { return nil }
@@ -77,7 +86,15 @@ public struct AverageTrueRange: StreamingIndicator {
         return step(range)
     }
 
+    /// The batch loop (see `StreamingIndicator.update(contentsOf:into:placeholder:)`), in registers.
+    public mutating func update(
+        contentsOf bars: Span<Bar>, into outputs: inout MutableSpan<Double>, placeholder: Double
+    ) throws(IndicatorError) {
+        try updateInRegisters(contentsOf: bars, into: &outputs, placeholder: placeholder)
+    }
+
     /// The ATR after `range`, or nil while seeding.
+    @inline(__always)
     private func step(_ range: Double) -> Double? {
         if period == 1 { return range }
         if let atr = value {

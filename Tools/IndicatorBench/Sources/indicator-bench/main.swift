@@ -1,11 +1,16 @@
 // Times MeshIndicators' batch and streaming forms over N generated bars (SplitMix64 random walk, the same as
 // Tools/bench-indicators.c generates) and counts allocations during the streaming updates. Prints one line per
-// indicator and form: "NAME FORM ns_per_sample allocations_per_update".
+// indicator and form: "NAME FORM ns_per_sample allocations_per_update". The forms: "batch" writes into an array
+// made once and reused by every run (as the C side reuses its output buffers), "fresh" is `batch(_:)` returning a
+// new array each run (its page faults included), "stream" is one `update` per input.
+//
+//   indicator-bench [N] [NAME-PREFIX]   (only the indicators whose name starts with the prefix)
 import Foundation
 import MallocCounter
 import MeshIndicators
 
 let count = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1])! : 10_000_000
+let only = CommandLine.arguments.count > 2 ? CommandLine.arguments[2] : ""
 
 struct SplitMix64 {
     var state: UInt64
@@ -52,57 +57,40 @@ func report(_ name: String, _ form: String, _ ns: Double, _ allocations: Double)
     print(String(format: "%@ %@ %.3f %.4f", name, form, ns, allocations))
 }
 
-/// Batch and streaming of a price indicator with a scalar output.
-func price<I: StreamingIndicator>(_ name: String, _ make: () throws -> I) throws where I.Input == Double, I.Output == Double {
-    let batch = try best { sink += try make().batch(closes)[count - 1] }
-    report(name, "batch", batch, 0)
-    var allocations = 0.0
-    let stream = try best {
-        var indicator = try make()
-        let before = malloc_counter_calls()
-        for close in closes { sink += try indicator.update(close) ?? 0 }
-        allocations = Double(malloc_counter_calls() - before) / Double(count)
-    }
-    report(name, "stream", stream, allocations)
-}
+/// The line of an output the sink takes, as the C side's (a protocol, so that the specialised loops read it inline).
+protocol Sampled { var sample: Double { get } }
+extension Double: Sampled { var sample: Double { self } }
+extension MACD.Output: Sampled { var sample: Double { histogram } }
+extension BollingerBands.Output: Sampled { var sample: Double { upper } }
 
-func bar<I: StreamingIndicator>(_ name: String, _ make: () throws -> I) throws where I.Input == Bar, I.Output == Double {
-    let batch = try best { sink += try make().batch(bars)[count - 1] }
-    report(name, "batch", batch, 0)
-    var allocations = 0.0
-    let stream = try best {
-        var indicator = try make()
-        let before = malloc_counter_calls()
-        for bar in bars { sink += try indicator.update(bar) ?? 0 }
-        allocations = Double(malloc_counter_calls() - before) / Double(count)
-    }
-    report(name, "stream", stream, allocations)
-}
-
-/// Multi-output price indicators: `read` folds an output into the sink.
-func multi<I: StreamingIndicator>(
-    _ name: String, _ make: () throws -> I, _ read: (I.Output) -> Double
-) throws where I.Input == Double {
+/// The batch forms and the streaming form of an indicator over `inputs`.
+func run<I: StreamingIndicator>(
+    _ name: String, _ inputs: [I.Input], _ make: () throws -> I
+) throws where I.Output: BatchOutput & Sampled {
+    guard name.hasPrefix(only) else { return }
+    var outputs: [I.Output] = []
     let batch = try best {
-        let outputs = try make().outputs(for: closes)
-        sink += outputs[count - 1].map(read) ?? 0
+        try make().batch(inputs, into: &outputs)
+        sink += outputs[count - 1].sample
     }
     report(name, "batch", batch, 0)
+    let fresh = try best { sink += try make().batch(inputs)[count - 1].sample }
+    report(name, "fresh", fresh, 0)
     var allocations = 0.0
     let stream = try best {
         var indicator = try make()
         let before = malloc_counter_calls()
-        for close in closes { sink += try indicator.update(close).map(read) ?? 0 }
+        for input in inputs { sink += try indicator.update(input)?.sample ?? 0 }
         allocations = Double(malloc_counter_calls() - before) / Double(count)
     }
     report(name, "stream", stream, allocations)
 }
 
-try price("SMA(30)") { try SMA(period: 30) }
-try price("EMA(30)") { try EMA(period: 30) }
-try price("RSI(14)") { try RSI(period: 14) }
-try multi("MACD(12,26,9)", { try MACD(fastPeriod: 12, slowPeriod: 26, signalPeriod: 9) }) { $0.histogram }
-try multi("BBANDS(20)", { try BollingerBands(period: 20, deviationsUp: 2, deviationsDown: 2) }) { $0.upper }
-try bar("ATR(14)") { try AverageTrueRange(period: 14) }
-try bar("ADX(14)") { try AverageDirectionalIndex(period: 14) }
+try run("SMA(30)", closes) { try SMA(period: 30) }
+try run("EMA(30)", closes) { try EMA(period: 30) }
+try run("RSI(14)", closes) { try RSI(period: 14) }
+try run("MACD(12,26,9)", closes) { try MACD(fastPeriod: 12, slowPeriod: 26, signalPeriod: 9) }
+try run("BBANDS(20)", closes) { try BollingerBands(period: 20, deviationsUp: 2, deviationsDown: 2) }
+try run("ATR(14)", bars) { try AverageTrueRange(period: 14) }
+try run("ADX(14)", bars) { try AverageDirectionalIndex(period: 14) }
 FileHandle.standardError.write(Data("(sink \(sink))\n".utf8))
