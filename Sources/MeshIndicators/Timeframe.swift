@@ -112,6 +112,11 @@ public enum UTC {
         let days = Civil.days(year: year, month: month, day: day)
         return days * 86_400_000 + Int64(hour * 3_600_000 + minute * 60_000 + second * 1000 + millisecond)
     }
+
+    /// The proleptic Gregorian year, month (1...12) and day (1...31) of the day `days` after 1970-01-01.
+    public static func date(fromDays days: Int64) -> (year: Int, month: Int, day: Int) {
+        Civil.date(fromDays: days)
+    }
 }
 
 /// Proleptic Gregorian calendar arithmetic on day numbers since 1970-01-01 (Howard Hinnant's public-domain

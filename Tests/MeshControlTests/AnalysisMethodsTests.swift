@@ -105,17 +105,28 @@ struct AnalysisMethodsTests {
 /// `signals.list` over a node core whose strategies ran over a feed.
 @Suite("signals.list")
 struct SignalsListTests {
-    @Test func theCoreTurnsFeedBarsIntoSignalEventsAndListsThem() throws {
-        let key = try Ed25519PrivateKey(seed: [UInt8](repeating: 7, count: 32))
-        let now = Instant(nanosecondsSinceEpoch: 1_795_219_200_000_000_000)
+    static let now = Instant(nanosecondsSinceEpoch: 1_795_219_200_000_000_000)
+
+    static func key() throws -> Ed25519PrivateKey { try Ed25519PrivateKey(seed: [UInt8](repeating: 7, count: 32)) }
+
+    /// A node core alone (no peers), with `signals` and, when given, a key to sign with.
+    static func core(
+        signals: SignalEngine = try! SignalEngine(), signingKey: Ed25519PrivateKey? = nil
+    ) throws -> NodeCore {
+        let key = try signingKey ?? key()
         let endpoint = Endpoint(
             identity: key, settings: EndpointSettings(network: "test"), random: SeededRandomBytes(seed: 1), seed: 2,
             now: now)
         let record = PeerRecord(key: key, seq: 1, issuedAt: now, addresses: [.ipv4(0x7F00_0001, port: 9000)])
         let membership = Membership(selfRecord: record, seeds: [], settings: MembershipSettings(), seed: 3, now: now)
+        return NodeCore(
+            endpoint: endpoint, membership: membership, signals: signals, signingKey: signingKey, now: now)
+    }
+
+    @Test func theCoreTurnsFeedBarsIntoSignalEventsAndListsThem() throws {
+        let now = Self.now
         let strategy = try Strategy(json: Strategy.exampleJSON)
-        var core = NodeCore(
-            endpoint: endpoint, membership: membership, signals: try SignalEngine(strategies: [strategy]))
+        var core = try Self.core(signals: try SignalEngine(strategies: [strategy]))
         var events: [NodeEvent] = []
         for bar in try #require(Feed.sample("AAPL")).bars.prefix(400) {
             for case .event(let event) in core.feed(symbol: "AAPL", bar: bar, timeframe: try Timeframe("1d"), now: now)
@@ -151,14 +162,9 @@ struct SignalsListTests {
     }
 
     @Test func anOperatorsSignalIsSignedPublishedAndListed() throws {
-        let key = try Ed25519PrivateKey(seed: [UInt8](repeating: 8, count: 32))
-        let now = Instant(nanosecondsSinceEpoch: 1_795_219_200_000_000_000)
-        let endpoint = Endpoint(
-            identity: key, settings: EndpointSettings(network: "test"), random: SeededRandomBytes(seed: 1), seed: 2,
-            now: now)
-        let record = PeerRecord(key: key, seq: 1, issuedAt: now, addresses: [.ipv4(0x7F00_0001, port: 9000)])
-        let membership = Membership(selfRecord: record, seeds: [], settings: MembershipSettings(), seed: 3, now: now)
-        var core = NodeCore(endpoint: endpoint, membership: membership, signingKey: key, now: now)
+        let now = Self.now
+        let key = try Self.key()
+        var core = try Self.core(signingKey: key)
         let host = NodeHostInfo(
             version: "test", network: "test", bootID: "b", startedAt: now, processID: 0, dataDirectory: nil,
             addresses: [], seedProfile: false)
