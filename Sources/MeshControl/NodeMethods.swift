@@ -264,6 +264,16 @@ public enum NodeMethods {
                 "active_view": .integer(membership.settings.activeViewSize),
                 "passive_view": .integer(membership.settings.passiveViewSize),
             ],
+            "gossip": [
+                "subscriptions": .array(core.gossip.subscriptions.sorted().map { .string($0.name) }),
+                "delivered": .integer(core.gossip.counters.delivered),
+                "duplicates": .integer(core.gossip.counters.duplicates),
+                "rejected": .integer(core.gossip.counters.rejected), "ignored": .integer(core.gossip.counters.ignored),
+                "published": .integer(core.gossip.counters.published),
+                "dropped_in": .integer(core.gossip.counters.droppedFrames),
+                "dropped_out": .integer(core.gossipSendDrops),
+            ],
+            "signals": ["given": .integer(core.signals.given), "received": .integer(core.validator.accepted)],
         ]
     }
 

@@ -131,6 +131,45 @@ public enum NodeMetrics {
             samples: membership.refused.sorted { $0.key < $1.key }.map {
                 ([("reason", labelValue($0.key))], Double($0.value))
             })
+        let gossip = core.gossip.counters
+        text.family(
+            "signalmesh_gossip_messages_total", type: "counter",
+            help: "Gossip messages: delivered (first copies accepted), duplicates, rejected and ignored by the checks, "
+                + "published here.",
+            samples: [
+                ([("outcome", "delivered")], Double(gossip.delivered)),
+                ([("outcome", "duplicate")], Double(gossip.duplicates)),
+                ([("outcome", "rejected")], Double(gossip.rejected)),
+                ([("outcome", "ignored")], Double(gossip.ignored)),
+                ([("outcome", "published")], Double(gossip.published)),
+            ])
+        text.family(
+            "signalmesh_gossip_frames_sent_total", type: "counter",
+            help: "Gossip control frames sent and messages sent to repair requests, by kind.",
+            samples: [
+                ([("kind", "ihave")], Double(gossip.ihavesSent)), ([("kind", "graft")], Double(gossip.graftsSent)),
+                ([("kind", "prune")], Double(gossip.prunesSent)),
+                ([("kind", "idontwant")], Double(gossip.idontwantsSent)),
+                ([("kind", "repair")], Double(gossip.repairsSent)),
+            ])
+        text.family(
+            "signalmesh_gossip_dropped_total", type: "counter",
+            help: "Gossip frames dropped: received that did not decode or came from a graylisted neighbour, and "
+                + "to be sent that the transport refused (congested, no session).",
+            samples: [
+                ([("direction", "in")], Double(gossip.droppedFrames)),
+                ([("direction", "out")], Double(core.gossipSendDrops)),
+            ])
+        text.single(
+            "signalmesh_gossip_subscriptions", type: "gauge", help: "Topics this node subscribes to.",
+            value: Double(core.gossip.subscriptions.count))
+        text.family(
+            "signalmesh_signals_total", type: "counter",
+            help: "Signals: given by this node's strategies, and received from peers and accepted.",
+            samples: [
+                ([("origin", "local")], Double(core.signals.given)),
+                ([("origin", "peer")], Double(core.validator.accepted)),
+            ])
         let controlCounts = control.counters
         text.single(
             "signalmesh_control_connections", type: "gauge", help: "Control socket connections open.",

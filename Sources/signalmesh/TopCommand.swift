@@ -67,6 +67,14 @@ struct TopCommand: ParsableCommand {
             lines.append(
                 "traffic: \(rates)   handshakes \(traffic["handshakes_completed"]?.cell ?? "-") out / "
                     + "\(traffic["handshakes_answered"]?.cell ?? "-") in")
+            let gossip = info["gossip"] ?? .null
+            let signals = info["signals"] ?? .null
+            lines.append(
+                "signals: \(signals["given"]?.cell ?? "-") own, \(signals["received"]?.cell ?? "-") received   gossip: "
+                    + "\(gossip["delivered"]?.cell ?? "-") delivered, \(gossip["duplicates"]?.cell ?? "-") duplicates, "
+                    + "\(gossip["rejected"]?.cell ?? "-") rejected, dropped \(gossip["dropped_in"]?.cell ?? "-") in / "
+                    + "\(gossip["dropped_out"]?.cell ?? "-") out   topics "
+                    + (gossip["subscriptions"]?.elements.map(\.cell).joined(separator: " ") ?? "-"))
             lines.append("")
             lines.append(peers.isEmpty ? "no neighbours" : PeersListCommand.table(peers))
             lines.append("")
