@@ -150,6 +150,12 @@ struct SignalsListTests {
             RPCRequest(id: 1, method: "signals.list", params: ["symbol": "MSFT"]), core: &core, host: host, now: now,
             metrics: { _ in "" })
         #expect(try other.result.get()["signals"] == [])
+        // The metrics and node.info count them.
+        let metrics = NodeMetrics.render(
+            core: core, host: host, control: NodeMetrics.ControlStatus(ControlServer(bootID: "b")), now: now)
+        #expect(metrics.contains("signalmesh_signals_total{origin=\"local\"} \(events.count)\n"))
+        #expect(metrics.contains("signalmesh_gossip_subscriptions 1\n"))
+        #expect(NodeMethods.info(core: core, host: host, now: now)["signals"]?["given"] == .integer(events.count))
         let bad = NodeMethods.call(
             RPCRequest(id: 1, method: "signals.list", params: ["limit": 0]), core: &core, host: host, now: now,
             metrics: { _ in "" })
