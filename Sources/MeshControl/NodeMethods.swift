@@ -346,6 +346,8 @@ public enum NodeMethods {
             "packets_out": .integer(status?.traffic.packetsOut ?? 0),
         ]
         if let record = contact.record { entry["record_seq"] = .integer(record.seq) }
+        // Its gossip score (gossip.md, section 5), for a neighbour gossip uses.
+        if let score = core.gossip.score(of: contact.nodeID) { entry["gossip_score"] = .double(score) }
         return .object(entry)
     }
 

@@ -45,7 +45,7 @@ struct PeersListCommand: ParsableCommand {
 
     /// The peers as an aligned table.
     static func table(_ peers: [JSONValue]) -> String {
-        var rows = [["PEER", "VIEW", "DIR", "SEED", "ADDRESS", "RTT ms", "IN", "OUT", "SINCE"]]
+        var rows = [["PEER", "VIEW", "DIR", "SEED", "ADDRESS", "RTT ms", "IN", "OUT", "SINCE", "SCORE"]]
         for peer in peers {
             let id = peer["id"]?.cell ?? "-"
             rows.append([
@@ -54,6 +54,8 @@ struct PeersListCommand: ParsableCommand {
                 peer["addresses"]?.elements.first?.cell ?? "-", peer["rtt_ms"]?.cell ?? "-",
                 bytes(peer["bytes_in"]), bytes(peer["bytes_out"]),
                 String((peer["connected_since"]?.cell ?? "-").dropFirst(11).prefix(8)),
+                peer["gossip_score"].map { if case .double(let score) = $0 { String(format: "%.1f", score) } else { $0.cell } }
+                    ?? "-",
             ])
         }
         let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
