@@ -54,8 +54,7 @@ struct PeersListCommand: ParsableCommand {
                 peer["addresses"]?.elements.first?.cell ?? "-", peer["rtt_ms"]?.cell ?? "-",
                 bytes(peer["bytes_in"]), bytes(peer["bytes_out"]),
                 String((peer["connected_since"]?.cell ?? "-").dropFirst(11).prefix(8)),
-                peer["gossip_score"].map { if case .double(let score) = $0 { String(format: "%.1f", score) } else { $0.cell } }
-                    ?? "-",
+                score(peer["gossip_score"]),
             ])
         }
         let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
@@ -63,6 +62,15 @@ struct PeersListCommand: ParsableCommand {
             row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }
                 .joined(separator: "  ").trimmingTrailingSpaces
         }.joined(separator: "\n")
+    }
+
+    /// A gossip score with one decimal, or `-` for a peer gossip does not use.
+    static func score(_ value: JSONValue?) -> String {
+        switch value {
+        case .double(let score)?: String(format: "%.1f", score)
+        case .int(let score)?: "\(score)"
+        default: "-"
+        }
     }
 
     /// A byte count with a unit: `812 B`, `4.1 KiB`, `3.2 MiB`.

@@ -297,6 +297,8 @@ struct NodeMethodsPeerTests {
         #expect(seedAtJoiner["connected"] == true)
         #expect(seedAtJoiner["is_seed"] == true)
         #expect(joinerAtSeed["is_seed"] == false)
+        // Neighbours are gossip's too: each has a score, 0 with nothing against it.
+        #expect(seedAtJoiner["gossip_score"] == .double(0) && joinerAtSeed["gossip_score"] == .double(0))
         #expect(seedAtJoiner["direction"] == "outbound", "node 1 reached out to its seed")
         #expect(joinerAtSeed["direction"] == "inbound")
         #expect(seedAtJoiner["addresses"] == ["10.0.1.0:9000"])
