@@ -163,7 +163,10 @@ public struct NodeCore {
     private mutating func receiveGossip(
         _ bytes: [UInt8], from peer: NodeID, now: Instant, into output: inout [NodeEffect]
     ) {
-        var validator = self.validator
+        // Moved out while the router runs (and back after): a copy left behind would make every accepted record's
+        // bookkeeping copy the validator's per-issuer table.
+        var validator = SignalValidator()
+        swap(&validator, &self.validator)
         var accepted: [MessageID: SignalRecord] = [:]
         let time = Self.milliseconds(now)
         let effects = gossip.receive(bytes, from: peer, now: now) { message in
@@ -179,7 +182,7 @@ public struct NodeCore {
             case .ignore: return .ignore
             }
         }
-        self.validator = validator
+        swap(&validator, &self.validator)
         for effect in effects {
             if case .deliver(let message) = effect, let record = accepted[message.id] {
                 remember(record)
