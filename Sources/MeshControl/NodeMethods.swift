@@ -130,6 +130,8 @@ public enum NodeMethods {
                 return Outcome(result: .success(try signals(request, core: core)))
             case "signals.publish":
                 return try publishSignal(request, core: &core, now: now)
+            case "feed.push":
+                return try pushFeed(request, core: &core, now: now)
             case let method where AnalysisMethods.methods.contains(method):
                 return Outcome(result: AnalysisMethods.call(request))
             default:
@@ -205,6 +207,63 @@ public enum NodeMethods {
         return Outcome(result: .success(record.controlJSON.merging(["origin": "local"])), effects: effects)
     }
 
+    /// The most records one `feed.push` takes, and the most refusals it lists.
+    public static let maxFeedRecords = 10_000
+    static let maxListedRefusals = 100
+
+    /// `feed.push {records}`: ticks or bars (the NDJSON feed's objects) into the node's live feed, in order; each
+    /// record is used or refused on its own, and the refused are listed with their index and reason.
+    private static func pushFeed(_ request: RPCRequest, core: inout NodeCore, now: Instant) throws(RPCError) -> Outcome
+    {
+        let params = try Params(request, allowed: ["records"])
+        guard case .array(let records)? = params["records"] else {
+            throw .invalidParams("\"records\" must be an array of ticks or bars")
+        }
+        guard records.count <= maxFeedRecords else {
+            throw .invalidParams("\"records\" has \(records.count) records; at most \(maxFeedRecords) a request")
+        }
+        guard let before = core.liveFeed else {
+            throw .refused("this node runs no strategies: nothing would use a feed (run it with --strategy)")
+        }
+        let signalsBefore = core.signals.given
+        var reader = Feed.LineReader()
+        var refusals: [JSONValue] = []
+        var refused = 0
+        var effects: [NodeEffect] = []
+        for (index, record) in records.enumerated() {
+            var bytes: [UInt8] = []
+            record.write(into: &bytes)
+            do {
+                effects += try core.ingest(
+                    line: Substring(String(decoding: bytes, as: UTF8.self)), reader: &reader, now: now)
+            } catch {
+                refused += 1
+                if refusals.count < maxListedRefusals {
+                    refusals.append(["index": .integer(index), "reason": .string(error.reason)])
+                }
+            }
+        }
+        let after = core.liveFeed ?? before
+        let result: JSONValue = [
+            "accepted": .integer(records.count - refused - (after.unusedRecords - before.unusedRecords)),
+            "unused": .integer(after.unusedRecords - before.unusedRecords), "refused": .integer(refused),
+            "refusals": .array(refusals), "bars": .integer(after.bars - before.bars),
+            "signals": .integer(core.signals.given - signalsBefore),
+        ]
+        return Outcome(result: .success(result), effects: effects)
+    }
+
+    /// The live feed's state for `node.info`.
+    static func feedJSON(_ feed: LiveFeed?) -> JSONValue {
+        guard let feed else { return .null }
+        return [
+            "timeframe": .string(feed.timeframe.description), "grace_ms": .integer(feed.grace),
+            "symbols": .array(feed.symbols.map { .string($0) }), "records": .integer(feed.records),
+            "bars": .integer(feed.bars), "refused": .integer(feed.refused), "unused": .integer(feed.unusedRecords),
+            "late_ticks": .integer(feed.lateTicks), "last_refusal": feed.lastRefusal.map { .string($0) } ?? .null,
+        ]
+    }
+
     private static func number(_ params: Params, _ name: String) throws(RPCError) -> Double? {
         switch params[name] {
         case nil, .null?: return nil
@@ -273,7 +332,10 @@ public enum NodeMethods {
                 "dropped_in": .integer(core.gossip.counters.droppedFrames),
                 "dropped_out": .integer(core.gossipSendDrops),
             ],
-            "signals": ["given": .integer(core.signals.given), "received": .integer(core.validator.accepted)],
+            "signals": [
+                "given": .integer(core.signals.given), "received": .integer(core.validator.accepted),
+                "feed": feedJSON(core.liveFeed),
+            ],
         ]
     }
 

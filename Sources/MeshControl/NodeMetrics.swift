@@ -170,6 +170,19 @@ public enum NodeMetrics {
                 ([("origin", "local")], Double(core.signals.given)),
                 ([("origin", "peer")], Double(core.validator.accepted)),
             ])
+        if let feed = core.liveFeed {
+            text.family(
+                "signalmesh_feed_records_total", type: "counter",
+                help: "Records of the live price feed: used, of symbols no strategy trades, refused.",
+                samples: [
+                    ([("outcome", "used")], Double(feed.records - feed.unusedRecords - feed.refused)),
+                    ([("outcome", "unused")], Double(feed.unusedRecords)),
+                    ([("outcome", "refused")], Double(feed.refused)),
+                ])
+            text.single(
+                "signalmesh_feed_bars_total", type: "counter", help: "Bars the live feed gave the strategies.",
+                value: Double(feed.bars))
+        }
         let controlCounts = control.counters
         text.single(
             "signalmesh_control_connections", type: "gauge", help: "Control socket connections open.",

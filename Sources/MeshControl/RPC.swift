@@ -142,6 +142,6 @@ public enum ControlAPI {
     public static let version = 1
     /// The capabilities (method families) this node offers.
     public static let capabilities = [
-        "node", "peers", "events", "metrics", "logs", "indicators", "strategies", "signals",
+        "node", "peers", "events", "metrics", "logs", "indicators", "strategies", "signals", "feed",
     ]
 }

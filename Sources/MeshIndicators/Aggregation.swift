@@ -156,6 +156,9 @@ public struct BarAggregator: Sendable {
         while !open.isEmpty { emit(open.removeFirst(), into: &closed) }
     }
 
+    /// When the oldest open bar closes without a later tick: its end plus the grace; nil with no bar open.
+    public var nextClose: Int64? { open.first.map { $0.end + grace } }
+
     /// The newest bar still open, as it stands: what a peek at the forming bar reads.
     public var forming: TimeBar? { open.last?.timeBar }
 

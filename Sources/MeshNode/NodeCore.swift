@@ -64,6 +64,8 @@ public struct NodeCore {
     private var reportedDeadline: Instant?
     /// The strategies the node runs over its price feed, and the signals they gave.
     public private(set) var signals: SignalEngine
+    /// The live price feed (`ingest`) into the strategies; nil without strategies.
+    public private(set) var liveFeed: LiveFeed?
     /// Gossip: signals to and from the peers (`Specs/gossip.md`).
     public private(set) var gossip: GossipRouter
     /// The checks on peers' signals.
@@ -92,10 +94,12 @@ public struct NodeCore {
     ///   - signals: the strategies the node runs over the bars `feed` gives it (none by default).
     ///   - signingKey: the node's key, to sign its signals and gossip them; nil keeps them local.
     ///   - subscriptions: symbols whose signals the node receives by gossip (its strategies' symbols are added).
+    ///   - liveFeed: how records given to `ingest` become bars; by default (with strategies) ticks make bars of the
+    ///     strategies' shortest timeframe, with no grace.
     public init(
         endpoint: Endpoint, membership: Membership, exchangeLimit: SourceRateLimiter.Settings? = nil,
         signals: SignalEngine = try! SignalEngine(), signingKey: Ed25519PrivateKey? = nil, subscriptions: [String] = [],
-        now: Instant? = nil
+        liveFeed: LiveFeed? = nil, now: Instant? = nil
     ) {
         precondition(endpoint.nodeID == membership.nodeID, "the endpoint and the membership core are one node's")
         precondition(signingKey.map { $0.nodeID == endpoint.nodeID } ?? true, "the signing key is the node's")
@@ -103,6 +107,11 @@ public struct NodeCore {
         self.membership = membership
         exchangeLimiter = exchangeLimit.map(SourceRateLimiter.init(settings:))
         self.signals = signals
+        if let liveFeed {
+            self.liveFeed = liveFeed
+        } else if let shortest = LiveFeed.shortest(signals.strategies.map(\.timeframe)) {
+            self.liveFeed = try? LiveFeed(symbols: signals.symbols, timeframe: shortest)
+        }
         self.signingKey = signingKey
         let start = now ?? Instant(nanosecondsSinceEpoch: 0)
         nextSequence = UInt64(max(1, start.nanosecondsSinceEpoch / 1_000_000))
@@ -129,6 +138,56 @@ public struct NodeCore {
             remember(record)
             effects.append(.event(.signal(signal, record: record)))
             apply(gossip.publish(record.encoded, on: topic, now: now).effects, now: now, into: &effects)
+        }
+        finish(into: &effects)
+        return effects
+    }
+
+    /// A record of the node's live price feed (a tick or a bar, `LiveFeed`): the bars it closes go to the strategies
+    /// as `feed` gives them.
+    /// - Throws: `Feed.Refusal` for a record the feed cannot use (what was wrong), or when the node runs no strategies.
+    public mutating func ingest(_ record: Feed.Record, now: Instant) throws(Feed.Refusal) -> [NodeEffect] {
+        guard liveFeed != nil else {
+            throw Feed.Refusal(reason: "this node runs no strategies: nothing would use the feed")
+        }
+        var effects: [NodeEffect] = []
+        for (symbol, bar) in try liveFeed!.add(record, clock: Self.milliseconds(now)) {
+            effects += feed(symbol: symbol, bar: bar, timeframe: liveFeed?.timeframe, now: now)
+        }
+        finish(into: &effects)
+        return effects
+    }
+
+    /// A line of an NDJSON feed (read by `reader`, which counts the lines): its record goes to `ingest`.
+    /// - Throws: `Feed.Problem` naming the line and what was wrong with it (unreadable, or refused by the feed).
+    public mutating func ingest(
+        line text: Substring, reader: inout Feed.LineReader, now: Instant
+    ) throws(Feed.Problem) -> [NodeEffect] {
+        let record: Feed.Record?
+        do {
+            record = try reader.read(text)
+        } catch {
+            liveFeed?.noteUnreadable(error.reason)
+            throw error
+        }
+        guard let record else { return [] }
+        do {
+            return try ingest(record, now: now)
+        } catch {
+            throw Feed.Problem(line: reader.line, reason: error.reason)
+        }
+    }
+
+    /// Counts a feed line that could not be read at all (`problem`: too long, say).
+    public mutating func refuseFeedLine(_ problem: Feed.Problem) {
+        liveFeed?.noteUnreadable(problem.reason)
+    }
+
+    /// The live feed has ended (its input closed): the bars still forming are closed and go to the strategies.
+    public mutating func endFeed(now: Instant) -> [NodeEffect] {
+        var effects: [NodeEffect] = []
+        for (symbol, bar) in liveFeed?.finish() ?? [] {
+            effects += feed(symbol: symbol, bar: bar, timeframe: liveFeed?.timeframe, now: now)
         }
         finish(into: &effects)
         return effects
@@ -268,6 +327,11 @@ public struct NodeCore {
         }
         if let deadline = gossip.nextDeadline, deadline <= now {
             apply(gossip.timerFired(now: now), now: now, into: &effects)
+        }
+        if let due = liveFeed?.nextClose, due <= Self.milliseconds(now) {
+            for (symbol, bar) in liveFeed?.close(clock: Self.milliseconds(now)) ?? [] {
+                effects += feed(symbol: symbol, bar: bar, timeframe: liveFeed?.timeframe, now: now)
+            }
         }
         for entry in closing.popDue(at: now)
         where !membership.isActive(entry.peer) || endpoint.isBlocked(entry.peer, now: now) {
@@ -455,6 +519,14 @@ public struct NodeCore {
         var deadline = [endpoint.nextDeadline, membership.nextDeadline].compactMap { $0 }.min()
         if let next = gossip.nextDeadline, deadline.map({ next < $0 }) ?? true { deadline = next }
         if let first = closing.earliest, deadline.map({ first < $0 }) ?? true { deadline = first }
+        // The live feed's next bar to close on the clock (milliseconds since the epoch).
+        // (A time past what an Instant holds, years 1678 to 2262, is never reached.)
+        if let close = liveFeed?.nextClose, (Int64.min / 1_000_000...Int64.max / 1_000_000).contains(close),
+            case let close = Instant(nanosecondsSinceEpoch: close * 1_000_000),
+            deadline.map({ close < $0 }) ?? true
+        {
+            deadline = close
+        }
         if let deadline, deadline != reportedDeadline { output.append(.wake(at: deadline)) }
         reportedDeadline = deadline
     }

@@ -105,6 +105,8 @@ public final class NodeHost {
     private let feed: FeedReplay?
     private var feedPosition = 0
     private var feedTimer: LoopTimer?
+    /// The live NDJSON feed's reader thread, line counter and name (`startLineFeed`); nil without one.
+    private var lineFeed: (thread: LineReaderThread, reader: Feed.LineReader, name: String)?
     /// The structured log, if the node keeps one.
     private let log: NodeLog?
     /// This boot's id: random, so a client can tell a restarted node's event ids from the last boot's.
@@ -122,7 +124,8 @@ public final class NodeHost {
         roles: PeerRecord.Roles = [], store: PeerStore? = nil,
         socketSettings: UDPSocket.Settings = UDPSocket.Settings(), control controlOptions: ControlOptions? = nil,
         exchangeLimit: SourceRateLimiter.Settings? = nil, log: NodeLog? = nil,
-        signals: SignalEngine = try! SignalEngine(), feed: FeedReplay? = nil, subscriptions: [String] = []
+        signals: SignalEngine = try! SignalEngine(), feed: FeedReplay? = nil, liveFeed: LiveFeed? = nil,
+        subscriptions: [String] = []
     ) throws(NodeHostError) {
         self.store = store
         self.log = log
@@ -155,7 +158,7 @@ public final class NodeHost {
             selfRecord: record, seeds: seeds, settings: membership, seed: random.next(), now: now)
         core = NodeCore(
             endpoint: endpoint, membership: membershipCore, exchangeLimit: exchangeLimit, signals: signals,
-            signingKey: identity, subscriptions: subscriptions, now: now)
+            signingKey: identity, subscriptions: subscriptions, liveFeed: liveFeed, now: now)
         if let store {
             let stored = (try? store.load().records) ?? []
             core.remember(stored)
@@ -246,6 +249,9 @@ public final class NodeHost {
         controlTimer = nil
         feedTimer?.close()
         feedTimer = nil
+        lineFeed?.thread.stop()
+        lineFeed = nil
+        loop.onWakeUp = nil
     }
 
     /// Gives the core the next bar of each symbol of the feed, and arms the feed's timer for the next ones while any
@@ -266,6 +272,63 @@ public final class NodeHost {
             log?.logger("signals").notice("feed ended", metadata: ["bars": "\(feedPosition)"])
             record(type: "feed.ended", data: ["bars": .integer(feedPosition)])
         }
+    }
+
+    /// Reads a live NDJSON feed (ticks or bars, `Specs/indicators.md` section 7) from `descriptor` — stdin, a file or
+    /// a named pipe, left open — on a thread of its own; each line goes to the core as it arrives, a line it refuses
+    /// is logged with its number and skipped, and the end of the input closes the bars still forming. `name` names
+    /// the input in logs and events. Call before `run()`.
+    /// - Throws: `NodeHostError.runtime` when the thread cannot be made.
+    public func startLineFeed(descriptor: Int32, name: String) throws(NodeHostError) {
+        precondition(lineFeed == nil, "one live feed per node")
+        let remote = loop.remote
+        let thread = LineReaderThread(descriptor: descriptor, maxLineBytes: Feed.maxLineBytes) { remote.wakeUp() }
+        lineFeed = (thread, Feed.LineReader(), name)
+        loop.onWakeUp = { [unowned self] in self.drainLineFeed() }
+        do { try thread.start() } catch {
+            lineFeed = nil
+            throw .runtime(error)
+        }
+        log?.logger("signals").info("reading a live feed", metadata: ["source": "\(name)"])
+    }
+
+    /// Gives the core the lines the feed's thread has read; at the end of the input, ends the feed.
+    private func drainLineFeed() {
+        guard var feed = lineFeed else { return }
+        let (items, ended, failure) = feed.thread.take()
+        let now = loop.now
+        var effects: [NodeEffect] = []
+        for item in items {
+            do throws(Feed.Problem) {
+                switch item {
+                case .line(let bytes):
+                    effects += try core.ingest(
+                        line: Substring(String(decoding: bytes, as: UTF8.self)), reader: &feed.reader, now: now)
+                case .tooLong(let bytes):
+                    let problem = feed.reader.skipLine(
+                        reason: "\(bytes) bytes, longer than \(Feed.maxLineBytes): skipped")
+                    core.refuseFeedLine(problem)
+                    throw problem
+                }
+            } catch {
+                log?.logger("signals").warning(
+                    "feed line refused",
+                    metadata: ["source": "\(feed.name)", "line": "\(error.line)", "reason": "\(error.reason)"])
+            }
+        }
+        lineFeed = feed
+        carryOut(effects)
+        guard ended else { return }
+        carryOut(core.endFeed(now: now))
+        lineFeed = nil
+        var metadata: Logger.Metadata = ["source": "\(feed.name)", "lines": "\(feed.reader.line)"]
+        var data: [String: JSONValue] = ["source": .string(feed.name), "lines": .integer(feed.reader.line)]
+        if let failure {
+            metadata["error"] = "\(failure)"
+            data["error"] = .string(failure)
+        }
+        log?.logger("signals").notice("feed ended", metadata: metadata)
+        record(type: "feed.ended", data: .object(data))
     }
 
     /// Joins the overlay through the seeds. Call once, before `run()`.

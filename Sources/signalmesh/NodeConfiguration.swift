@@ -1,6 +1,7 @@
 import Foundation
 import MeshCore
 import MeshGossip
+import MeshIndicators
 
 /// Where an effective setting came from, as `signalmesh config show` prints it.
 enum SettingOrigin: Equatable, CustomStringConvertible {
@@ -49,8 +50,9 @@ struct NodeConfiguration {
 
     /// The keys the file and the environment may set, in the order `config show` lists them.
     static let keys = [
-        "listen", "seeds", "seed_signer", "seed_threshold", "seed_profile", "log_level", "strategy", "feed_interval",
-        "subscribe",
+        "listen", "seeds", "seed_signer", "seed_threshold", "seed_profile", "log_level", "strategy", "feed",
+        "feed_interval",
+        "feed_timeframe", "feed_grace", "subscribe",
     ]
     /// Keys that take several values: repeated lines in the file, comma-separated in the environment.
     static let listKeys: Set<String> = ["listen", "seed_signer", "strategy", "subscribe"]
@@ -68,8 +70,15 @@ struct NodeConfiguration {
     var logLevel: Setting<String>
     /// Strategy files the node runs over its feed (`Specs/strategies.md`).
     var strategies: Setting<[String]>
+    /// The price feed of the strategies: `bundled` (the bundled daily data, replayed), `none` (only `feed.push`),
+    /// `-` (live NDJSON on stdin), a `.csv` file (replayed) or another path (live NDJSON: a file or a named pipe).
+    var feed: Setting<String>
     /// Seconds between two bars of the replayed feed.
     var feedInterval: Setting<Double>
+    /// The timeframe of the live feed's bars and of the bars ticks make; nil: the strategies' shortest.
+    var feedTimeframe: Setting<Timeframe?>
+    /// Milliseconds a live tick may arrive after its bar's end and still count.
+    var feedGrace: Setting<Int64>
     /// Symbols whose signals the node receives from its peers (its strategies' symbols are added).
     var subscriptions: Setting<[String]>
 
@@ -127,7 +136,10 @@ struct NodeConfiguration {
             seedProfile: Setting(value: false, origin: .defaultValue),
             logLevel: Setting(value: "info", origin: .defaultValue),
             strategies: Setting(value: [], origin: .defaultValue),
+            feed: Setting(value: "bundled", origin: .defaultValue),
             feedInterval: Setting(value: 1, origin: .defaultValue),
+            feedTimeframe: Setting(value: nil, origin: .defaultValue),
+            feedGrace: Setting(value: 0, origin: .defaultValue),
             subscriptions: Setting(value: [], origin: .defaultValue))
         if let listen = try pick(
             "listen",
@@ -232,6 +244,43 @@ struct NodeConfiguration {
             })
         {
             configuration.feedInterval = interval
+        }
+        if let feed = try pick(
+            "feed",
+            { (raw) throws(CLIFailure) in
+                guard let text = raw.values.first, !text.isEmpty else {
+                    throw raw.origin.failure("feed is empty: give bundled, none, - (stdin) or a file")
+                }
+                if ["bundled", "none", "-"].contains(text) { return text }
+                // A relative path in the file is relative to the data directory the file lives in.
+                if case .file = raw.origin, !text.hasPrefix("/") { return dataDirectory + "/" + text }
+                return text
+            })
+        {
+            configuration.feed = feed
+        }
+        if let timeframe = try pick(
+            "feed_timeframe",
+            { (raw) throws(CLIFailure) -> Timeframe? in
+                do {
+                    return try Timeframe(raw.values.first ?? "")
+                } catch {
+                    throw raw.origin.failure("feed_timeframe: \(error)")
+                }
+            })
+        {
+            configuration.feedTimeframe = timeframe
+        }
+        if let grace = try pick(
+            "feed_grace",
+            { (raw) throws(CLIFailure) in
+                guard let text = raw.values.first, let value = Int64(text), (0...86_400_000).contains(value) else {
+                    throw raw.origin.failure("feed_grace must be a whole number of milliseconds from 0 to 86400000")
+                }
+                return value
+            })
+        {
+            configuration.feedGrace = grace
         }
         if let subscriptions = try pick(
             "subscribe",

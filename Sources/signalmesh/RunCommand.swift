@@ -105,6 +105,7 @@ struct NodeRunner {
         }
 
         let (signals, feed) = try loadStrategies(configuration)
+        defer { if let input = feed.input, input.descriptor > 0 { close(input.descriptor) } }
         let host: NodeHost
         do {
             var endpointSettings = node.endpointSettings
@@ -116,8 +117,10 @@ struct NodeRunner {
                 control: NodeHost.ControlOptions(
                     path: directory.controlSocketFile, version: BuildInfo.version, network: node.network.value,
                     dataDirectory: directory.path, seedProfile: seedProfile),
-                exchangeLimit: seedProfile ? NodeCore.seedExchangeLimit : nil, log: log, signals: signals, feed: feed,
-                subscriptions: configuration.subscriptions.value)
+                exchangeLimit: seedProfile ? NodeCore.seedExchangeLimit : nil, log: log, signals: signals,
+                feed: feed.replay,
+                liveFeed: feed.live, subscriptions: configuration.subscriptions.value)
+            if let input = feed.input { try host.startLineFeed(descriptor: input.descriptor, name: input.name) }
         } catch {
             throw CLIFailure(setUp: error)
         }
@@ -218,11 +221,21 @@ struct NodeRunner {
         ]
     }
 
-    /// The strategies of the configuration and the feed they run over: the bundled daily data of their symbols,
-    /// replayed one bar per `feed_interval`; none without strategies.
+    /// Where the strategies' bars come from.
+    struct FeedPlan {
+        /// Bars replayed one per `feed_interval` (the bundled data, a CSV file).
+        var replay: FeedReplay?
+        /// How live records become bars.
+        var live: LiveFeed?
+        /// A live NDJSON input: its descriptor and name.
+        var input: (descriptor: Int32, name: String)?
+    }
+
+    /// The strategies of the configuration and the feed they run over (`feed`): by default the bundled daily data
+    /// of their symbols, replayed one bar per `feed_interval`; nothing without strategies.
     private func loadStrategies(
         _ configuration: NodeConfiguration
-    ) throws(CLIFailure) -> (SignalEngine, FeedReplay?) {
+    ) throws(CLIFailure) -> (SignalEngine, FeedPlan) {
         var strategies: [Strategy] = []
         for path in configuration.strategies.value {
             do {
@@ -237,7 +250,67 @@ struct NodeRunner {
         } catch {
             throw configuration.strategies.origin.failure("\(error)")
         }
-        guard !strategies.isEmpty else { return (engine, nil) }
+        guard !strategies.isEmpty else {
+            if configuration.feed.origin != .defaultValue {
+                throw configuration.feed.origin.failure("feed needs a strategy to feed (--strategy)")
+            }
+            return (engine, FeedPlan())
+        }
+        let timeframe = configuration.feedTimeframe.value ?? LiveFeed.shortest(strategies.map(\.timeframe))!
+        let live: LiveFeed
+        do {
+            live = try LiveFeed(symbols: engine.symbols, timeframe: timeframe, grace: configuration.feedGrace.value)
+        } catch {
+            throw configuration.feedGrace.origin.failure("\(error)")
+        }
+        if let slower = strategies.first(where: { LiveFeed.shortest([$0.timeframe, timeframe]) != timeframe }) {
+            throw configuration.feedTimeframe.origin.failure(
+                "feed_timeframe \(timeframe) is longer than strategy \(slower.id)'s \(slower.timeframe): its bars "
+                    + "cannot be made from the feed's")
+        }
+        let interval = Duration.nanoseconds(Int64(configuration.feedInterval.value * 1e9))
+        let source = configuration.feed.value
+        switch source {
+        case "none":
+            return (engine, FeedPlan(live: live))
+        case "-":
+            return (engine, FeedPlan(live: live, input: (0, "stdin")))
+        case "bundled":
+            break
+        case let path where path.hasSuffix(".csv"):
+            guard engine.symbols.count == 1 else {
+                throw configuration.feed.origin.failure(
+                    "a CSV feed carries one symbol's bars; the strategies trade "
+                        + engine.symbols.joined(separator: ", ") + " (use NDJSON records with a symbol)")
+            }
+            let table: Feed.Table
+            do {
+                table = try Feed.bars(csv: try FeedOptions.readText(path))
+            } catch let failure as CLIFailure {
+                throw failure
+            } catch {
+                throw CLIFailure.corruptData("\(path): \(error)")
+            }
+            if table.timed, let smallest = Feed.spacing(of: table.bars, exceeding: timeframe) {
+                throw configuration.feed.origin.failure(
+                    "\(path)'s bars are \(smallest / 1000) s apart, longer than the feed's timeframe \(timeframe) "
+                        + "(set feed_timeframe to theirs)")
+            }
+            let replay = FeedReplay(bars: [engine.symbols[0]: table.bars], timeframe: timeframe, interval: interval)
+            return (engine, FeedPlan(replay: replay, live: live))
+        case let path:
+            var status = stat()
+            guard stat(path, &status) == 0 else {
+                throw CLIFailure.ioError("cannot read the feed \(path): \(String(cString: strerror(errno)))")
+            }
+            // A named pipe is opened for writing too, so that it never reads as ended between two writers.
+            let isPipe = status.st_mode & S_IFMT == S_IFIFO
+            let descriptor = open(path, (isPipe ? O_RDWR : O_RDONLY) | O_CLOEXEC)
+            guard descriptor >= 0 else {
+                throw CLIFailure.ioError("cannot open the feed \(path): \(String(cString: strerror(errno)))")
+            }
+            return (engine, FeedPlan(live: live, input: (descriptor, path)))
+        }
         var bars: [String: [TimeBar]] = [:]
         for symbol in engine.symbols {
             guard let table = Feed.sample(symbol) else {
@@ -247,8 +320,10 @@ struct NodeRunner {
             }
             bars[symbol] = table.bars
         }
-        let interval = Duration.nanoseconds(Int64(configuration.feedInterval.value * 1e9))
-        return (engine, FeedReplay(bars: bars, timeframe: try? Timeframe("1d"), interval: interval))
+        return (
+            engine,
+            FeedPlan(replay: FeedReplay(bars: bars, timeframe: try? Timeframe("1d"), interval: interval), live: live)
+        )
     }
 
     /// The data directory's key; a new one (and a note) when the directory has none.

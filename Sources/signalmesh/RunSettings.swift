@@ -38,8 +38,24 @@ struct RunSettings: ParsableArguments {
             valueName: "file"))
     var strategy: [String] = []
 
-    @Option(name: .long, help: "Seconds between two bars of the replayed feed (default 1).")
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The strategies' price feed: bundled (default: the bundled daily data, replayed), none (only "
+                + "feed.push on the control socket), - (live NDJSON ticks or bars on stdin), a .csv file of bars "
+                + "(replayed), or another file or named pipe of live NDJSON.", valueName: "source"))
+    var feed: String?
+
+    @Option(name: .long, help: "Seconds between two bars of a replayed feed (default 1).")
     var feedInterval: Double?
+
+    @Option(
+        name: .long,
+        help: "The live feed's bar timeframe, and the bars its ticks make (default: the strategies' shortest).")
+    var feedTimeframe: String?
+
+    @Option(name: .long, help: "Milliseconds a live tick may arrive after its bar's end and still count (default 0).")
+    var feedGrace: Int64?
 
     @Option(
         name: .long, parsing: .singleValue,
@@ -54,6 +70,8 @@ struct RunSettings: ParsableArguments {
             "listen": addresses, "seed_signer": seedSigner, "seeds": seeds.map { [$0] } ?? [],
             "seed_threshold": seedThreshold.map { [String($0)] } ?? [], "log_level": logLevel.map { [$0] } ?? [],
             "strategy": strategy, "feed_interval": feedInterval.map { ["\($0)"] } ?? [], "subscribe": subscribe,
+            "feed": feed.map { [$0] } ?? [], "feed_timeframe": feedTimeframe.map { [$0] } ?? [],
+            "feed_grace": feedGrace.map { [String($0)] } ?? [],
         ]
         if let seedProfile { flags["seed_profile"] = [seedProfile ? "true" : "false"] }
         return flags
@@ -85,7 +103,8 @@ struct ConfigShowCommand: ParsableCommand {
             Precedence: flags > environment (SIGNALMESH_<KEY>) > DATADIR/node.conf > defaults. Give the same flags \
             as to `signalmesh run` to see what it would use. node.conf holds `key = value` lines (`#` starts a \
             comment); its keys are listen, seeds, seed_signer (repeat lines for several), seed_threshold, \
-            seed_profile, log_level, strategy (repeat lines for several), feed_interval and subscribe (repeat). A \
+            seed_profile, log_level, strategy (repeat lines for several), feed, feed_interval, feed_timeframe, \
+            feed_grace and subscribe (repeat). A \
             wrong value exits with 78 and names the line or variable.
             """)
 
@@ -111,7 +130,13 @@ struct ConfigShowCommand: ParsableCommand {
             ("seed_profile", configuration.seedProfile.value ? "true" : "false", configuration.seedProfile.origin),
             ("log_level", configuration.logLevel.value, configuration.logLevel.origin),
             ("strategy", configuration.strategies.value.joined(separator: ","), configuration.strategies.origin),
+            ("feed", configuration.feed.value, configuration.feed.origin),
             ("feed_interval", "\(configuration.feedInterval.value)", configuration.feedInterval.origin),
+            (
+                "feed_timeframe", configuration.feedTimeframe.value?.description ?? "",
+                configuration.feedTimeframe.origin
+            ),
+            ("feed_grace", "\(configuration.feedGrace.value)", configuration.feedGrace.origin),
             ("subscribe", configuration.subscriptions.value.joined(separator: ","), configuration.subscriptions.origin),
         ]
         if node.json {

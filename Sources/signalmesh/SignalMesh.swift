@@ -13,7 +13,7 @@ struct SignalMesh: ParsableCommand {
             BootstrapCommand.self, RunCommand.self, SeedCommand.self, DevnetCommand.self, SimCommand.self,
             IndicatorsCommand.self, BacktestCommand.self,
             ConfigCommand.self,
-            StatusCommand.self, PeersCommand.self, EventsCommand.self, SignalsCommand.self, MetricsCommand.self,
+            StatusCommand.self, PeersCommand.self, EventsCommand.self, SignalsCommand.self, FeedCommand.self, MetricsCommand.self,
             TopCommand.self,
             LogLevelCommand.self, StopCommand.self, RPCCommand.self, VersionCommand.self,
         ]

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MeshCore
+import MeshSignals
 import MeshSimulator
 
 /// `signalmesh sim`: deterministic simulations of real node cores on a virtual clock.
@@ -96,10 +97,11 @@ struct ScenarioOptions: ParsableArguments {
         }
         func number(_ key: String) throws -> Double? {
             guard let value = file[key] else { return nil }
-            guard let number = value as? NSNumber, !(value is Bool) else {
+            // JSONNumber: on Linux every NSNumber says it `is Bool`, and decimals need care to read exactly.
+            guard let number = JSONNumber.value(value) else {
                 throw ValidationError("--scenario: '\(key)' must be a number")
             }
-            return number.doubleValue
+            return number
         }
         func integer(_ key: String) throws -> Int? {
             guard let value = try number(key) else { return nil }

@@ -175,7 +175,7 @@ struct NodeMethodsNodeTests {
         #expect(hello["api_version"] == 1)
         #expect(
             hello["capabilities"] == [
-                "node", "peers", "events", "metrics", "logs", "indicators", "strategies", "signals",
+                "node", "peers", "events", "metrics", "logs", "indicators", "strategies", "signals", "feed",
             ])
         #expect(hello["node_id"] == .string(mesh.id(0).text))
         #expect(hello["node_version"] == "0.9.1-test")
