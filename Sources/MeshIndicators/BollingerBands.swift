@@ -62,36 +62,64 @@ public struct BollingerBands: StreamingIndicator {
     }
 
     /// The batch loop (see `StreamingIndicator.update(contentsOf:into:placeholder:)`): over an SMA (the default), the
-    /// average's and the deviation's steppers in registers; over another average, one update at a time.
+    /// average's and the deviation's steppers in registers, reading the prices leaving their windows from the inputs
+    /// (as TA-Lib's batch does) once those are among them; over another average, one update at a time.
     public mutating func update(
         contentsOf prices: Span<Double>, into outputs: inout MutableSpan<Output>, placeholder: Output
     ) throws(IndicatorError) {
         precondition(outputs.count == prices.count, "\(prices.count) inputs but room for \(outputs.count) outputs")
         var last = value
         defer { value = last }
-        let (deviationsUp, deviationsDown) = (self.deviationsUp, self.deviationsDown)
-        let overSMA: Void? = try average.withSMA { sma throws(IndicatorError) in
-            try sma.withStepper { lentAverage throws(IndicatorError) in
-                try deviation.withStepper { lentDeviation throws(IndicatorError) in
+        let (period, deviationsUp, deviationsDown) = (self.period, self.deviationsUp, self.deviationsDown)
+        let overSMA: IndicatorError?? = average.withSMA { sma in
+            sma.withStepper { lentAverage in
+                deviation.withStepper { lentDeviation in
                     // Local copies, kept in registers over the loop (the lent ones are in memory).
                     var (average, deviation) = (lentAverage, lentDeviation)
                     defer { (lentAverage, lentDeviation) = (average, deviation) }
-                    for index in prices.indices {
-                        let price = prices[index]
-                        try IndicatorError.check(price, "price")
-                        let middle = average.commit(price)
-                        guard let sd = deviation.commit(price), let middle else {
-                            outputs[index] = placeholder
-                            continue
+                    return prices.withUnsafeBufferPointer { prices in
+                        outputs.withUnsafeMutableBufferPointer { outputs in
+                            // After `lag` commits the price leaving both windows is one of `prices`.
+                            let lag = period - 1
+                            var index = 0
+                            while index < min(lag, prices.count) {
+                                let price = prices[index]
+                                guard price.isFinite else { return .nonFinite(field: "price", value: price) }
+                                let middle = average.commit(price)
+                                if let sd = deviation.commit(price), let middle {
+                                    let output = Self.bands(middle, sd, up: deviationsUp, down: deviationsDown)
+                                    outputs[index] = output
+                                    last = output
+                                } else {
+                                    outputs[index] = placeholder
+                                }
+                                index += 1
+                            }
+                            let first = index
+                            while index < prices.count {
+                                let price = prices[index]
+                                guard price.isFinite else { break }
+                                let window = UnsafeBufferPointer(rebasing: prices[(index - lag)...index])
+                                let middle = average.slide(price, leaving: window[0])
+                                let sd = deviation.slide(price, window: window)
+                                outputs[index] = Self.bands(middle, sd, up: deviationsUp, down: deviationsDown)
+                                index += 1
+                            }
+                            guard index > first else { return nil }
+                            let slid = UnsafeBufferPointer(rebasing: prices[first..<index])
+                            average.catchUp(with: slid)
+                            deviation.catchUp(with: slid)
+                            last = outputs[index - 1]
+                            return index < prices.count ? .nonFinite(field: "price", value: prices[index]) : nil
                         }
-                        let output = Self.bands(middle, sd, up: deviationsUp, down: deviationsDown)
-                        outputs[index] = output
-                        last = output
                     }
                 }
             }
         }
-        guard overSMA == nil else { return }
+        if let overSMA {
+            if let refusal = overSMA { throw refusal }
+            return
+        }
         for index in prices.indices {
             let price = prices[index]
             try IndicatorError.check(price, "price")

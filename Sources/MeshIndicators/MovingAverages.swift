@@ -38,28 +38,21 @@ public struct SMA: StreamingIndicator {
         return (total + price) / Double(period)
     }
 
-    /// The batch loop (see `StreamingIndicator.update(contentsOf:into:placeholder:)`): the updates of a `Stepper`,
-    /// those of the full window in a loop of their own.
+    /// The batch loop (see `StreamingIndicator.update(contentsOf:into:placeholder:)`): `Stepper.commit(contentsOf:)`.
     public mutating func update(
         contentsOf prices: Span<Double>, into outputs: inout MutableSpan<Double>, placeholder: Double
     ) throws(IndicatorError) {
         precondition(outputs.count == prices.count, "\(prices.count) inputs but room for \(outputs.count) outputs")
-        try withStepper { lent throws(IndicatorError) in
-            var (sma, index) = (lent, 0)  // a local copy, kept in registers over the loops (`lent` is in memory)
+        let refusal = withStepper { lent in
+            var sma = lent  // a local copy, kept in registers over the loops (`lent` is in memory)
             defer { lent = sma }
-            while index < prices.count && !sma.isSliding {
-                let price = prices[index]
-                try IndicatorError.check(price, "price")
-                outputs[index] = sma.commit(price) ?? placeholder
-                index += 1
-            }
-            while index < prices.count {
-                let price = prices[index]
-                try IndicatorError.check(price, "price")
-                outputs[index] = sma.slide(price)
-                index += 1
+            return prices.withUnsafeBufferPointer { prices in
+                outputs.withUnsafeMutableBufferPointer { outputs in
+                    sma.commit(contentsOf: prices, into: outputs, placeholder: placeholder)
+                }
             }
         }
+        if let refusal { throw refusal }
     }
 
     /// Runs `body` with the state lent as a `Stepper`, and keeps what it commits.
@@ -97,6 +90,54 @@ public struct SMA: StreamingIndicator {
             }
             return slide(price)
         }
+
+        /// `commit` of each of `prices` in turn, its output written at its index in `outputs` (`placeholder` in the
+        /// warm-up), up to the first NaN or infinite price, whose refusal is returned (the prices before it are
+        /// committed). Once the price leaving the window is one of `prices`, it is read from there, as TA-Lib's batch
+        /// reads it from its input (`slide(_:leaving:)`), and the ring is brought up to date at the end.
+        @inline(__always)
+        mutating func commit(
+            contentsOf prices: UnsafeBufferPointer<Double>, into outputs: UnsafeMutableBufferPointer<Double>,
+            placeholder: Double
+        ) -> IndicatorError? {
+            // After `lag` commits the price leaving the window is one of `prices` (and every price gives an output).
+            let lag = period - 1
+            var index = 0
+            while index < min(lag, prices.count) {
+                let price = prices[index]
+                guard price.isFinite else { return .nonFinite(field: "price", value: price) }
+                outputs[index] = commit(price) ?? placeholder
+                index += 1
+            }
+            let first = index
+            var refusal: IndicatorError?
+            while index < prices.count {
+                let price = prices[index]
+                guard price.isFinite else {
+                    refusal = .nonFinite(field: "price", value: price)
+                    break
+                }
+                outputs[index] = slide(price, leaving: prices[index - lag])
+                index += 1
+            }
+            if index > first { catchUp(with: UnsafeBufferPointer(rebasing: prices[first..<index])) }
+            return refusal
+        }
+
+        /// `slide` with the price leaving the window given (read from a batch's inputs): the ring is left as it
+        /// was, for `catchUp` to bring up to date.
+        @inline(__always)
+        mutating func slide(_ price: Double, leaving: Double) -> Double {
+            total += price
+            let mean = total / Double(period)
+            total -= leaving
+            value = mean
+            return mean
+        }
+
+        /// Brings the ring up to date after `slide(_:leaving:)` of each of `prices`.
+        @inline(__always)
+        mutating func catchUp(with prices: UnsafeBufferPointer<Double>) { ring.append(eachOf: prices) }
 
         /// `commit` while sliding. As TA-Lib: the price joins the total, the mean is taken, and the oldest price
         /// (the next to leave the window) leaves the total.

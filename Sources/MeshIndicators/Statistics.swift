@@ -106,20 +106,48 @@ public struct Variance: StreamingIndicator {
         mutating func commit(_ price: Double) -> Double? {
             let shift = self.shift ?? price
             self.shift = shift
+            ring.append(price)
+            guard ring.isFull else {
+                let deviation = price - shift
+                total += deviation
+                totalOfSquares += deviation * deviation
+                return nil
+            }
+            let ring = self.ring
+            return step(price, shift: shift, leaving: ring.oldest) { ring[age: ring.count - 1 - $0] }
+        }
+
+        /// `commit` of a price once the window is full, with the price leaving it and the window (`window(i)` is
+        /// its `i`-th price, oldest first, `price` last) given: read from a batch's inputs, the ring is left as it
+        /// was, for `catchUp` to bring up to date.
+        /// - Precondition: a first price has been committed (`shift` is set).
+        @inline(__always)
+        mutating func slide(_ price: Double, window: UnsafeBufferPointer<Double>) -> Double {
+            step(price, shift: shift!, leaving: window[0]) { window[$0] }
+        }
+
+        /// Brings the ring up to date after `slide(_:window:)` of each of `prices`.
+        @inline(__always)
+        mutating func catchUp(with prices: UnsafeBufferPointer<Double>) { ring.append(eachOf: prices) }
+
+        /// The step of a full window: the totals gain `price` and lose `leaving`, or are recomputed from the window.
+        @inline(__always)
+        private mutating func step(
+            _ price: Double, shift: Double, leaving: Double, window: (Int) -> Double
+        ) -> Double {
             let deviation = price - shift
             total += deviation
             totalOfSquares += deviation * deviation
-            ring.append(price)
-            guard ring.isFull else { return nil }
             let mean = inverse * total
             var variance = inverse * totalOfSquares - mean * mean
-            let outgoing = ring.oldest - shift
+            let outgoing = leaving - shift
             totalOfSquares -= outgoing * outgoing
             countdown -= 1
             if (inverse * totalOfSquares) * 1e-6 > variance || outgoing * outgoing > totalOfSquares * 1e6
                 || countdown == 0
             {
-                (self.shift, total, totalOfSquares, variance) = Self.recomputed(ring, inverse: inverse)
+                (self.shift, total, totalOfSquares, variance) = Self.recomputed(
+                    count: period, inverse: inverse, window: window)
                 countdown = 32 * period
             } else {
                 total -= outgoing
@@ -128,19 +156,19 @@ public struct Variance: StreamingIndicator {
             return variance
         }
 
-        /// The totals afresh about the window's mean, and the variance from them; then the oldest price's terms
-        /// leave the totals, as an update's would. (Out of line and returning its results, so that the stepper stays
-        /// in registers.)
+        /// The totals afresh about the mean of the window (`window(i)` its `i`-th of `count` prices, oldest first),
+        /// and the variance from them; then the oldest price's terms leave the totals, as an update's would. (Out of
+        /// line and returning its results, so that the stepper stays in registers.)
         @inline(never)
         private static func recomputed(
-            _ ring: Window.Ring, inverse: Double
+            count: Int, inverse: Double, window: (Int) -> Double
         ) -> (shift: Double, total: Double, totalOfSquares: Double, variance: Double) {
             var sum = 0.0
-            for age in stride(from: ring.count - 1, through: 0, by: -1) { sum += ring[age: age] }
+            for index in 0..<count { sum += window(index) }
             let shift = sum * inverse
             var (total, totalOfSquares) = (0.0, 0.0)
-            for age in stride(from: ring.count - 1, through: 0, by: -1) {
-                let deviation = ring[age: age] - shift
+            for index in 0..<count {
+                let deviation = window(index) - shift
                 total += deviation
                 totalOfSquares += deviation * deviation
             }
@@ -148,7 +176,7 @@ public struct Variance: StreamingIndicator {
             let meanOfSquares = inverse * totalOfSquares
             let raw = meanOfSquares - mean * mean
             let variance = raw >= meanOfSquares * 1e-12 ? raw : 0
-            let outgoing = ring.oldest - shift
+            let outgoing = window(0) - shift
             total -= outgoing
             totalOfSquares -= outgoing * outgoing
             return (shift, total, totalOfSquares, variance)
@@ -221,6 +249,18 @@ public struct StandardDeviation: StreamingIndicator {
             value = deviation
             return deviation
         }
+
+        /// `commit` once the window is full, reading the window from a batch's inputs (`Variance.Stepper.slide`).
+        @inline(__always)
+        mutating func slide(_ price: Double, window: UnsafeBufferPointer<Double>) -> Double {
+            let deviation = StandardDeviation.deviation(variance.slide(price, window: window), deviations)
+            value = deviation
+            return deviation
+        }
+
+        /// Brings the window up to date after `slide(_:window:)` of each of `prices`.
+        @inline(__always)
+        mutating func catchUp(with prices: UnsafeBufferPointer<Double>) { variance.catchUp(with: prices) }
     }
 
     /// The output `price` would give, committing nothing (see `StreamingIndicator.peek`).

@@ -1,9 +1,9 @@
 /// True range, TA-Lib's `TRANGE`: the greatest of high − low, |previous close − high| and |previous close − low|.
 /// Lookback 1.
 public struct TrueRange: StreamingIndicator {
-    private var previousClose: Double?
+    fileprivate var previousClose: Double?
     /// The last output; nil during the warm-up.
-    public private(set) var value: Double?
+    public fileprivate(set) var value: Double?
 
     /// A true range.
     public init() {}
@@ -86,11 +86,46 @@ public struct AverageTrueRange: StreamingIndicator {
         return step(range)
     }
 
-    /// The batch loop (see `StreamingIndicator.update(contentsOf:into:placeholder:)`), in registers.
+    /// The batch loop (see `StreamingIndicator.update(contentsOf:into:placeholder:)`): the updates in registers until
+    /// the average is seeded, then its steps alone, with one test of a bar's five fields (a sum of each times 0, NaN
+    /// if one is NaN or infinite, the field named by `Bar.check` then).
     public mutating func update(
         contentsOf bars: Span<Bar>, into outputs: inout MutableSpan<Double>, placeholder: Double
     ) throws(IndicatorError) {
-        try updateInRegisters(contentsOf: bars, into: &outputs, placeholder: placeholder)
+        precondition(outputs.count == bars.count, "\(bars.count) inputs but room for \(outputs.count) outputs")
+        var index = 0
+        var indicator = self  // a local copy, kept in registers over the loops
+        defer { self = indicator }
+        while index < bars.count && (indicator.value == nil || period == 1) {
+            outputs[index] = try indicator.update(bars[index]) ?? placeholder
+            index += 1
+        }
+        guard index < bars.count, var atr = indicator.value, var previousClose = indicator.trueRange.previousClose,
+            var range = indicator.trueRange.value
+        else { return }
+        defer {
+            (indicator.value, indicator.trueRange.previousClose, indicator.trueRange.value) = (
+                atr, previousClose, range
+            )
+        }
+        let keep = Double(period - 1) / Double(period)
+        let rest = 1.0 - keep
+        try bars.withUnsafeBufferPointer { bars throws(IndicatorError) in
+            try outputs.withUnsafeMutableBufferPointer { outputs throws(IndicatorError) in
+                while index < bars.count {
+                    let bar = bars[index]
+                    if (bar.open * 0 + bar.high * 0 + bar.low * 0 + bar.close * 0 + bar.volume * 0).isNaN {
+                        try bar.check()
+                    }
+                    // `step`'s, as TA-Lib 0.8's.
+                    range = TrueRange.range(bar, previousClose)
+                    atr = (range * rest).addingProduct(atr, keep)
+                    previousClose = bar.close
+                    outputs[index] = atr
+                    index += 1
+                }
+            }
+        }
     }
 
     /// The ATR after `range`, or nil while seeding.
@@ -98,7 +133,8 @@ public struct AverageTrueRange: StreamingIndicator {
     private func step(_ range: Double) -> Double? {
         if period == 1 { return range }
         if let atr = value {
-            // As TA-Lib 0.8: atr × a + range × (1 − a) with a = (period − 1) / period, the first product fused.
+            // As TA-Lib 0.8: atr × a + range × (1 − a) with a = (period − 1) / period, the first product fused. (The
+            // batch loop repeats it.)
             let keep = Double(period - 1) / Double(period)
             return (range * (1.0 - keep)).addingProduct(atr, keep)
         }

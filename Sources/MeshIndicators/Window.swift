@@ -89,6 +89,18 @@ struct Window: Sendable, Codable, Equatable {
             }
         }
 
+        /// Leaves the ring as appending each of `values` in turn would, writing only the last `capacity` of them (the
+        /// appends before those move the ring along, and every value they would write is overwritten): a batch that
+        /// read its leaving values from its inputs brings the ring up to date with it at the end.
+        @inline(__always)
+        mutating func append(eachOf values: UnsafeBufferPointer<Double>) {
+            let skipped = max(0, values.count - storage.count)
+            let filling = min(skipped, storage.count - count)
+            count += filling
+            start = (start + skipped - filling) % storage.count
+            for index in skipped..<values.count { append(values[index]) }
+        }
+
         /// Where the value `age` appends ago is stored (−1: where the next goes while not full).
         @inline(__always)
         fileprivate static func index(ofAge age: Int, start: Int, count: Int, capacity: Int) -> Int {

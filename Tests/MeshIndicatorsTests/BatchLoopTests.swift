@@ -92,6 +92,20 @@ struct BatchLoopTests {
         }
     }
 
+    @Test(
+        "batches of lengths about the windows' from states one after another: the updates' outputs and saved state",
+        arguments: cases)
+    func batchLengths(_ indicator: Case) throws {
+        // A batch that reads the prices leaving its windows from its inputs brings the rings up to date at its end:
+        // shorter than a window, as long, one longer, several windows long, each starting where the last ended.
+        let bars = IndicatorPropertyTests.bars(.randomWalk, seed: 10)
+        var start = 0
+        for length in [1, 2, 3, 5, 13, 19, 20, 21, 29, 30, 31, 45, 60, 61, 4, 1, 7] {
+            try indicator.check(Array(bars.map(\.close)[..<(start + length)]), Array(bars[..<(start + length)]), start)
+            start += length
+        }
+    }
+
     @Test("batch(_:into:) keeps the caller's storage for inputs of the same count, and fits other counts")
     func batchIntoReusesTheArray() throws {
         let closes = IndicatorPropertyTests.bars(.randomWalk, seed: 9).map(\.close)
