@@ -89,6 +89,7 @@ let package = Package(
             name: "MeshGossip",
             dependencies: [
                 "MeshCore", "MeshWire", "MeshCrypto", .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "HeapModule", package: "swift-collections"),
             ],
             swiftSettings: swiftSettings),
         // The bundled real data set (Tools/sample-data.sh), compiled in: the default price feed.

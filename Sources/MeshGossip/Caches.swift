@@ -66,6 +66,17 @@ struct MessageCache: Sendable {
 
     func message(_ id: MessageID) -> (topic: Topic, origin: NodeID, payload: [UInt8])? { messages[id] }
 
+    /// What this node holds of `topic`'s messages, by origin: how many, the XOR of their ids' first 8 bytes (an
+    /// order-free summary two nodes compare), and the ids, oldest first.
+    func summary(of topic: Topic) -> [OriginTag: OriginSummary] {
+        var summaries: [OriginTag: OriginSummary] = [:]
+        for entry in order {
+            guard let message = messages[entry.id], message.topic == topic else { continue }
+            summaries[message.origin.originTag, default: OriginSummary()].add(entry.id)
+        }
+        return summaries
+    }
+
     mutating func insert(_ id: MessageID, topic: Topic, origin: NodeID, payload: [UInt8], now: Instant) {
         guard messages[id] == nil, payload.count <= maxBytes else { return }
         messages[id] = (topic, origin, payload)
@@ -83,5 +94,18 @@ struct MessageCache: Sendable {
         let oldest = order.removeFirst()
         messages[oldest.id] = nil
         bytes -= oldest.size
+    }
+}
+
+/// One origin's messages on a topic as a node holds them (`MessageCache.summary`): a DIGEST entry and its ids.
+struct OriginSummary: Sendable, Equatable {
+    var count: UInt32 = 0
+    var hash: UInt64 = 0
+    var ids: [MessageID] = []
+
+    mutating func add(_ id: MessageID) {
+        count += 1
+        hash ^= id.bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) }
+        ids.append(id)
     }
 }

@@ -82,6 +82,27 @@ public enum GossipFrame: Sendable, Equatable {
     case idontwant(ids: [MessageID])
     /// The sender subscribes to (true) or leaves (false) these topics.
     case subscriptions([(topic: Topic, subscribed: Bool)])
+    /// What the sender holds of the topic's messages, per origin: their count and the XOR of their ids' first 8
+    /// bytes (anti-entropy after a new neighbour or a healed partition). A node's digest may take several frames;
+    /// `final` marks the last. `reply`: sent in answer to the receiver's digest (not answered with another).
+    case digest(topic: Topic, entries: [DigestEntry], final: Bool, reply: Bool)
+
+    /// One origin's line of a DIGEST.
+    public struct DigestEntry: Sendable, Equatable {
+        /// The origin.
+        public var origin: OriginTag
+        /// How many of its messages on the topic the sender holds.
+        public var count: UInt32
+        /// The XOR of their ids' first 8 bytes (read as a little-endian u64).
+        public var hash: UInt64
+
+        /// An entry from its fields.
+        public init(origin: OriginTag, count: UInt32, hash: UInt64) {
+            self.origin = origin
+            self.count = count
+            self.hash = hash
+        }
+    }
 
     /// The most ids, entries or origins in one frame.
     public static let maxIDs = 64
@@ -93,7 +114,7 @@ public enum GossipFrame: Sendable, Equatable {
     public static let wireType: UInt64 = 32
 
     private enum Kind: UInt8 {
-        case publish = 1, ihave, iwant, graft, prune, idontwant, subscriptions
+        case publish = 1, ihave, iwant, graft, prune, idontwant, subscriptions, digest
     }
 
     /// Frames are equal when their kinds and fields are.
@@ -108,6 +129,8 @@ public enum GossipFrame: Sendable, Equatable {
         case (.idontwant(let a), .idontwant(let b)): a == b
         case (.subscriptions(let a), .subscriptions(let b)):
             a.count == b.count && zip(a, b).allSatisfy { $0.topic == $1.topic && $0.subscribed == $1.subscribed }
+        case (.digest(let a, let b, let c, let d), .digest(let e, let f, let g, let h)):
+            a == e && b == f && c == g && d == h
         default: false
         }
     }
@@ -152,6 +175,16 @@ public enum GossipFrame: Sendable, Equatable {
             for change in changes {
                 writer.writeBool(change.subscribed)
                 writer.writeString(change.topic.name)
+            }
+        case .digest(let topic, let entries, let final, let reply):
+            writer.writeUInt8(Kind.digest.rawValue)
+            writer.writeString(topic.name)
+            writer.writeUInt8((final ? 1 : 0) | (reply ? 2 : 0))
+            writer.writeVarint(UInt64(entries.count))
+            for entry in entries {
+                writer.writeUInt64(entry.origin)
+                writer.writeVarint(UInt64(entry.count))
+                writer.writeUInt64(entry.hash)
             }
         }
         return writer.take()
@@ -201,6 +234,22 @@ public enum GossipFrame: Sendable, Equatable {
                 changes.append((try Self.topic(&reader), subscribed))
             }
             self = .subscriptions(changes)
+        case .digest:
+            let topic = try Self.topic(&reader)
+            let flags = try reader.readUInt8("digest flags")
+            guard flags < 4 else { throw .invalidValue(field: "digest flags", reason: "unknown bits \(flags)") }
+            let count = try reader.readCount("digest entry count", max: Self.maxIDs)
+            var entries: [DigestEntry] = []
+            for _ in 0..<count {
+                let origin = try reader.readUInt64("origin tag")
+                let held = try reader.readVarint("message count")
+                guard held <= UInt64(UInt32.max) else {
+                    throw .invalidValue(field: "message count", reason: "\(held) is more than 2^32 - 1")
+                }
+                entries.append(
+                    DigestEntry(origin: origin, count: UInt32(held), hash: try reader.readUInt64("digest hash")))
+            }
+            self = .digest(topic: topic, entries: entries, final: flags & 1 != 0, reply: flags & 2 != 0)
         }
         try reader.expectEnd("gossip frame")
     }

@@ -1,3 +1,4 @@
+import HeapModule
 public import MeshCore
 
 /// A message delivered to this node: its id, topic, payload and the neighbour it came from (nil: published here).
@@ -59,6 +60,10 @@ public struct GossipCounters: Sendable, Equatable {
     public var repairsSent = 0
     /// Messages published here.
     public var published = 0
+    /// DIGEST frames sent (anti-entropy with a new neighbour).
+    public var digestsSent = 0
+    /// Message ids offered (IHAVE) in answer to a neighbour's DIGEST that differed.
+    public var catchUpOffered = 0
 }
 
 /// The gossip core of one node (`Specs/gossip.md`): Plumtree's eager-push trees with lazy repair, one tree per
@@ -97,6 +102,11 @@ public struct GossipRouter: Sendable {
         public var graylistScore = -50.0
         /// Scores decay toward 0 by this factor per heartbeat.
         public var scoreDecay = 0.98
+        /// After a DIGEST exchange that found differences, how long until the next with that neighbour (messages
+        /// that were still spreading during one are caught by the next).
+        public var digestFollowUp = Duration.seconds(3)
+        /// Follow-up DIGESTs per neighbour and topic at most (each only after one that found differences).
+        public var digestFollowUps = 3
 
         /// The defaults.
         public init() {}
@@ -130,6 +140,16 @@ public struct GossipRouter: Sendable {
         var attempts = 0
     }
 
+    /// A missing message's deadline, in a heap by time: an entry whose message is no longer missing, or whose
+    /// deadline has moved, is stale and skipped (so that the earliest deadline is found without a scan).
+    private struct MissingDeadline: Comparable, Sendable {
+        var at: Instant
+        var id: MessageID
+        /// Ordered by time alone: the heap needs no more.
+        static func < (lhs: Self, rhs: Self) -> Bool { lhs.at < rhs.at }
+        static func == (lhs: Self, rhs: Self) -> Bool { lhs.at == rhs.at && lhs.id == rhs.id }
+    }
+
     /// GRAFTs sent for one missing message (to its announcers in turn) before it is given up.
     static let maxGraftAttempts = 6
 
@@ -154,8 +174,15 @@ public struct GossipRouter: Sendable {
     private var seen: SeenCache
     private var cache: MessageCache
     private var missing: [MessageID: Missing] = [:]
+    /// The deadlines of `missing`, earliest first (with stale entries: `pruneDeadlines`).
+    private var missingDeadlines = Heap<MissingDeadline>()
     /// What to announce to each neighbour (by slot) at the next heartbeat, by topic.
     private var announcements: [Int: [Topic: [(id: MessageID, origin: OriginTag)]]] = [:]
+    /// The origins a neighbour's DIGEST has listed so far (by slot and topic), until its final frame.
+    private var digestHeard: [Int: [Topic: Set<OriginTag>]] = [:]
+    /// Follow-up DIGESTs (by slot and topic): when the next is due (nil: none until differences are found again),
+    /// and how many are left.
+    private var followUps: [Int: [Topic: (due: Instant?, left: Int)]] = [:]
     private var nextHeartbeat: Instant
     /// The counters.
     public private(set) var counters = GossipCounters()
@@ -173,7 +200,12 @@ public struct GossipRouter: Sendable {
     /// When `timerFired` is due next: the next heartbeat while announcements wait, the earliest GRAFT due; nil when
     /// nothing waits (an idle router asks for no wake-ups; its caches age at the next heartbeat).
     public var nextDeadline: Instant? {
-        let graft = missing.values.lazy.map(\.deadline).min()
+        var graft = missingDeadlines.min?.at
+        for topics in followUps.values {
+            for state in topics.values {
+                if let due = state.due, graft.map({ due < $0 }) ?? true { graft = due }
+            }
+        }
         guard !announcements.isEmpty else { return graft }
         return graft.map { min($0, nextHeartbeat) } ?? nextHeartbeat
     }
@@ -204,10 +236,19 @@ public struct GossipRouter: Sendable {
         }
         slots[slot] = Neighbour(id: peer, topics: pendingSubscriptions.removeValue(forKey: peer) ?? [])
         slotOf[peer] = slot
+        digestHeard[slot] = nil
+        followUps[slot] = nil
         guard !subscriptions.isEmpty else { return [] }
-        return subscriptions.sorted().chunked(GossipFrame.maxSubscriptions).map {
+        var effects: [GossipEffect] = subscriptions.sorted().chunked(GossipFrame.maxSubscriptions).map {
             .sendReliably(frame: GossipFrame.subscriptions($0.map { ($0, true) }).encoded(), to: peer)
         }
+        // Anti-entropy: what this node holds of each topic, so that the two sides offer each other what the other
+        // lacks (messages missed while a partition kept them apart, or before one of them joined).
+        for topic in subscriptions.sorted() {
+            effects += digest(topic, summary: cache.summary(of: topic), reply: false, to: peer)
+            followUps[slot, default: [:]][topic] = (nil, settings.digestFollowUps)
+        }
+        return effects
     }
 
     /// `peer` is no longer a neighbour.
@@ -215,6 +256,8 @@ public struct GossipRouter: Sendable {
         guard let slot = slotOf.removeValue(forKey: peer) else { return }
         if let topics = slots[slot]?.topics, !topics.isEmpty { rememberPending(topics, of: peer) }
         slots[slot] = nil
+        digestHeard[slot] = nil
+        followUps[slot] = nil
         let bit = ~(UInt64(1) << slot)
         for topic in Array(trees.keys) {
             for origin in Array(trees[topic]!.keys) { trees[topic]![origin]!.eager &= bit }
@@ -291,6 +334,7 @@ public struct GossipRouter: Sendable {
                 } else if missing.count < settings.maxMissing {
                     missing[entry.id] = Missing(
                         topic: topic, origin: entry.origin, announcers: [peer], deadline: now + settings.graftTimeout)
+                    missingDeadlines.insert(MissingDeadline(at: now + settings.graftTimeout, id: entry.id))
                 }
             }
             return []
@@ -325,6 +369,10 @@ public struct GossipRouter: Sendable {
                 }
             }
             return []
+        case .digest(let topic, let entries, let final, let reply):
+            guard subscriptions.contains(topic) else { return [] }
+            return digestReceived(
+                topic: topic, entries: entries, final: final, reply: reply, from: slot, now: now)
         }
     }
 
@@ -332,7 +380,10 @@ public struct GossipRouter: Sendable {
     public mutating func timerFired(now: Instant) -> [GossipEffect] {
         var effects: [GossipEffect] = []
         var grafts: [NodeID: [Topic: (origins: Set<OriginTag>, ids: [MessageID])]] = [:]
-        for (id, var entry) in missing where entry.deadline <= now {
+        while let first = missingDeadlines.min, first.at <= now {
+            missingDeadlines.removeMin()
+            let id = first.id
+            guard var entry = missing[id], entry.deadline == first.at else { continue }
             guard !seen.contains(id), !entry.announcers.isEmpty, entry.attempts < Self.maxGraftAttempts else {
                 missing[id] = nil
                 continue
@@ -345,11 +396,17 @@ public struct GossipRouter: Sendable {
             grafts[announcer, default: [:]][entry.topic, default: ([], [])].ids.append(id)
             entry.deadline = now + settings.retryTimeout
             missing[id] = entry
+            missingDeadlines.insert(MissingDeadline(at: entry.deadline, id: id))
         }
+        pruneDeadlines()
         for peer in grafts.keys.sorted() {
             for (topic, graft) in grafts[peer]!.sorted(by: { $0.key < $1.key }) {
                 let origins = graft.origins.sorted()
-                for (index, ids) in graft.ids.chunked(GossipFrame.maxIDs).enumerated() {
+                // In id order: `missing` is a dictionary, whose order differs from run to run (the simulator's runs
+                // must repeat exactly).
+                let ids = graft.ids.map { ($0, $0.bytes.bytes) }.sorted { $0.1.lexicographicallyPrecedes($1.1) }.map(
+                    \.0)
+                for (index, ids) in ids.chunked(GossipFrame.maxIDs).enumerated() {
                     // The origins go with the first frame (at most `maxIDs` of them, as ids).
                     let named = index == 0 ? Array(origins.prefix(GossipFrame.maxIDs)) : []
                     effects.append(
@@ -358,6 +415,14 @@ public struct GossipRouter: Sendable {
                     )
                     counters.graftsSent += 1
                 }
+            }
+        }
+        for slot in followUps.keys.sorted() {
+            guard let peer = slots[slot]?.id else { continue }
+            for topic in followUps[slot]!.keys.sorted() {
+                guard let state = followUps[slot]![topic], let due = state.due, due <= now else { continue }
+                followUps[slot]![topic] = (nil, state.left - 1)
+                effects += digest(topic, summary: cache.summary(of: topic), reply: false, to: peer)
             }
         }
         if now >= nextHeartbeat {
@@ -397,6 +462,7 @@ public struct GossipRouter: Sendable {
             return [.sendReliably(frame: GossipFrame.prune(topic: topic, origins: [tag]).encoded(), to: peer)]
         }
         missing[id] = nil
+        pruneDeadlines()
         // Only subscribers relay; a message on another topic is not this node's business.
         guard subscriptions.contains(topic) else { return [] }
         let message = GossipMessage(id: id, topic: topic, payload: payload, from: peer)
@@ -451,13 +517,75 @@ public struct GossipRouter: Sendable {
             return tree.eager
         }
         if trees[topic]!.count >= settings.maxOrigins,
-            let oldest = trees[topic]!.min(by: { $0.value.lastUsed < $1.value.lastUsed })?.key
+            let oldest = trees[topic]!.min(by: { ($0.value.lastUsed, $0.key) < ($1.value.lastUsed, $1.key) })?.key
         {
             trees[topic]![oldest] = nil
         }
         let eager = onTopic(topic) & ~excluding
         trees[topic]![origin] = Tree(eager: eager, lastUsed: now)
         return eager
+    }
+
+    /// Drops the stale deadlines at the top of the heap (messages found, deadlines moved), so that `nextDeadline`
+    /// reads a live one.
+    private mutating func pruneDeadlines() {
+        while let first = missingDeadlines.min, missing[first.id]?.deadline != first.at {
+            missingDeadlines.removeMin()
+        }
+    }
+
+    /// A neighbour's DIGEST of `topic`: for each origin it lists whose messages here differ (count or hash), and — at
+    /// its final frame — each origin here it did not list, the ids held are offered (IHAVE, on the reliable stream);
+    /// the neighbour asks for those it lacks as for any announcement. A digest that is not a reply is answered with
+    /// this node's own, so that what this node lacks is offered back even if its own first digest was lost.
+    private mutating func digestReceived(
+        topic: Topic, entries: [GossipFrame.DigestEntry], final: Bool, reply: Bool, from slot: Int, now: Instant
+    ) -> [GossipEffect] {
+        let peer = slots[slot]!.id
+        let mine = cache.summary(of: topic)
+        var heard = digestHeard[slot]?[topic] ?? []
+        var offered: [OriginTag] = []
+        for entry in entries where heard.count < settings.maxOrigins && heard.insert(entry.origin).inserted {
+            if let own = mine[entry.origin], own.count != entry.count || own.hash != entry.hash {
+                offered.append(entry.origin)
+            }
+        }
+        if final {
+            offered += mine.keys.filter { !heard.contains($0) }
+            digestHeard[slot]?[topic] = nil
+        } else {
+            digestHeard[slot, default: [:]][topic] = heard
+        }
+        var offer: [(id: MessageID, origin: OriginTag)] = []
+        for origin in offered.sorted() where offer.count < settings.maxMissing {
+            offer += mine[origin]!.ids.prefix(settings.maxMissing - offer.count).map { ($0, origin) }
+        }
+        counters.catchUpOffered += offer.count
+        // Differences found: messages may still have been spreading on either side; look again a little later.
+        if !offer.isEmpty, let state = followUps[slot]?[topic], state.due == nil, state.left > 0 {
+            followUps[slot]![topic] = (now + settings.digestFollowUp, state.left)
+        }
+        var effects: [GossipEffect] = offer.chunked(GossipFrame.maxIDs).map {
+            counters.ihavesSent += 1
+            return .sendReliably(frame: GossipFrame.ihave(topic: topic, entries: Array($0)).encoded(), to: peer)
+        }
+        if final && !reply { effects += digest(topic, summary: mine, reply: true, to: peer) }
+        return effects
+    }
+
+    /// This node's DIGEST of `topic` for `peer`: its origins in order, `maxIDs` a frame, the last marked final.
+    private mutating func digest(
+        _ topic: Topic, summary: [OriginTag: OriginSummary], reply: Bool, to peer: NodeID
+    ) -> [GossipEffect] {
+        let entries = summary.keys.sorted().prefix(settings.maxOrigins).map {
+            GossipFrame.DigestEntry(origin: $0, count: summary[$0]!.count, hash: summary[$0]!.hash)
+        }
+        let chunks = entries.isEmpty ? [[]] : entries.chunked(GossipFrame.maxIDs).map(Array.init)
+        counters.digestsSent += chunks.count
+        return chunks.enumerated().map { index, chunk in
+            let frame = GossipFrame.digest(topic: topic, entries: chunk, final: index == chunks.count - 1, reply: reply)
+            return .sendReliably(frame: frame.encoded(), to: peer)
+        }
     }
 
     /// Sends the cached messages among `ids` to `peer` (an IWANT or a GRAFT).

@@ -166,7 +166,14 @@ public struct SignalRecord: Sendable, Equatable {
 /// The checks a node makes on a signal record before it delivers or forwards it (`Specs/gossip.md`, section 9):
 /// the record decodes and its signature verifies, it is not expired and not issued in the future, its sequence is
 /// new (within the last `sequenceWindow` of its issuer's, not one already accepted: gossip may deliver an issuer's
-/// records out of order), and its issuer stays within a rate. Keeps state per issuer (bounded).
+/// records out of order), it was issued within `maxAge`, and its issuer stays within a rate. Keeps state per issuer
+/// (bounded).
+///
+/// The rate is counted in the issuer's time (issue times, which its signature covers), not in arrival time, and
+/// whatever the order records arrive in: at most `burst` records in any `burst / perSecond` seconds of issue time
+/// (20 in 10 s by default) — records a partition held back arrive together, in any order, when it heals, and are no
+/// burst of their issuer's. An issuer cannot date records ahead of the skew or before `maxAge`, so what it can send
+/// at once is bounded by `burst` per window over `maxAge + maxSkew`, then `perSecond`.
 public struct SignalValidator: Sendable {
     /// What to do with a record.
     public enum Verdict: Sendable, Equatable {
@@ -181,6 +188,9 @@ public struct SignalValidator: Sendable {
 
     /// How far in the future a record's issue time may be (clocks differ).
     public var maxSkew: Int64 = 30_000
+    /// How long after its issue a record is still taken (ms): the gossip seen window with a margin, so that a
+    /// record repaired after a partition within the window is delivered and an older one is not.
+    public var maxAge: Int64 = 150_000
     /// Records an issuer may send in a burst.
     public var burst = 20.0
     /// Records an issuer may send per second after a burst.
@@ -195,8 +205,10 @@ public struct SignalValidator: Sendable {
         var highest: UInt64
         /// The sequences accepted within the window below `highest`.
         var accepted: Set<UInt64>
-        var tokens: Double
-        var refilledAt: Int64
+        /// The issue times of the records accepted, ascending, as far back as `maxAge` and a rate window.
+        var times: [Int64]
+        /// When it was last heard (ms, the node's clock): the least recently heard is forgotten first.
+        var heardAt: Int64
     }
 
     private var issuers: [NodeID: Issuer] = [:]
@@ -230,7 +242,10 @@ public struct SignalValidator: Sendable {
         }
         guard record.issuedAt <= now + maxSkew else { return .reject("issued in the future") }
         guard record.expiresAt > now else { return .ignore("expired") }
-        var state = issuers[record.issuer] ?? Issuer(highest: 0, accepted: [], tokens: burst, refilledAt: now)
+        guard record.issuedAt >= now - maxAge else {
+            return .ignore("issued more than \(maxAge / 1000) s ago")
+        }
+        var state = issuers[record.issuer] ?? Issuer(highest: 0, accepted: [], times: [], heardAt: now)
         if issuers[record.issuer] != nil {
             guard record.sequence + Self.sequenceWindow > state.highest else {
                 return .ignore("sequence \(record.sequence) is too far below \(state.highest)")
@@ -239,13 +254,20 @@ public struct SignalValidator: Sendable {
                 return .ignore("sequence \(record.sequence) was accepted already")
             }
         }
-        state.tokens = min(burst, state.tokens + Double(max(0, now - state.refilledAt)) / 1000 * perSecond)
-        state.refilledAt = now
-        guard state.tokens >= 1 else {
+        state.heardAt = now
+        // At most `burst` in the window before this record's issue time and in the window after it.
+        let window = Int64(burst / perSecond * 1000)
+        let limit = Int(burst)
+        let at = Self.position(of: record.issuedAt, in: state.times)
+        let before = at - Self.position(of: record.issuedAt - window + 1, in: state.times)
+        let after = Self.position(of: record.issuedAt + window, in: state.times) - at
+        guard before < limit, after < limit else {
             issuers[record.issuer] = state
             return .ignore("over its issuer's rate")
         }
-        state.tokens -= 1
+        state.times.insert(record.issuedAt, at: at)
+        let forgotten = Self.position(of: now - maxAge - window, in: state.times)
+        if forgotten > 0 { state.times.removeFirst(forgotten) }
         state.accepted.insert(record.sequence)
         if record.sequence > state.highest {
             state.highest = record.sequence
@@ -254,11 +276,21 @@ public struct SignalValidator: Sendable {
             }
         }
         if issuers[record.issuer] == nil && issuers.count >= Self.maxIssuers,
-            let oldest = issuers.min(by: { $0.value.refilledAt < $1.value.refilledAt })?.key
+            let oldest = issuers.min(by: { $0.value.heardAt < $1.value.heardAt })?.key
         {
             issuers[oldest] = nil
         }
         issuers[record.issuer] = state
         return .accept(record)
+    }
+
+    /// The index of the first of `times` (ascending) at or after `time`.
+    private static func position(of time: Int64, in times: [Int64]) -> Int {
+        var (low, high) = (0, times.count)
+        while low < high {
+            let middle = (low + high) / 2
+            if times[middle] < time { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 }

@@ -78,10 +78,45 @@ struct SignalRecordTests {
             accepted += 1
         }
         #expect(accepted == Int(validator.burst))
-        // Ten seconds later, 2 per second have come back.
-        if case .accept = validator.check(Self.record(100).encoded, now: Self.now + 10_000) {
+        // Arriving later does not refill: issuing later does. Ten seconds of the issuer's time give 2 per second.
+        #expect(validator.check(Self.record(99).encoded, now: Self.now + 10_000) == .ignore("over its issuer's rate"))
+        var refilled = 0
+        for sequence in 100..<130
+        where validator.check(
+            Self.record(UInt64(sequence), issuedAt: Self.now + 10_000).encoded, now: Self.now + 10_000)
+            != .ignore("over its issuer's rate")
+        {
+            refilled += 1
+        }
+        #expect(refilled == 20)
+    }
+
+    @Test("records a partition held back arrive together and are taken; records older than maxAge are not")
+    func heldBackRecordsAreTaken() {
+        var validator = SignalValidator()
+        // One a second for the last 100 s (as the issuer published them), all arriving now.
+        for second in 0..<100 {
+            let record = Self.record(UInt64(second + 1), issuedAt: Self.now - Int64(100 - second) * 1000)
+            #expect(validator.check(record.encoded, now: Self.now) == .accept(record), "second \(second)")
+        }
+        let old = Self.record(500, issuedAt: Self.now - validator.maxAge - 1)
+        #expect(validator.check(old.encoded, now: Self.now) == .ignore("issued more than 150 s ago"))
+        // In any order: 100 records of another issuer, one every half second, arriving shuffled, are all taken
+        // (2 a second is its rate); a 21st within ten seconds of issue time is not.
+        var shuffled = (0..<100).map {
+            Self.record(UInt64($0 + 1), key: Self.other, issuedAt: Self.now - 60_000 + Int64($0) * 500)
+        }
+        var generator = SplitMix64(seed: 3)
+        shuffled.shuffle(using: &generator)
+        for record in shuffled {
+            #expect(validator.check(record.encoded, now: Self.now) == .accept(record))
+        }
+        let extra = Self.record(1000, key: Self.other, issuedAt: Self.now - 60_000 + 250)
+        #expect(validator.check(extra.encoded, now: Self.now) == .ignore("over its issuer's rate"))
+        // Dating records ahead gains nothing beyond the skew: the future ones are refused.
+        if case .reject = validator.check(Self.record(600, issuedAt: Self.now + 31_000).encoded, now: Self.now) {
         } else {
-            Issue.record("not refilled")
+            Issue.record("a record dated beyond the skew was not refused")
         }
     }
 }

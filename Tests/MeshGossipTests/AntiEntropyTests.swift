@@ -1,0 +1,115 @@
+import MeshCore
+import Testing
+
+@testable import MeshGossip
+
+/// DIGEST anti-entropy: what a partition kept from one side is offered and fetched once new links join the sides;
+/// a new link between nodes that hold the same messages costs a digest and nothing more.
+@Suite("Gossip anti-entropy")
+struct AntiEntropyTests {
+    static let topic = GossipTests.topic
+
+    @Test func digestFramesRoundTripAndBadFlagsAreRefused() throws {
+        let frame = GossipFrame.digest(
+            topic: Self.topic,
+            entries: [.init(origin: 1, count: 3, hash: 0xDEAD_BEEF), .init(origin: .max, count: 0, hash: 0)],
+            final: true, reply: false)
+        #expect(try GossipFrame(decoding: frame.encoded()) == frame)
+        let reply = GossipFrame.digest(topic: Self.topic, entries: [], final: false, reply: true)
+        #expect(try GossipFrame(decoding: reply.encoded()) == reply)
+        var bytes = GossipFrame.digest(topic: Self.topic, entries: [], final: true, reply: true).encoded()
+        // The flags byte follows the kind and the topic; bit 2 and up mean nothing.
+        let flagsAt = bytes.count - 2
+        #expect(bytes[flagsAt] == 3)
+        bytes[flagsAt] = 4
+        #expect(throws: (any Error).self) { try GossipFrame(decoding: bytes) }
+    }
+
+    /// Cuts every link between `left` and the rest, as a partition that outlasts failure detection does.
+    static func cut(_ network: inout GossipNetwork, _ left: Set<Int>) {
+        for a in left {
+            for b in network.links[a] where !left.contains(b) {
+                network.links[a].remove(b)
+                network.links[b].remove(a)
+                network.routers[a].neighbourDown(network.id(b))
+                network.routers[b].neighbourDown(network.id(a))
+            }
+        }
+    }
+
+    /// A new link between `a` and `b` (the membership layer's neighbour-up on both sides).
+    static func link(_ network: inout GossipNetwork, _ a: Int, _ b: Int) {
+        network.links[a].insert(b)
+        network.links[b].insert(a)
+        network.latency[a][b] = .milliseconds(60)
+        network.latency[b][a] = .milliseconds(60)
+        network.send(network.routers[a].neighbourUp(network.id(b)), from: a)
+        network.send(network.routers[b].neighbourUp(network.id(a)), from: b)
+    }
+
+    @Test("messages published during a partition reach the other side once new links join the sides")
+    func partitionHeals() throws {
+        var network = GossipNetwork(nodes: 60, degree: 5, seed: 11)
+        network.subscribeAll(Self.topic)
+        network.run(for: .seconds(2))
+        var messages: [MessageID] = []
+        for serial in 0..<4 {
+            let id = network.publish(GossipTests.payload(serial, serial), on: Self.topic, from: serial * 15)
+            messages.append(try #require(id))
+        }
+        network.run(for: .seconds(3))
+        #expect(network.delivered.allSatisfy { delivered in messages.allSatisfy { delivered[$0] != nil } })
+
+        let left = Set(0..<30)
+        Self.cut(&network, left)
+        var during: [MessageID] = []
+        for serial in 10..<30 {
+            let node = serial % 2 == 0 ? serial - 10 : 30 + serial
+            let id = network.publish(GossipTests.payload(node, serial), on: Self.topic, from: node)
+            during.append(try #require(id))
+            network.run(for: .milliseconds(500))
+        }
+        network.run(for: .seconds(3))
+        // Each side has its own messages only.
+        let missed = network.routers.indices.reduce(0) { total, node in
+            total + during.filter { network.delivered[node][$0] == nil }.count
+        }
+        #expect(missed == 30 * 10 * 2)
+
+        // Three new links across: the digests make each side offer the other what it lacks.
+        Self.link(&network, 3, 33)
+        Self.link(&network, 17, 48)
+        Self.link(&network, 29, 30)
+        network.run(for: .seconds(5))
+        for node in network.routers.indices {
+            let lacking = during.filter { network.delivered[node][$0] == nil }.count
+            #expect(lacking == 0, "node \(node) lacks \(lacking)")
+        }
+        #expect(network.routers.reduce(0) { $0 + $1.counters.catchUpOffered } > 0)
+        // Messages published after the heal go everywhere as usual.
+        let published = network.publish(GossipTests.payload(5, 99), on: Self.topic, from: 5)
+        let after = try #require(published)
+        network.run(for: .seconds(3))
+        #expect(network.delivered.allSatisfy { $0[after] != nil })
+    }
+
+    @Test("a new link between nodes that hold the same messages costs digests and no offers")
+    func sameHistoryNoOffers() throws {
+        var network = GossipNetwork(nodes: 30, degree: 4, seed: 5)
+        network.subscribeAll(Self.topic)
+        network.run(for: .seconds(1))
+        for serial in 0..<10 {
+            let id = network.publish(GossipTests.payload(serial, serial), on: Self.topic, from: serial)
+            #expect(id != nil)
+        }
+        network.run(for: .seconds(3))
+        let before = network.routers.reduce(0) { $0 + $1.counters.catchUpOffered }
+        let pair = (0..<30).flatMap { a in (0..<30).map { (a, $0) } }.first { a, b in
+            a != b && !network.links[a].contains(b)
+        }!
+        Self.link(&network, pair.0, pair.1)
+        network.run(for: .seconds(2))
+        #expect(network.routers.reduce(0) { $0 + $1.counters.catchUpOffered } == before)
+        #expect(network.routers[pair.0].counters.digestsSent > 0)
+    }
+}
