@@ -80,7 +80,7 @@ let package = Package(
         .target(
             name: "MeshSimulator",
             dependencies: [
-                "MeshCore", "MeshCrypto", "MeshTransport", "MeshMembership", "MeshNode", "MeshSignals",
+                "MeshCore", "MeshCrypto", "MeshTransport", "MeshMembership", "MeshNode", "MeshSignals", "MeshGossip",
                 .product(name: "HeapModule", package: "swift-collections"),
             ],
             swiftSettings: swiftSettings),

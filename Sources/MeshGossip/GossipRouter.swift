@@ -64,6 +64,8 @@ public struct GossipCounters: Sendable, Equatable {
     public var digestsSent = 0
     /// Message ids offered (IHAVE) in answer to a neighbour's DIGEST that differed.
     public var catchUpOffered = 0
+    /// Times a neighbour's score fell to the graylist score (its frames are then dropped unread).
+    public var graylisted = 0
 }
 
 /// The gossip core of one node (`Specs/gossip.md`): Plumtree's eager-push trees with lazy repair, one tree per
@@ -98,6 +100,13 @@ public struct GossipRouter: Sendable {
         public var maxOrigins = 1024
         /// Score lost per rejected message or undecodable frame.
         public var rejectPenalty = -10.0
+        /// Score lost per duplicate a neighbour sends after this node pruned that origin's tree towards it (a
+        /// neighbour that keeps pushing what it was told not to, or replays messages, is graylisted; the few
+        /// duplicates of honest races decay away).
+        public var duplicatePenalty = -1.0
+        /// A duplicate is answered with PRUNE at most once per neighbour and origin in this time (a flood of
+        /// duplicates must not make this node send a flood of PRUNEs).
+        public var pruneInterval = Duration.seconds(1)
         /// A neighbour at or under this score is ignored entirely (graylisted).
         public var graylistScore = -50.0
         /// Scores decay toward 0 by this factor per heartbeat.
@@ -123,7 +132,12 @@ public struct GossipRouter: Sendable {
         var score = 0.0
         /// Ids it said it does not want (IDONTWANT), newest last, at most `maxDontWant`.
         var dontWant: [MessageID] = []
+        /// When this node last sent it PRUNE for an origin (at most `maxPruneMemory`, the oldest forgotten).
+        var prunedAt: [OriginTag: Instant] = [:]
     }
+
+    /// Origins whose last PRUNE to a neighbour is remembered.
+    static let maxPruneMemory = 256
 
     /// One origin's tree on a topic: the neighbours this node pushes its messages to (its children), by slot bit.
     private struct Tree: Sendable {
@@ -457,7 +471,18 @@ public struct GossipRouter: Sendable {
         guard seen.insert(id, now: now) else {
             counters.duplicates += 1
             // A second copy: the link it came over is not this origin's shortest path here. Its sender stops
-            // pushing this origin's messages this way (PRUNE); announcements still come.
+            // pushing this origin's messages this way (PRUNE); announcements still come. A sender already pruned
+            // for this origin loses score for each further copy, and is not pruned again until `pruneInterval`.
+            if let pruned = slots[slot]!.prunedAt[tag] {
+                penalize(slot, by: settings.duplicatePenalty)
+                if now - pruned < settings.pruneInterval { return [] }
+            }
+            if slots[slot]!.prunedAt.count >= Self.maxPruneMemory, slots[slot]!.prunedAt[tag] == nil,
+                let oldest = slots[slot]!.prunedAt.min(by: { ($0.value, $0.key) < ($1.value, $1.key) })?.key
+            {
+                slots[slot]!.prunedAt[oldest] = nil
+            }
+            slots[slot]!.prunedAt[tag] = now
             counters.prunesSent += 1
             return [.sendReliably(frame: GossipFrame.prune(topic: topic, origins: [tag]).encoded(), to: peer)]
         }
@@ -623,8 +648,14 @@ public struct GossipRouter: Sendable {
     }
 
     private mutating func penalize(_ slot: Int, reason: String) -> [GossipEffect] {
-        slots[slot]!.score += settings.rejectPenalty
+        penalize(slot, by: settings.rejectPenalty)
         return [.penalized(slots[slot]!.id, reason: reason)]
+    }
+
+    private mutating func penalize(_ slot: Int, by points: Double) {
+        let before = slots[slot]!.score
+        slots[slot]!.score += points
+        if before > settings.graylistScore && slots[slot]!.score <= settings.graylistScore { counters.graylisted += 1 }
     }
 
     private func announce(_ topic: Topic, subscribed: Bool) -> [GossipEffect] {

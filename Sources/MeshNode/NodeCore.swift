@@ -218,6 +218,16 @@ public struct NodeCore {
         }
     }
 
+    /// Sends `frame` to the neighbour `peer` as a gossip frame, unchecked: a node misbehaving on purpose. This is the
+    /// simulator's hook for adversaries (`signalmesh sim --attackers`: invalid or replayed messages); a node never
+    /// calls it on its own.
+    public mutating func injectGossip(_ frame: [UInt8], to peer: NodeID, now: Instant) -> [NodeEffect] {
+        var effects: [NodeEffect] = []
+        apply([.send(frame: frame, to: peer)], now: now, into: &effects)
+        finish(into: &effects)
+        return effects
+    }
+
     /// A gossip frame from the neighbour `peer`: signals are checked before they are delivered or forwarded.
     private mutating func receiveGossip(
         _ bytes: [UInt8], from peer: NodeID, now: Instant, into output: inout [NodeEffect]

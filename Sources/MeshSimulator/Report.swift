@@ -64,6 +64,9 @@ public struct Report: Sendable {
     public private(set) var delayCDF: [Double] = []
     /// The invariants that did not hold, with what was wrong.
     public private(set) var violations: [(invariant: String, problem: String)] = []
+    /// With `Scenario.attack`: the attackers, the links honest nodes had to them at the end, how many of those were
+    /// graylisted, and the frames the attackers pushed.
+    public private(set) var attack = (attackers: 0, links: 0, graylistedLinks: 0, framesSent: 0)
     /// Signal records published (with `Scenario.signals`), the deliveries they should have had (nodes up at each
     /// publication, its publisher aside) and had, each delivery's latency from publication (ms), and the copies of
     /// records each node received beyond the first, per record.
@@ -96,6 +99,7 @@ public struct Report: Sendable {
         bytesPerNode = Summary(simulation.nodes.map { Double($0.bytesSent) })
         delayCDF = simulation.delaySample.map { Double($0.nanoseconds) / 1e6 }.sorted()
         delayMilliseconds = Summary(delayCDF)
+        attack = simulation.attackFigures
         let figures = simulation.signalFigures
         signalsPublished = figures.published
         signalDeliveriesExpected = figures.expected

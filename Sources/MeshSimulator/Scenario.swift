@@ -34,6 +34,8 @@ public struct Scenario: Sendable, Equatable {
     public var invariants: [Invariant] = Invariant.membership
     /// Signals published, to measure gossip (nil: none; nodes then run no gossip).
     public var signals: SignalTraffic?
+    /// Adversaries among the nodes (nil: none); they attack until the end.
+    public var attack: AttackTraffic?
 
     /// A scenario of `nodes` nodes, `seeds` of them seeds, drawn from `seed`, running `duration`.
     public init(nodes: Int, seeds: Int, seed: UInt64, duration: Duration) {
@@ -61,10 +63,12 @@ public struct Scenario: Sendable, Equatable {
 
     /// The simulation, built and started, its faults scheduled, not yet run.
     public func makeSimulation() -> Simulation {
-        let simulation = Simulation(seed: seed, nodes: nodes, seeds: seeds, network: network, signals: signals)
+        let simulation = Simulation(
+            seed: seed, nodes: nodes, seeds: seeds, network: network, signals: signals, attack: attack)
         simulation.start(over: joinWindow)
         // Publishing stops 5 s before the end, so that the last signals have time to reach everyone.
         simulation.scheduleSignals(until: duration - .seconds(5))
+        simulation.scheduleAttacks(until: duration)
         for fault in faults { simulation.schedule(fault) }
         return simulation
     }
@@ -131,6 +135,7 @@ public struct Scenario: Sendable, Equatable {
         if settleLimit > .zero { words.append("--settle \(Self.seconds(settleLimit))") }
         if joinWindow != .seconds(1) { words.append("--join-over \(Self.seconds(joinWindow))") }
         if let signals { words.append("--signals \(signals.text)") }
+        if let attack { words.append("--attackers \(attack.text)") }
         for fault in faults {
             let text = fault.description
             if text.hasPrefix("partition ") {

@@ -1,6 +1,7 @@
 import HeapModule
 public import MeshCore
 import MeshCrypto
+import MeshGossip
 public import MeshMembership
 public import MeshNode
 import MeshSignals
@@ -68,6 +69,7 @@ public final class Simulation {
             case save(node: Int, incarnation: Int)
             case churn(Int)
             case publish(node: Int)
+            case attack(node: Int)
         }
         var time: Instant
         var sequence: UInt64
@@ -130,6 +132,12 @@ public final class Simulation {
     private var delaysSeen = 0
     /// Signal traffic: every node subscribes to `SignalTraffic.symbol` and signs with its key (nil: no gossip).
     public private(set) var signalTraffic: SignalTraffic?
+    /// The attack under way (nil: none), and its attackers.
+    public private(set) var attack: AttackTraffic?
+    /// See `attack`.
+    public private(set) var attackers: Set<Int> = []
+    /// Frames the attackers pushed.
+    public private(set) var attackFramesSent = 0
     /// Each published record's (issuer, sequence) with when it was published and how many nodes other than its
     /// publisher were up then (the deliveries it should get).
     private var published: [SignalKey: (at: Instant, expected: Int)] = [:]
@@ -156,7 +164,8 @@ public final class Simulation {
     public init(
         seed: UInt64, nodes nodeCount: Int, seeds seedCount: Int, network: NetworkModel = NetworkModel(),
         start: Instant = Instant(nanosecondsSinceEpoch: 1_800_000_000_000_000_000),
-        membership: MembershipSettings = MembershipSettings(), signals: SignalTraffic? = nil
+        membership: MembershipSettings = MembershipSettings(), signals: SignalTraffic? = nil,
+        attack: AttackTraffic? = nil
     ) {
         precondition(nodeCount >= 1 && (1...nodeCount).contains(seedCount), "at least one node, 1 to nodeCount seeds")
         precondition(nodeCount <= 1 << 24, "addresses run out past 2^24 nodes")
@@ -168,6 +177,11 @@ public final class Simulation {
         startedAt = start
         generator = Xoshiro256StarStar(seed: seed)
         self.signalTraffic = signals
+        self.attack = attack
+        if let attack {
+            let reserved = seedCount + (signals?.publishers ?? 0)
+            attackers = Set((nodeCount - attack.count(of: nodeCount, reserved: reserved))..<nodeCount)
+        }
         let keys = (0..<nodeCount).map { _ in newKey() }
         seedContacts = (0..<seedCount).map {
             PeerContact(
@@ -253,6 +267,20 @@ public final class Simulation {
             }
         }
     }
+
+    /// Schedules the attack: each attacker pushes its frames every `1 / rate` s from the attack's start (its phase
+    /// drawn at random) until `end`.
+    public func scheduleAttacks(until end: Duration) {
+        guard let attack else { return }
+        let interval = Duration.nanoseconds(Int64(1e9 / attack.rate))
+        for attacker in attackers.sorted() {
+            let time = startedAt + attack.start + .nanoseconds(Int64(generator.next() % UInt64(interval.nanoseconds)))
+            if time < startedAt + end { schedule(at: time, .attack(node: attacker)) }
+        }
+        attackEnd = startedAt + end
+    }
+
+    private var attackEnd: Instant?
 
     /// Schedules `fault` at `offset` from the simulation's start (at once if that has passed).
     public func schedule(_ fault: ScheduledFault) {
@@ -469,6 +497,37 @@ public final class Simulation {
                 published[SignalKey(issuer: record.issuer, sequence: record.sequence)] = (now, expected)
             }
             carryOut(effects, from: node)
+        case .attack(let node):
+            mix(UInt64(node) << 8 | 10)
+            guard let attack else { return }
+            let next = now + .nanoseconds(Int64(1e9 / attack.rate))
+            if let end = attackEnd, next < end { schedule(at: next, .attack(node: node)) }
+            guard nodes[node].up, nodes[node].pausedUntil == nil else { return }
+            let local = tick(node)
+            let topic = Topic.signals(SignalTraffic.symbol)!
+            var frames: [[UInt8]] = []
+            switch attack.kind {
+            case .invalid:
+                // A record-sized payload of garbage: it fails the record's decoding or signature check.
+                var payload = [UInt8](repeating: 0, count: 240)
+                for index in stride(from: 0, to: payload.count, by: 8) {
+                    let word = generator.next()
+                    for byte in 0..<8 { payload[index + byte] = UInt8(truncatingIfNeeded: word >> (8 * byte)) }
+                }
+                frames = [
+                    GossipFrame.publish(topic: topic, origin: nodes[node].core.nodeID, payload: payload).encoded()
+                ]
+            case .duplicate:
+                frames = nodes[node].core.signalRecords.suffix(4).map {
+                    GossipFrame.publish(topic: topic, origin: $0.issuer, payload: $0.encoded).encoded()
+                }
+            }
+            for peer in nodes[node].core.membership.active.map(\.nodeID) {
+                for frame in frames {
+                    attackFramesSent += 1
+                    carryOut(nodes[node].core.injectGossip(frame, to: peer, now: local), from: node)
+                }
+            }
         case .start(let node, let incarnation):
             mix(UInt64(node) << 8 | 1)
             guard nodes[node].up, nodes[node].incarnation == incarnation else { return }
@@ -780,6 +839,22 @@ public struct SignalTraffic: Sendable, Equatable {
 }
 
 extension Simulation {
+    /// What the attack met: attackers, the links honest nodes had to them at the end, how many of those the
+    /// honest side had graylisted, and the frames the attackers pushed.
+    public var attackFigures: (attackers: Int, links: Int, graylistedLinks: Int, framesSent: Int) {
+        var links = 0
+        var graylisted = 0
+        let threshold = GossipRouter.Settings().graylistScore
+        for (index, node) in nodes.enumerated() where !attackers.contains(index) && node.up {
+            for attacker in attackers {
+                guard let score = node.core.gossip.score(of: nodes[attacker].core.nodeID) else { continue }
+                links += 1
+                if score <= threshold { graylisted += 1 }
+            }
+        }
+        return (attackers.count, links, graylisted, attackFramesSent)
+    }
+
     /// What the signal traffic showed: records published, deliveries against those expected, latencies, and
     /// copies received beyond the first per node per record.
     public var signalFigures: (published: Int, expected: Int, delivered: Int, duplicatesPerNodePerMessage: Double) {

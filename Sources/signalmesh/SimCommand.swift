@@ -76,6 +76,15 @@ struct ScenarioOptions: ParsableArguments {
                 + "seconds from S (default 10); every node subscribes.", valueName: "traffic"))
     var signals: String?
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Adversaries: 'P%:KIND[@R/s][+Ss]', P percent of the nodes (at most 50; never seeds or publishers) "
+                + "pushing KIND frames — invalid (records that fail their checks) or duplicate (valid records "
+                + "again) — R a second to each neighbour (default 20) from S seconds (default 10) to the end.",
+            valueName: "attack"))
+    var attackers: String?
+
     /// The scenario: the file's values, then the flags over them, all checked.
     func makeScenario() throws -> Scenario {
         var file: [String: Any] = [:]
@@ -87,7 +96,7 @@ struct ScenarioOptions: ParsableArguments {
             else { throw ValidationError("--scenario: '\(path)' is not a JSON object") }
             let known: Set = [
                 "nodes", "seeds", "seed", "duration", "latency", "regions", "loss", "duplication", "bandwidth", "mtu",
-                "settle", "faults", "join_over",
+                "settle", "faults", "join_over", "signals", "attackers",
             ]
             if let unknown = dictionary.keys.sorted().first(where: { !known.contains($0) }) {
                 throw ValidationError(
@@ -168,6 +177,14 @@ struct ScenarioOptions: ParsableArguments {
                 throw ValidationError("--signals '\(text)': expected P@Is[+Ss], as 10@1s or 5@0.5s+20s")
             }
             scenario.signals = traffic
+        }
+        if let text = attackers ?? (file["attackers"] as? String) {
+            guard let attack = AttackTraffic(text: text) else {
+                throw ValidationError(
+                    "--attackers '\(text)': expected P%:KIND[@R/s][+Ss] with P up to 50 and KIND invalid or "
+                        + "duplicate, as 10%:invalid or 5%:duplicate@50/s+20s")
+            }
+            scenario.attack = attack
         }
         var faultTexts: [String] = []
         if let listed = file["faults"] {
@@ -313,6 +330,13 @@ struct SimRunCommand: ParsableCommand {
                     "duplicates_per_node_per_signal": report.duplicatesPerNodePerSignal,
                 ] as [String: Any]
         }
+        if scenario.attack != nil {
+            fields["attack"] =
+                [
+                    "attackers": report.attack.attackers, "links": report.attack.links,
+                    "graylisted_links": report.attack.graylistedLinks, "frames_sent": report.attack.framesSent,
+                ] as [String: Any]
+        }
         if let converged = report.convergedAfter { fields["converged_after_s"] = Double(converged.nanoseconds) / 1e9 }
         if let recovered = report.recoveredAfterFaults {
             fields["recovered_after_faults_s"] = Double(recovered.nanoseconds) / 1e9
@@ -373,6 +397,12 @@ struct SimRunCommand: ParsableCommand {
                     report.signalDeliveriesExpected,
                     Double(report.signalDeliveries) / Double(max(1, report.signalDeliveriesExpected)), latency.p50,
                     latency.p99, latency.max, report.duplicatesPerNodePerSignal))
+        }
+        if let attack = report.scenario.attack {
+            Output.line(
+                "attack: \(report.attack.attackers) nodes sending \(attack.kind.rawValue) frames "
+                    + "(\(report.attack.framesSent) pushed); honest nodes had \(report.attack.links) links to them "
+                    + "at the end, \(report.attack.graylistedLinks) graylisted")
         }
         let bytes = report.bytesPerNode
         Output.line(

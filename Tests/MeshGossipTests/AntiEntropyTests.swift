@@ -113,3 +113,39 @@ struct AntiEntropyTests {
         #expect(network.routers[pair.0].counters.digestsSent > 0)
     }
 }
+
+/// Duplicate floods: a neighbour that keeps pushing copies is graylisted, and is not answered with a flood of PRUNEs.
+@Suite("Gossip duplicate floods")
+struct DuplicateFloodTests {
+    @Test func aNeighbourReplayingMessagesIsGraylistedAndPrunedAtMostOncePerInterval() throws {
+        let topic = GossipTests.topic
+        let me = NodeID(publicKey: Bytes32([UInt8](repeating: 1, count: 32))!)
+        let honest = NodeID(publicKey: Bytes32([UInt8](repeating: 2, count: 32))!)
+        let flooder = NodeID(publicKey: Bytes32([UInt8](repeating: 3, count: 32))!)
+        var now = Instant(nanosecondsSinceEpoch: 1_795_219_200_000_000_000)
+        var router = GossipRouter(nodeID: me, now: now)
+        _ = router.subscribe(topic)
+        _ = router.neighbourUp(honest)
+        _ = router.neighbourUp(flooder)
+        let subscribe = GossipFrame.subscriptions([(topic, true)]).encoded()
+        _ = router.receive(subscribe, from: honest, now: now) { _ in .accept }
+        _ = router.receive(subscribe, from: flooder, now: now) { _ in .accept }
+        let frame = GossipFrame.publish(topic: topic, origin: honest, payload: [1, 2, 3]).encoded()
+        _ = router.receive(frame, from: honest, now: now) { _ in .accept }
+        var prunes = 0
+        for _ in 0..<200 {
+            now = now + .milliseconds(5)
+            let effects = router.receive(frame, from: flooder, now: now) { _ in .accept }
+            prunes += effects.count
+        }
+        // One PRUNE for the first copy, then at most one a second.
+        #expect(prunes <= 2, "\(prunes)")
+        #expect((router.score(of: flooder) ?? 0) <= router.settings.graylistScore)
+        #expect(router.counters.graylisted == 1)
+        #expect(router.score(of: honest) == 0)
+        // Graylisted: its frames are dropped unread from now on.
+        let dropped = router.counters.droppedFrames
+        _ = router.receive(frame, from: flooder, now: now) { _ in .accept }
+        #expect(router.counters.droppedFrames == dropped + 1)
+    }
+}
