@@ -55,6 +55,12 @@ public struct NetworkModel: Sendable, Equatable {
         self.mtu = mtu
     }
 
+    /// The mean delay from node `from` to node `to`: the regions' base delay and the latency's mean.
+    func meanDelay(from: Int, to: Int) -> Duration {
+        let base = regions.map { $0.delay(from: from % $0.names.count, to: to % $0.names.count) } ?? .zero
+        return base + latency.mean
+    }
+
     /// A delay for a datagram from node `from` to node `to`, drawn with `generator`.
     func delay(from: Int, to: Int, using generator: inout Xoshiro256StarStar) -> Duration {
         let base = regions.map { $0.delay(from: from % $0.names.count, to: to % $0.names.count) } ?? .zero
@@ -63,6 +69,16 @@ public struct NetworkModel: Sendable, Equatable {
 }
 
 extension NetworkModel.Latency {
+    /// The distribution's mean (the normal's before its cut at zero).
+    var mean: Duration {
+        switch self {
+        case .fixed(let value): value
+        case .uniform(let low, let high): .nanoseconds((low.nanoseconds + high.nanoseconds) / 2)
+        case .normal(let mean, _): mean
+        case .logNormal(let median, let sigma): .nanoseconds(Int64(Double(median.nanoseconds) * exp(sigma * sigma / 2)))
+        }
+    }
+
     /// One draw, never negative.
     func draw(using generator: inout Xoshiro256StarStar) -> Duration {
         switch self {

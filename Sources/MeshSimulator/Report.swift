@@ -77,6 +77,11 @@ public struct Report: Sendable {
     public private(set) var signalDeliveries = 0
     /// See `signalsPublished`.
     public private(set) var signalLatencyMilliseconds = Summary()
+    /// For the deliveries of the first signals (`Simulation.shortestPathSignals`): the shortest-path latency to each
+    /// node over the overlay at publication (links at their mean delay), in ms, and the same deliveries' latency.
+    public private(set) var shortestPathMilliseconds = Summary()
+    /// See `shortestPathMilliseconds`.
+    public private(set) var sampledLatencyMilliseconds = Summary()
     /// See `signalsPublished`.
     public private(set) var duplicatesPerNodePerSignal = 0.0
     /// The run's trace hash.
@@ -106,6 +111,8 @@ public struct Report: Sendable {
         signalDeliveries = figures.delivered
         duplicatesPerNodePerSignal = figures.duplicatesPerNodePerMessage
         signalLatencyMilliseconds = Summary(simulation.signalLatencySample.map { Double($0.nanoseconds) / 1e6 })
+        shortestPathMilliseconds = Summary(simulation.pathSample.map { Double($0.shortest.nanoseconds) / 1e6 })
+        sampledLatencyMilliseconds = Summary(simulation.pathSample.map { Double($0.latency.nanoseconds) / 1e6 })
         traceHash = simulation.traceHash
         virtualTime = simulation.now - simulation.startedAt
         violations = scenario.invariants.compactMap { invariant in

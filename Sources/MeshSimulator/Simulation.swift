@@ -147,6 +147,13 @@ public final class Simulation {
     public private(set) var repeatedDeliveries = 0
     /// Each first delivery's latency from publication, up to five times `delaySampleLimit` of them.
     public private(set) var signalLatencySample: [Duration] = []
+    /// For the first `shortestPathSignals` signals: the shortest-path latency from the publisher to each node over
+    /// the overlay at publication (links weighted by their mean delay), by signal.
+    private var shortestPaths: [SignalKey: [Duration]] = [:]
+    /// Pairs of (delivery latency, shortest-path latency) of the deliveries of those signals.
+    public private(set) var pathSample: [(latency: Duration, shortest: Duration)] = []
+    /// How many signals get a shortest-path reference (a Dijkstra over the overlay each).
+    public static let shortestPathSignals = 200
     private var deliveredTo: Set<SignalDelivery> = []
 
     struct SignalKey: Hashable {
@@ -281,6 +288,33 @@ public final class Simulation {
     }
 
     private var attackEnd: Instant?
+
+    /// The shortest-path latency from `source` to every node over the overlay as it is (each live node's active
+    /// view; links weighted by their mean delay): Dijkstra. An hour for a node out of reach.
+    private func shortestPathLatencies(from source: Int) -> [Duration] {
+        var distance = [Duration](repeating: .seconds(3600), count: nodes.count)
+        distance[source] = .zero
+        var queue = Heap<PathEntry>()
+        queue.insert(PathEntry(distance: .zero, node: source))
+        while let entry = queue.popMin() {
+            guard entry.distance == distance[entry.node], nodes[entry.node].up else { continue }
+            for peer in nodes[entry.node].core.membership.active {
+                guard let next = index(of: peer.nodeID), nodes[next].up else { continue }
+                let through = entry.distance + network.meanDelay(from: entry.node, to: next)
+                if through < distance[next] {
+                    distance[next] = through
+                    queue.insert(PathEntry(distance: through, node: next))
+                }
+            }
+        }
+        return distance
+    }
+
+    private struct PathEntry: Comparable {
+        var distance: Duration
+        var node: Int
+        static func < (lhs: Self, rhs: Self) -> Bool { (lhs.distance, lhs.node) < (rhs.distance, rhs.node) }
+    }
 
     /// Schedules `fault` at `offset` from the simulation's start (at once if that has passed).
     public func schedule(_ fault: ScheduledFault) {
@@ -494,7 +528,11 @@ public final class Simulation {
             let (record, effects) = nodes[node].core.publish(signal, now: local)
             if let record {
                 let expected = nodes.indices.filter { $0 != node && nodes[$0].up }.count
-                published[SignalKey(issuer: record.issuer, sequence: record.sequence)] = (now, expected)
+                let key = SignalKey(issuer: record.issuer, sequence: record.sequence)
+                published[key] = (now, expected)
+                if shortestPaths.count < Self.shortestPathSignals {
+                    shortestPaths[key] = shortestPathLatencies(from: node)
+                }
             }
             carryOut(effects, from: node)
         case .attack(let node):
@@ -698,6 +736,11 @@ public final class Simulation {
                 signalDeliveries += 1
                 if let sent = published[key], signalLatencySample.count < Self.delaySampleLimit * 5 {
                     signalLatencySample.append(now - sent.at)
+                }
+                if let sent = published[key], let shortest = shortestPaths[key]?[node], shortest < .seconds(3600),
+                    pathSample.count < Self.delaySampleLimit * 5
+                {
+                    pathSample.append((now - sent.at, shortest))
                 }
             case .event:
                 break

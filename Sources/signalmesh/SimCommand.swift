@@ -328,6 +328,10 @@ struct SimRunCommand: ParsableCommand {
                     "delivery_ratio": Double(report.signalDeliveries) / Double(max(1, report.signalDeliveriesExpected)),
                     "latency_ms": summary(report.signalLatencyMilliseconds),
                     "duplicates_per_node_per_signal": report.duplicatesPerNodePerSignal,
+                    "sampled_latency_ms": summary(report.sampledLatencyMilliseconds),
+                    "shortest_path_ms": summary(report.shortestPathMilliseconds),
+                    "p99_to_shortest_path_p99": report.sampledLatencyMilliseconds.p99
+                        / max(1e-9, report.shortestPathMilliseconds.p99),
                 ] as [String: Any]
         }
         if scenario.attack != nil {
@@ -397,6 +401,16 @@ struct SimRunCommand: ParsableCommand {
                     report.signalDeliveriesExpected,
                     Double(report.signalDeliveries) / Double(max(1, report.signalDeliveriesExpected)), latency.p50,
                     latency.p99, latency.max, report.duplicatesPerNodePerSignal))
+            let sampled = report.sampledLatencyMilliseconds
+            let shortest = report.shortestPathMilliseconds
+            if shortest.count > 0 {
+                Output.line(
+                    String(
+                        format: "  against the shortest paths (first %d signals, links at their mean delay): latency "
+                            + "p50 %.1f p99 %.1f ms, shortest path p50 %.1f p99 %.1f ms, p99 ratio %.2f",
+                        Simulation.shortestPathSignals, sampled.p50, sampled.p99, shortest.p50, shortest.p99,
+                        sampled.p99 / max(1e-9, shortest.p99)))
+            }
         }
         if let attack = report.scenario.attack {
             Output.line(

@@ -40,6 +40,23 @@ struct SignalTrafficTests {
         #expect(scenario.run().traceHash == report.traceHash)
     }
 
+    @Test("with links of fixed regional delays, delivery latency follows the shortest paths (p99 within 1.3x)")
+    func shortestPaths() throws {
+        var scenario = Scenario(nodes: 40, seeds: 2, seed: 9, duration: .seconds(30))
+        scenario.network.regions = .world
+        scenario.network.latency = try NetworkModel.Latency(parsing: "0-10")
+        scenario.signals = SignalTraffic(publishers: 4, interval: .seconds(1), start: .seconds(10))
+        let report = scenario.run()
+        #expect(report.signalDeliveries == report.signalDeliveriesExpected)
+        #expect(report.shortestPathMilliseconds.count > 500)
+        let ratio = report.sampledLatencyMilliseconds.p99 / report.shortestPathMilliseconds.p99
+        #expect(
+            ratio <= 1.3,
+            "p99 \(report.sampledLatencyMilliseconds.p99) ms against \(report.shortestPathMilliseconds.p99) ms")
+        // Never faster than the shortest path by more than the jitter saved on it.
+        #expect(report.sampledLatencyMilliseconds.p50 >= report.shortestPathMilliseconds.p50 - 20)
+    }
+
     @Test func trafficTextsAreReadAndRefused() {
         #expect(
             SignalTraffic(text: "10@1s") == SignalTraffic(publishers: 10, interval: .seconds(1), start: .seconds(10)))
