@@ -68,9 +68,11 @@ struct MessageCache: Sendable {
 
     /// What this node holds of `topic`'s messages, by origin: how many, the XOR of their ids' first 8 bytes (an
     /// order-free summary two nodes compare), and the ids, oldest first.
-    func summary(of topic: Topic) -> [OriginTag: OriginSummary] {
+    /// `before`: only the messages cached at or before it (a periodic digest leaves out those still spreading).
+    func summary(of topic: Topic, before: Instant? = nil) -> [OriginTag: OriginSummary] {
         var summaries: [OriginTag: OriginSummary] = [:]
         for entry in order {
+            if let before, entry.at > before { break }
             guard let message = messages[entry.id], message.topic == topic else { continue }
             summaries[message.origin.originTag, default: OriginSummary()].add(entry.id)
         }

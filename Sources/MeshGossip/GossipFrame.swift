@@ -85,7 +85,9 @@ public enum GossipFrame: Sendable, Equatable {
     /// What the sender holds of the topic's messages, per origin: their count and the XOR of their ids' first 8
     /// bytes (anti-entropy after a new neighbour or a healed partition). A node's digest may take several frames;
     /// `final` marks the last. `reply`: sent in answer to the receiver's digest (not answered with another).
-    case digest(topic: Topic, entries: [DigestEntry], final: Bool, reply: Bool)
+    /// `settled`: of the messages held for at least the settle time only (a periodic digest), to be compared with
+    /// the receiver's settled messages.
+    case digest(topic: Topic, entries: [DigestEntry], final: Bool, reply: Bool, settled: Bool = false)
 
     /// One origin's line of a DIGEST.
     public struct DigestEntry: Sendable, Equatable {
@@ -129,8 +131,8 @@ public enum GossipFrame: Sendable, Equatable {
         case (.idontwant(let a), .idontwant(let b)): a == b
         case (.subscriptions(let a), .subscriptions(let b)):
             a.count == b.count && zip(a, b).allSatisfy { $0.topic == $1.topic && $0.subscribed == $1.subscribed }
-        case (.digest(let a, let b, let c, let d), .digest(let e, let f, let g, let h)):
-            a == e && b == f && c == g && d == h
+        case (.digest(let a, let b, let c, let d, let i), .digest(let e, let f, let g, let h, let j)):
+            a == e && b == f && c == g && d == h && i == j
         default: false
         }
     }
@@ -176,10 +178,10 @@ public enum GossipFrame: Sendable, Equatable {
                 writer.writeBool(change.subscribed)
                 writer.writeString(change.topic.name)
             }
-        case .digest(let topic, let entries, let final, let reply):
+        case .digest(let topic, let entries, let final, let reply, let settled):
             writer.writeUInt8(Kind.digest.rawValue)
             writer.writeString(topic.name)
-            writer.writeUInt8((final ? 1 : 0) | (reply ? 2 : 0))
+            writer.writeUInt8((final ? 1 : 0) | (reply ? 2 : 0) | (settled ? 4 : 0))
             writer.writeVarint(UInt64(entries.count))
             for entry in entries {
                 writer.writeUInt64(entry.origin)
@@ -237,7 +239,7 @@ public enum GossipFrame: Sendable, Equatable {
         case .digest:
             let topic = try Self.topic(&reader)
             let flags = try reader.readUInt8("digest flags")
-            guard flags < 4 else { throw .invalidValue(field: "digest flags", reason: "unknown bits \(flags)") }
+            guard flags < 8 else { throw .invalidValue(field: "digest flags", reason: "unknown bits \(flags)") }
             let count = try reader.readCount("digest entry count", max: Self.maxIDs)
             var entries: [DigestEntry] = []
             for _ in 0..<count {
@@ -249,7 +251,8 @@ public enum GossipFrame: Sendable, Equatable {
                 entries.append(
                     DigestEntry(origin: origin, count: UInt32(held), hash: try reader.readUInt64("digest hash")))
             }
-            self = .digest(topic: topic, entries: entries, final: flags & 1 != 0, reply: flags & 2 != 0)
+            self = .digest(
+                topic: topic, entries: entries, final: flags & 1 != 0, reply: flags & 2 != 0, settled: flags & 4 != 0)
         }
         try reader.expectEnd("gossip frame")
     }

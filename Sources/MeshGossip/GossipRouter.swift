@@ -116,6 +116,11 @@ public struct GossipRouter: Sendable {
         public var digestFollowUp = Duration.seconds(3)
         /// Follow-up DIGESTs per neighbour and topic at most (each only after one that found differences).
         public var digestFollowUps = 3
+        /// How often a DIGEST of each topic goes to one neighbour, in turn (anti-entropy that catches what a
+        /// neighbour lost while the views were out of step); nil for none.
+        public var digestInterval: Duration? = .seconds(30)
+        /// A periodic DIGEST covers the messages held at least this long (younger ones are still spreading).
+        public var digestSettle = Duration.seconds(5)
 
         /// The defaults.
         public init() {}
@@ -197,6 +202,9 @@ public struct GossipRouter: Sendable {
     /// Follow-up DIGESTs (by slot and topic): when the next is due (nil: none until differences are found again),
     /// and how many are left.
     private var followUps: [Int: [Topic: (due: Instant?, left: Int)]] = [:]
+    /// When the next periodic DIGEST goes, and the slot the last went to.
+    private var nextPeriodicDigest: Instant
+    private var lastDigestSlot = -1
     private var nextHeartbeat: Instant
     /// The counters.
     public private(set) var counters = GossipCounters()
@@ -209,6 +217,7 @@ public struct GossipRouter: Sendable {
         cache = MessageCache(
             window: settings.seenWindow, maxMessages: settings.maxCachedMessages, maxBytes: settings.maxCachedBytes)
         nextHeartbeat = now + settings.heartbeat
+        nextPeriodicDigest = now + (settings.digestInterval ?? .zero)
     }
 
     /// When `timerFired` is due next: the next heartbeat while announcements wait, the earliest GRAFT due; nil when
@@ -219,6 +228,11 @@ public struct GossipRouter: Sendable {
             for state in topics.values {
                 if let due = state.due, graft.map({ due < $0 }) ?? true { graft = due }
             }
+        }
+        if settings.digestInterval != nil, cache.count > 0, !slotOf.isEmpty,
+            graft.map({ nextPeriodicDigest < $0 }) ?? true
+        {
+            graft = nextPeriodicDigest
         }
         guard !announcements.isEmpty else { return graft }
         return graft.map { min($0, nextHeartbeat) } ?? nextHeartbeat
@@ -383,10 +397,10 @@ public struct GossipRouter: Sendable {
                 }
             }
             return []
-        case .digest(let topic, let entries, let final, let reply):
+        case .digest(let topic, let entries, let final, let reply, let settled):
             guard subscriptions.contains(topic) else { return [] }
             return digestReceived(
-                topic: topic, entries: entries, final: final, reply: reply, from: slot, now: now)
+                topic: topic, entries: entries, final: final, reply: reply, settled: settled, from: slot, now: now)
         }
     }
 
@@ -438,6 +452,10 @@ public struct GossipRouter: Sendable {
                 followUps[slot]![topic] = (nil, state.left - 1)
                 effects += digest(topic, summary: cache.summary(of: topic), reply: false, to: peer)
             }
+        }
+        if let interval = settings.digestInterval, now >= nextPeriodicDigest {
+            nextPeriodicDigest = now + interval
+            effects += periodicDigests(now: now)
         }
         if now >= nextHeartbeat {
             nextHeartbeat = now + settings.heartbeat
@@ -564,10 +582,11 @@ public struct GossipRouter: Sendable {
     /// the neighbour asks for those it lacks as for any announcement. A digest that is not a reply is answered with
     /// this node's own, so that what this node lacks is offered back even if its own first digest was lost.
     private mutating func digestReceived(
-        topic: Topic, entries: [GossipFrame.DigestEntry], final: Bool, reply: Bool, from slot: Int, now: Instant
+        topic: Topic, entries: [GossipFrame.DigestEntry], final: Bool, reply: Bool, settled: Bool, from slot: Int,
+        now: Instant
     ) -> [GossipEffect] {
         let peer = slots[slot]!.id
-        let mine = cache.summary(of: topic)
+        let mine = cache.summary(of: topic, before: settled ? now - settings.digestSettle : nil)
         var heard = digestHeard[slot]?[topic] ?? []
         var offered: [OriginTag] = []
         for entry in entries where heard.count < settings.maxOrigins && heard.insert(entry.origin).inserted {
@@ -594,13 +613,30 @@ public struct GossipRouter: Sendable {
             counters.ihavesSent += 1
             return .sendReliably(frame: GossipFrame.ihave(topic: topic, entries: Array($0)).encoded(), to: peer)
         }
-        if final && !reply { effects += digest(topic, summary: mine, reply: true, to: peer) }
+        if final && !reply { effects += digest(topic, summary: mine, reply: true, settled: settled, to: peer) }
+        return effects
+    }
+
+    /// The periodic anti-entropy: for each topic, a settled DIGEST to the next neighbour in turn that subscribes to it.
+    private mutating func periodicDigests(now: Instant) -> [GossipEffect] {
+        guard !slots.isEmpty else { return [] }
+        var effects: [GossipEffect] = []
+        lastDigestSlot = (lastDigestSlot + 1) % slots.count
+        for topic in subscriptions.sorted() {
+            for step in 0..<slots.count {
+                let slot = (lastDigestSlot + step) % slots.count
+                guard let neighbour = slots[slot], neighbour.topics.contains(topic) else { continue }
+                let summary = cache.summary(of: topic, before: now - settings.digestSettle)
+                effects += digest(topic, summary: summary, reply: false, settled: true, to: neighbour.id)
+                break
+            }
+        }
         return effects
     }
 
     /// This node's DIGEST of `topic` for `peer`: its origins in order, `maxIDs` a frame, the last marked final.
     private mutating func digest(
-        _ topic: Topic, summary: [OriginTag: OriginSummary], reply: Bool, to peer: NodeID
+        _ topic: Topic, summary: [OriginTag: OriginSummary], reply: Bool, settled: Bool = false, to peer: NodeID
     ) -> [GossipEffect] {
         let entries = summary.keys.sorted().prefix(settings.maxOrigins).map {
             GossipFrame.DigestEntry(origin: $0, count: summary[$0]!.count, hash: summary[$0]!.hash)
@@ -608,7 +644,8 @@ public struct GossipRouter: Sendable {
         let chunks = entries.isEmpty ? [[]] : entries.chunked(GossipFrame.maxIDs).map(Array.init)
         counters.digestsSent += chunks.count
         return chunks.enumerated().map { index, chunk in
-            let frame = GossipFrame.digest(topic: topic, entries: chunk, final: index == chunks.count - 1, reply: reply)
+            let frame = GossipFrame.digest(
+                topic: topic, entries: chunk, final: index == chunks.count - 1, reply: reply, settled: settled)
             return .sendReliably(frame: frame.encoded(), to: peer)
         }
     }

@@ -13,7 +13,7 @@ struct AntiEntropyTests {
         let frame = GossipFrame.digest(
             topic: Self.topic,
             entries: [.init(origin: 1, count: 3, hash: 0xDEAD_BEEF), .init(origin: .max, count: 0, hash: 0)],
-            final: true, reply: false)
+            final: true, reply: false, settled: true)
         #expect(try GossipFrame(decoding: frame.encoded()) == frame)
         let reply = GossipFrame.digest(topic: Self.topic, entries: [], final: false, reply: true)
         #expect(try GossipFrame(decoding: reply.encoded()) == reply)
@@ -21,7 +21,7 @@ struct AntiEntropyTests {
         // The flags byte follows the kind and the topic; bit 2 and up mean nothing.
         let flagsAt = bytes.count - 2
         #expect(bytes[flagsAt] == 3)
-        bytes[flagsAt] = 4
+        bytes[flagsAt] = 8
         #expect(throws: (any Error).self) { try GossipFrame(decoding: bytes) }
     }
 
@@ -111,6 +111,30 @@ struct AntiEntropyTests {
         network.run(for: .seconds(2))
         #expect(network.routers.reduce(0) { $0 + $1.counters.catchUpOffered } == before)
         #expect(network.routers[pair.0].counters.digestsSent > 0)
+    }
+}
+
+extension AntiEntropyTests {
+    @Test("a node that lost a message on links its neighbours thought up gets it from the periodic digest")
+    func periodicDigestRepairs() throws {
+        for periodic in [true, false] {
+            var settings = GossipRouter.Settings()
+            if !periodic { settings.digestInterval = nil }
+            var network = GossipNetwork(nodes: 12, degree: 3, seed: 4, settings: settings)
+            network.subscribeAll(Self.topic)
+            network.run(for: .seconds(1))
+            // Everything sent to node 5 is lost for a while, reliable frames too: its neighbours still count it as
+            // a neighbour (no neighbour-down, no new digest).
+            let saved = network.latency
+            for node in network.routers.indices { network.latency[node][5] = nil }
+            let published = network.publish(GossipTests.payload(0, 1), on: Self.topic, from: 0)
+            let id = try #require(published)
+            network.run(for: .seconds(3))
+            #expect(network.delivered[5][id] == nil)
+            network.latency = saved
+            network.run(for: .seconds(40))
+            #expect((network.delivered[5][id] != nil) == periodic, "periodic digests \(periodic)")
+        }
     }
 }
 
