@@ -30,6 +30,22 @@ struct LineReaderThreadTests {
         }
     }
 
+    /// A thread that writes `text` to `descriptor` and closes it.
+    static func startWriter(_ text: [UInt8], to descriptor: Int32) throws -> pthread_t {
+        var thread = pthread_t()
+        let box = Unmanaged.passRetained(TextBox(text: text, descriptor: descriptor)).toOpaque()
+        let result = pthread_create(
+            &thread, nil,
+            { context in
+                let box = Unmanaged<TextBox>.fromOpaque(context!).takeRetainedValue()
+                LineReaderThreadTests.write(box.text, to: box.descriptor)
+                close(box.descriptor)
+                return nil
+            }, box)
+        try #require(result == 0)
+        return thread
+    }
+
     @Test func linesOfAPipeArriveInOrderAndAnOverlongLineIsSkipped() throws {
         var ends: [Int32] = [0, 0]
         #expect(pipe(&ends) == 0)
@@ -40,18 +56,7 @@ struct LineReaderThreadTests {
         text += [UInt8](repeating: UInt8(ascii: "x"), count: 70_000) + [UInt8(ascii: "\n")]
         text += Array("third\nlast without a newline".utf8)
         // A writer on another thread, so that a full pipe cannot block the test.
-        let writer = ends[1]
-        var thread = pthread_t()
-        let box = Unmanaged.passRetained(TextBox(text: text, descriptor: writer)).toOpaque()
-        #expect(
-            pthread_create(
-                &thread, nil,
-                { context in
-                    let box = Unmanaged<TextBox>.fromOpaque(context!).takeRetainedValue()
-                    LineReaderThreadTests.write(box.text, to: box.descriptor)
-                    close(box.descriptor)
-                    return nil
-                }, box) == 0)
+        let thread = try Self.startWriter(text, to: ends[1])
         let (items, ended) = Self.collect(reader)
         pthread_join(thread, nil)
         close(ends[0])
@@ -71,19 +76,8 @@ struct LineReaderThreadTests {
         let reader = LineReaderThread(descriptor: ends[0], maxLineBytes: 64) {}
         try reader.start()
         let count = LineReaderThread.capacity * 3
-        let writer = ends[1]
-        var thread = pthread_t()
         let text = (0..<count).map { "\($0)\n" }.joined()
-        let box = Unmanaged.passRetained(TextBox(text: Array(text.utf8), descriptor: writer)).toOpaque()
-        #expect(
-            pthread_create(
-                &thread, nil,
-                { context in
-                    let box = Unmanaged<TextBox>.fromOpaque(context!).takeRetainedValue()
-                    LineReaderThreadTests.write(box.text, to: box.descriptor)
-                    close(box.descriptor)
-                    return nil
-                }, box) == 0)
+        let thread = try Self.startWriter(Array(text.utf8), to: ends[1])
         // Nobody takes for a while: the queue fills and stays at its bound.
         usleep(200_000)
         let first = reader.take()

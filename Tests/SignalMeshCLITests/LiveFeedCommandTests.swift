@@ -1,4 +1,5 @@
 import Foundation
+import MeshCore
 import Testing
 
 /// `signalmesh run --feed`: a live NDJSON feed from a named pipe into the node's strategies, and the checks on the
@@ -9,7 +10,7 @@ struct LiveFeedCommandTests {
 
     /// NDJSON daily bars of a random walk, `count` of them from 2024-01-01.
     static func bars(_ count: Int) -> String {
-        var generator = SplitMix(seed: 7)
+        var generator = SplitMix64(seed: 7)
         var price = 100.0
         var lines: [String] = []
         for day in 0..<count {
@@ -21,18 +22,6 @@ struct LiveFeedCommandTests {
                     + "\"low\":\(min(open, price) * 0.99),\"close\":\(price),\"volume\":1000}")
         }
         return lines.joined(separator: "\n") + "\n"
-    }
-
-    struct SplitMix {
-        var state: UInt64
-        init(seed: UInt64) { state = seed }
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
     }
 
     @Test("bars written to a named pipe reach the strategy as they arrive; a bad line is skipped, the node runs on")
