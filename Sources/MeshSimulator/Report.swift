@@ -66,7 +66,7 @@ public struct Report: Sendable {
     public private(set) var violations: [(invariant: String, problem: String)] = []
     /// With `Scenario.attack`: the attackers, the links honest nodes had to them at the end, how many of those were
     /// graylisted, and the frames the attackers pushed.
-    public private(set) var attack = (attackers: 0, links: 0, graylistedLinks: 0, framesSent: 0)
+    public private(set) var attack = (attackers: 0, links: 0, graylistedLinks: 0, framesSent: 0, honestGraylisted: 0)
     /// Signal records published (with `Scenario.signals`), the deliveries they should have had (nodes up at each
     /// publication, its publisher aside) and had, each delivery's latency from publication (ms), and the copies of
     /// records each node received beyond the first, per record.

@@ -882,20 +882,31 @@ public struct SignalTraffic: Sendable, Equatable {
 }
 
 extension Simulation {
-    /// What the attack met: attackers, the links honest nodes had to them at the end, how many of those the
-    /// honest side had graylisted, and the frames the attackers pushed.
-    public var attackFigures: (attackers: Int, links: Int, graylistedLinks: Int, framesSent: Int) {
+    /// What the attack met: attackers, the links honest nodes had to them at the end (in their active views), how
+    /// many of those the honest side had graylisted, the frames the attackers pushed, and the links between honest
+    /// nodes that one side had graylisted (should be none).
+    public var attackFigures:
+        (
+            attackers: Int, links: Int, graylistedLinks: Int, framesSent: Int, honestGraylisted: Int
+        )
+    {
         var links = 0
         var graylisted = 0
+        var honestGraylisted = 0
         let threshold = GossipRouter.Settings().graylistScore
         for (index, node) in nodes.enumerated() where !attackers.contains(index) && node.up {
-            for attacker in attackers {
-                guard let score = node.core.gossip.score(of: nodes[attacker].core.nodeID) else { continue }
-                links += 1
-                if score <= threshold { graylisted += 1 }
+            for peer in node.core.membership.active {
+                guard let other = self.index(of: peer.nodeID), let score = node.core.gossip.score(of: peer.nodeID)
+                else { continue }
+                if attackers.contains(other) {
+                    links += 1
+                    if score <= threshold { graylisted += 1 }
+                } else if score <= threshold {
+                    honestGraylisted += 1
+                }
             }
         }
-        return (attackers.count, links, graylisted, attackFramesSent)
+        return (attackers.count, links, graylisted, attackFramesSent, honestGraylisted)
     }
 
     /// What the signal traffic showed: records published, deliveries against those expected, latencies, and

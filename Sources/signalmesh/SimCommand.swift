@@ -339,6 +339,7 @@ struct SimRunCommand: ParsableCommand {
                 [
                     "attackers": report.attack.attackers, "links": report.attack.links,
                     "graylisted_links": report.attack.graylistedLinks, "frames_sent": report.attack.framesSent,
+                    "honest_links_graylisted": report.attack.honestGraylisted,
                 ] as [String: Any]
         }
         if let converged = report.convergedAfter { fields["converged_after_s"] = Double(converged.nanoseconds) / 1e9 }
@@ -416,7 +417,8 @@ struct SimRunCommand: ParsableCommand {
             Output.line(
                 "attack: \(report.attack.attackers) nodes sending \(attack.kind.rawValue) frames "
                     + "(\(report.attack.framesSent) pushed); honest nodes had \(report.attack.links) links to them "
-                    + "at the end, \(report.attack.graylistedLinks) graylisted")
+                    + "at the end, \(report.attack.graylistedLinks) graylisted; links between honest nodes graylisted: "
+                    + "\(report.attack.honestGraylisted)")
         }
         let bytes = report.bytesPerNode
         Output.line(

@@ -20,6 +20,7 @@ struct AttackTests {
         #expect(report.attack.framesSent > 1000)
         #expect(report.attack.links > 0)
         #expect(report.attack.graylistedLinks == report.attack.links, "\(report.attack)")
+        #expect(report.attack.honestGraylisted == 0, "\(report.attack)")
         #expect(
             report.signalDeliveries == report.signalDeliveriesExpected,
             "\(report.signalDeliveries) of \(report.signalDeliveriesExpected)")
