@@ -145,8 +145,13 @@ public final class Simulation {
     public private(set) var signalDeliveries = 0
     /// Deliveries that came after the record had already been delivered to that node (should be none).
     public private(set) var repeatedDeliveries = 0
-    /// Each first delivery's latency from publication, up to five times `delaySampleLimit` of them.
+    /// First deliveries' latencies from publication: a uniform sample (reservoir) of five times `delaySampleLimit`.
     public private(set) var signalLatencySample: [Duration] = []
+    /// The sampler of `signalLatencySample` and `pathSample`: a generator of its own, so that sampling leaves the
+    /// simulation's draws (and its trace) as they are.
+    private var sampler: SplitMix64
+    private var latenciesSeen = 0
+    private var pathsSeen = 0
     /// For the first `shortestPathSignals` signals: the shortest-path latency from the publisher to each node over
     /// the overlay at publication (links weighted by their mean delay), by signal.
     private var shortestPaths: [SignalKey: [Duration]] = [:]
@@ -183,6 +188,7 @@ public final class Simulation {
         now = start
         startedAt = start
         generator = Xoshiro256StarStar(seed: seed)
+        sampler = SplitMix64(seed: seed ^ 0x5A4D_504C_4552)
         self.signalTraffic = signals
         self.attack = attack
         if let attack {
@@ -288,6 +294,15 @@ public final class Simulation {
     }
 
     private var attackEnd: Instant?
+
+    /// Where the `seen`-th item goes in a uniform sample of five times `delaySampleLimit` holding `held` (reservoir
+    /// sampling): at the end while there is room, then in a random place with probability room / seen, or nowhere.
+    private func reservoirSlot(seen: Int, held: Int) -> Int? {
+        let room = Self.delaySampleLimit * 5
+        if held < room { return held }
+        let slot = Int(sampler.next() % UInt64(seen))
+        return slot < room ? slot : nil
+    }
 
     /// The shortest-path latency from `source` to every node over the overlay as it is (each live node's active
     /// view; links weighted by their mean delay): Dijkstra. An hour for a node out of reach.
@@ -734,13 +749,25 @@ public final class Simulation {
                     continue
                 }
                 signalDeliveries += 1
-                if let sent = published[key], signalLatencySample.count < Self.delaySampleLimit * 5 {
-                    signalLatencySample.append(now - sent.at)
-                }
-                if let sent = published[key], let shortest = shortestPaths[key]?[node], shortest < .seconds(3600),
-                    pathSample.count < Self.delaySampleLimit * 5
-                {
-                    pathSample.append((now - sent.at, shortest))
+                if let sent = published[key] {
+                    latenciesSeen += 1
+                    if let slot = reservoirSlot(seen: latenciesSeen, held: signalLatencySample.count) {
+                        if slot == signalLatencySample.count {
+                            signalLatencySample.append(now - sent.at)
+                        } else {
+                            signalLatencySample[slot] = now - sent.at
+                        }
+                    }
+                    if let shortest = shortestPaths[key]?[node], shortest < .seconds(3600) {
+                        pathsSeen += 1
+                        if let slot = reservoirSlot(seen: pathsSeen, held: pathSample.count) {
+                            if slot == pathSample.count {
+                                pathSample.append((now - sent.at, shortest))
+                            } else {
+                                pathSample[slot] = (now - sent.at, shortest)
+                            }
+                        }
+                    }
                 }
             case .event:
                 break
