@@ -58,13 +58,17 @@ public final class LineReaderThread: Sendable {
         pthread_detach(thread)
     }
 
-    /// Takes the queued lines, and whether the input has ended (with the read error, if one ended it); loop thread.
+    /// Takes the queued lines, and whether the input has ended after them (with the read error, if one ended it):
+    /// the lines and the end are taken together, so an end reported here has no line left behind; loop thread.
     public func take() -> (items: [Item], ended: Bool, failure: String?) {
         state.withLock { state in
             defer { state.items.removeAll(keepingCapacity: true) }
-            return (state.items, state.ended && state.items.isEmpty, state.failure)
+            return (state.items, state.ended, state.failure)
         }
     }
+
+    /// Whether the thread has seen the end of its input (lines may still wait to be taken).
+    var hasEnded: Bool { state.withLock { $0.ended } }
 
     /// Asks the thread to stop once its current read returns; what it reads after is dropped.
     public func stop() {

@@ -70,6 +70,24 @@ struct LineReaderThreadTests {
         #expect(reader.take().failure == nil)
     }
 
+    @Test func theEndComesWithTheLastLinesInOneTake() throws {
+        var ends: [Int32] = [0, 0]
+        #expect(pipe(&ends) == 0)
+        let reader = LineReaderThread(descriptor: ends[0], maxLineBytes: 64) {}
+        try reader.start()
+        let thread = try Self.startWriter(Array("a\nb\nc".utf8), to: ends[1])
+        pthread_join(thread, nil)
+        // Once the reader has seen the end, one take gives every line and the end together (a take that gave the
+        // lines without the end would leave the loop waiting for a wake-up that never comes).
+        for _ in 0..<5000 where !reader.hasEnded { usleep(1000) }
+        #expect(reader.hasEnded)
+        let taken = reader.take()
+        let items = taken.items
+        #expect(taken.ended)
+        close(ends[0])
+        #expect(items == [.line(Array("a".utf8)), .line(Array("b".utf8)), .line(Array("c".utf8))])
+    }
+
     @Test func aFullQueueHoldsTheReaderBackWithoutLosingLines() throws {
         var ends: [Int32] = [0, 0]
         #expect(pipe(&ends) == 0)
