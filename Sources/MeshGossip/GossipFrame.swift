@@ -25,6 +25,13 @@ public struct Topic: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// The topic of `symbol`'s signals.
     public static func signals(_ symbol: String) -> Topic? { Topic("signals/" + symbol.uppercased()) }
 
+    /// The largest message payload the topic carries (`Specs/gossip.md`, section 2): 8 KiB for `signals/` and
+    /// `orders/` (a signal record with the largest snapshot is about 5.2 KB), `GossipFrame.maxPayload` otherwise. A
+    /// larger message is refused when published and rejected when received (its sender loses score).
+    public var maxPayload: Int {
+        name.hasPrefix("signals/") || name.hasPrefix("orders/") ? 8192 : GossipFrame.maxPayload
+    }
+
     /// The name.
     public var description: String { name }
 

@@ -313,11 +313,11 @@ public struct GossipRouter: Sendable {
 
     /// Publishes `payload` on `topic`: pushed to every neighbour on the topic (flood publishing: one's own messages
     /// take every first hop at once), or to `fanout` of them when this node does not subscribe. Returns its id and
-    /// the effects; nil id for a payload over `GossipFrame.maxPayload` or a message already seen.
+    /// the effects; nil id for a payload over the topic's cap (`Topic.maxPayload`) or a message already seen.
     public mutating func publish(
         _ payload: [UInt8], on topic: Topic, now: Instant
     ) -> (id: MessageID?, effects: [GossipEffect]) {
-        guard payload.count <= GossipFrame.maxPayload else { return (nil, []) }
+        guard payload.count <= min(GossipFrame.maxPayload, topic.maxPayload) else { return (nil, []) }
         let id = MessageID(topic: topic, payload: payload)
         guard seen.insert(id, now: now) else { return (nil, []) }
         cache.insert(id, topic: topic, origin: nodeID, payload: payload, now: now)
@@ -484,6 +484,11 @@ public struct GossipRouter: Sendable {
         validate: (GossipMessage) -> GossipValidation
     ) -> [GossipEffect] {
         let peer = slots[slot]!.id
+        guard payload.count <= topic.maxPayload else {
+            counters.rejected += 1
+            return penalize(
+                slot, reason: "a message of \(payload.count) bytes on \(topic), over its cap of \(topic.maxPayload)")
+        }
         let id = MessageID(topic: topic, payload: payload)
         let tag = origin.originTag
         guard seen.insert(id, now: now) else {

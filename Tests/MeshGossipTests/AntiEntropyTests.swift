@@ -173,3 +173,31 @@ struct DuplicateFloodTests {
         #expect(router.counters.droppedFrames == dropped + 1)
     }
 }
+
+/// Per-topic size caps.
+@Suite("Gossip size caps")
+struct SizeCapTests {
+    @Test func aMessageOverItsTopicsCapIsRefusedWhenPublishedAndRejectedWhenReceived() {
+        let topic = GossipTests.topic
+        #expect(topic.maxPayload == 8192 && Topic("ledger/checkpoints")!.maxPayload == GossipFrame.maxPayload)
+        let me = NodeID(publicKey: Bytes32([UInt8](repeating: 1, count: 32))!)
+        let peer = NodeID(publicKey: Bytes32([UInt8](repeating: 2, count: 32))!)
+        let now = Instant(nanosecondsSinceEpoch: 1_795_219_200_000_000_000)
+        var router = GossipRouter(nodeID: me, now: now)
+        _ = router.subscribe(topic)
+        _ = router.neighbourUp(peer)
+        _ = router.receive(GossipFrame.subscriptions([(topic, true)]).encoded(), from: peer, now: now) { _ in .accept }
+        #expect(router.publish([UInt8](repeating: 7, count: 8193), on: topic, now: now).id == nil)
+        #expect(router.publish([UInt8](repeating: 7, count: 8192), on: topic, now: now).id != nil)
+        var validated = 0
+        let large = GossipFrame.publish(topic: topic, origin: peer, payload: [UInt8](repeating: 9, count: 9000))
+        let effects = router.receive(large.encoded(), from: peer, now: now) { _ in
+            validated += 1
+            return .accept
+        }
+        #expect(validated == 0)
+        #expect(router.counters.rejected == 1 && router.counters.delivered == 0)
+        #expect(router.score(of: peer) == router.settings.rejectPenalty)
+        #expect(effects.contains { if case .penalized = $0 { true } else { false } })
+    }
+}

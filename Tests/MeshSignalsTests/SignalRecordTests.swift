@@ -41,6 +41,23 @@ struct SignalRecordTests {
         #expect(throws: SignalRecord.Problem.badSignature) { try SignalRecord(decoding: forged) }
     }
 
+    @Test func theLargestRecordFitsTheSignalTopicsCap() throws {
+        // Every field at its longest: 64 snapshot values with 64-byte names, the longest strings.
+        var snapshot: [String: Double] = [:]
+        for index in 0..<SignalRecord.maxSnapshot {
+            snapshot[String(format: "%02d", index) + String(repeating: "n", count: 62)] = Double(index) + 0.5
+        }
+        let signal = Signal(
+            strategy: String(repeating: "s", count: 64), rule: String(repeating: "r", count: 128),
+            symbol: String(repeating: "Y", count: 32), timeframe: "12345678", time: Self.now, price: 1, side: .buy,
+            kind: .entry, strength: 1, snapshot: snapshot)
+        let record = SignalRecord(
+            signing: signal, with: Self.key, sequence: (1 << 62) - 1, issuedAt: Self.now, lifetime: 3_600_000)
+        #expect(try SignalRecord(decoding: record.encoded) == record)
+        // `Topic.maxPayload` of `signals/`: 8 KiB.
+        #expect(record.encoded.count <= 8192, "\(record.encoded.count) bytes")
+    }
+
     @Test func theValidatorAcceptsInOrderAndRefusesTheRest() {
         var validator = SignalValidator()
         #expect(validator.check(Self.record(1).encoded, now: Self.now) == .accept(Self.record(1)))
