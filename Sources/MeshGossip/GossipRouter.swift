@@ -66,6 +66,8 @@ public struct GossipCounters: Sendable, Equatable {
     public var catchUpOffered = 0
     /// Times a neighbour's score fell to the graylist score (its frames are then dropped unread).
     public var graylisted = 0
+    /// Messages asked for (IWANT, GRAFT) beyond the asker's repair budget, not sent.
+    public var repairsRefused = 0
 }
 
 /// The gossip core of one node (`Specs/gossip.md`): Plumtree's eager-push trees with lazy repair, one tree per
@@ -104,6 +106,13 @@ public struct GossipRouter: Sendable {
         /// neighbour that keeps pushing what it was told not to, or replays messages, is graylisted; the few
         /// duplicates of honest races decay away).
         public var duplicatePenalty = -1.0
+        /// Messages a neighbour may have sent to it on request (IWANT, GRAFT) at once: a catch-up after a partition
+        /// asks for up to `maxMissing`. The budget comes back at `repairRate` a second; requests beyond are not served
+        /// and cost a point per request (a neighbour asking for the cache again and again must not turn this node
+        /// into an amplifier).
+        public var repairBurst = 4096.0
+        /// See `repairBurst`.
+        public var repairRate = 200.0
         /// A duplicate is answered with PRUNE at most once per neighbour and origin in this time (a flood of
         /// duplicates must not make this node send a flood of PRUNEs).
         public var pruneInterval = Duration.seconds(1)
@@ -139,6 +148,9 @@ public struct GossipRouter: Sendable {
         var dontWant: [MessageID] = []
         /// When this node last sent it PRUNE for an origin (at most `maxPruneMemory`, the oldest forgotten).
         var prunedAt: [OriginTag: Instant] = [:]
+        /// Messages it may still be sent on request, and when that was last brought up to date.
+        var repairTokens: Double
+        var repairCountedAt: Instant
     }
 
     /// Origins whose last PRUNE to a neighbour is remembered.
@@ -262,7 +274,9 @@ public struct GossipRouter: Sendable {
         } else {
             return []
         }
-        slots[slot] = Neighbour(id: peer, topics: pendingSubscriptions.removeValue(forKey: peer) ?? [])
+        slots[slot] = Neighbour(
+            id: peer, topics: pendingSubscriptions.removeValue(forKey: peer) ?? [], repairTokens: settings.repairBurst,
+            repairCountedAt: nextHeartbeat - settings.heartbeat)
         slotOf[peer] = slot
         digestHeard[slot] = nil
         followUps[slot] = nil
@@ -367,13 +381,13 @@ public struct GossipRouter: Sendable {
             }
             return []
         case .iwant(let ids):
-            return repair(ids, to: peer)
+            return repair(ids, to: slot, now: now)
         case .graft(let topic, let origins, let ids):
             guard subscriptions.contains(topic), neighbour.topics.contains(topic) else { return [] }
             for origin in origins.prefix(GossipFrame.maxIDs) where touchTree(topic, origin, now: now) != nil {
                 trees[topic]![origin]!.eager |= UInt64(1) << slot
             }
-            return repair(ids, to: peer)
+            return repair(ids, to: slot, now: now)
         case .prune(let topic, let origins):
             for origin in origins where trees[topic]?[origin] != nil {
                 trees[topic]![origin]!.eager &= ~(UInt64(1) << slot)
@@ -656,10 +670,23 @@ public struct GossipRouter: Sendable {
     }
 
     /// Sends the cached messages among `ids` to `peer` (an IWANT or a GRAFT).
-    private mutating func repair(_ ids: [MessageID], to peer: NodeID) -> [GossipEffect] {
+    private mutating func repair(_ ids: [MessageID], to slot: Int, now: Instant) -> [GossipEffect] {
+        let peer = slots[slot]!.id
+        let elapsed = Double((now - slots[slot]!.repairCountedAt).nanoseconds) / 1e9
+        slots[slot]!.repairTokens = min(
+            settings.repairBurst, slots[slot]!.repairTokens + max(0, elapsed) * settings.repairRate)
+        slots[slot]!.repairCountedAt = now
         var effects: [GossipEffect] = []
+        var refused = false
+        defer { if refused { penalize(slot, by: settings.duplicatePenalty) } }
         for id in ids {
             guard let cached = cache.message(id) else { continue }
+            guard slots[slot]!.repairTokens >= 1 else {
+                counters.repairsRefused += 1
+                refused = true
+                continue
+            }
+            slots[slot]!.repairTokens -= 1
             let frame = GossipFrame.publish(topic: cached.topic, origin: cached.origin, payload: cached.payload)
             // Asked for explicitly: sent reliably, or a lost answer would leave the gap for good.
             effects.append(.sendReliably(frame: frame.encoded(), to: peer))

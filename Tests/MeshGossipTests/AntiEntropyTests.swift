@@ -201,3 +201,40 @@ struct SizeCapTests {
         #expect(effects.contains { if case .penalized = $0 { true } else { false } })
     }
 }
+
+/// Repair budgets: a neighbour asking for the same messages again and again gets a bounded share.
+@Suite("Gossip repair budget")
+struct RepairBudgetTests {
+    @Test func repeatedRequestsAreServedUpToTheBudgetThenRefusedAndPenalized() throws {
+        let topic = GossipTests.topic
+        let me = NodeID(publicKey: Bytes32([UInt8](repeating: 1, count: 32))!)
+        let asker = NodeID(publicKey: Bytes32([UInt8](repeating: 2, count: 32))!)
+        var now = Instant(nanosecondsSinceEpoch: 1_795_219_200_000_000_000)
+        var settings = GossipRouter.Settings()
+        settings.repairBurst = 100
+        settings.repairRate = 10
+        var router = GossipRouter(nodeID: me, settings: settings, now: now)
+        _ = router.subscribe(topic)
+        _ = router.neighbourUp(asker)
+        let published = router.publish([1, 2, 3], on: topic, now: now)
+        let id = try #require(published.id)
+        var served = 0
+        for _ in 0..<110 {
+            served +=
+                router.receive(GossipFrame.iwant(ids: [id]).encoded(), from: asker, now: now) { _ in .accept }
+                .filter { if case .sendReliably = $0 { true } else { false } }.count
+        }
+        #expect(served == 100)
+        #expect(router.counters.repairsRefused == 10)
+        #expect(router.score(of: asker) == -10)
+        // A second later, ten more.
+        now = now + .seconds(1)
+        var later = 0
+        for _ in 0..<20 {
+            later +=
+                router.receive(GossipFrame.iwant(ids: [id]).encoded(), from: asker, now: now) { _ in .accept }
+                .filter { if case .sendReliably = $0 { true } else { false } }.count
+        }
+        #expect(later == 10, "score \(router.score(of: asker) ?? 0), refused \(router.counters.repairsRefused)")
+    }
+}
