@@ -117,6 +117,12 @@ struct NodeConfiguration {
                     Raw(values: entries.map(\.value), origin: .file(path: filePath, line: entries[0].line)))
             }
         }
+        /// `path` as given, or, when it is relative and comes from the file, inside the data directory the file
+        /// lives in.
+        func located(_ path: String, _ origin: SettingOrigin) -> String {
+            if case .file = origin, !path.hasPrefix("/") { return dataDirectory + "/" + path }
+            return path
+        }
         /// The winning layer's value of `key`, after checking every layer's with `parse`.
         func pick<Value>(
             _ key: String, _ parse: (Raw) throws(CLIFailure) -> Value
@@ -160,9 +166,7 @@ struct NodeConfiguration {
             "seeds",
             { (raw) throws(CLIFailure) -> String? in
                 guard let path = raw.values.first, !path.isEmpty else { throw raw.origin.failure("seeds is empty") }
-                // A relative path in the file is relative to the data directory the file lives in.
-                if case .file = raw.origin, !path.hasPrefix("/") { return dataDirectory + "/" + path }
-                return path
+                return located(path, raw.origin)
             })
         {
             configuration.seeds = seeds
@@ -226,9 +230,7 @@ struct NodeConfiguration {
             { (raw) throws(CLIFailure) in
                 try raw.values.map { (path) throws(CLIFailure) in
                     guard !path.isEmpty else { throw raw.origin.failure("strategy is empty: give a strategy file") }
-                    // A relative path in the file is relative to the data directory the file lives in.
-                    if case .file = raw.origin, !path.hasPrefix("/") { return dataDirectory + "/" + path }
-                    return path
+                    return located(path, raw.origin)
                 }
             })
         {
@@ -252,9 +254,7 @@ struct NodeConfiguration {
                     throw raw.origin.failure("feed is empty: give bundled, none, - (stdin) or a file")
                 }
                 if ["bundled", "none", "-"].contains(text) { return text }
-                // A relative path in the file is relative to the data directory the file lives in.
-                if case .file = raw.origin, !text.hasPrefix("/") { return dataDirectory + "/" + text }
-                return text
+                return located(text, raw.origin)
             })
         {
             configuration.feed = feed
