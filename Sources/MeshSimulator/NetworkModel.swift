@@ -61,6 +61,17 @@ public struct NetworkModel: Sendable, Equatable {
         return base + latency.mean
     }
 
+    /// No datagram's delay is shorter: the smallest base delay between regions and the latency's lower bound
+    /// (zero for the normal and log-normal, which are cut at zero). The simulator's lookahead.
+    var minimumDelay: Duration {
+        let base = regions.map { $0.delays.joined().min() ?? .zero } ?? .zero
+        switch latency {
+        case .fixed(let value): return base + value
+        case .uniform(let low, _): return base + max(low, .zero)
+        case .normal, .logNormal: return base
+        }
+    }
+
     /// A delay for a datagram from node `from` to node `to`, drawn with `generator`.
     func delay(from: Int, to: Int, using generator: inout Xoshiro256StarStar) -> Duration {
         let base = regions.map { $0.delay(from: from % $0.names.count, to: to % $0.names.count) } ?? .zero

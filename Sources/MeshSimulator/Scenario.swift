@@ -36,6 +36,9 @@ public struct Scenario: Sendable, Equatable {
     public var signals: SignalTraffic?
     /// Adversaries among the nodes (nil: none); they attack until the end.
     public var attack: AttackTraffic?
+    /// Threads the simulation runs on (`Simulation.threads`): how fast it goes, not what happens, so not part of
+    /// the command line that reproduces a run.
+    public var threads = 1
 
     /// A scenario of `nodes` nodes, `seeds` of them seeds, drawn from `seed`, running `duration`.
     public init(nodes: Int, seeds: Int, seed: UInt64, duration: Duration) {
@@ -64,7 +67,8 @@ public struct Scenario: Sendable, Equatable {
     /// The simulation, built and started, its faults scheduled, not yet run.
     public func makeSimulation() -> Simulation {
         let simulation = Simulation(
-            seed: seed, nodes: nodes, seeds: seeds, network: network, signals: signals, attack: attack)
+            seed: seed, nodes: nodes, seeds: seeds, network: network, signals: signals, attack: attack,
+            threads: threads)
         simulation.start(over: joinWindow)
         // Publishing stops 5 s before the end, so that the last signals have time to reach everyone.
         simulation.scheduleSignals(until: duration - .seconds(5))

@@ -46,16 +46,45 @@ public final class Simulation {
         fileprivate var requestedWake: Instant?
         /// The time of the timer event in the heap for this node, if one is (of generation `wakeGeneration`).
         fileprivate var scheduledWake: Instant?
-        /// The clock: local = global + offset + drift × (global − driftSince), never running backwards.
-        fileprivate var clockOffset = Duration.zero
-        fileprivate var drift = 0.0
-        fileprivate var driftSince: Instant
-        fileprivate var lastLocal: Instant?
+        /// Its clock.
+        fileprivate var clock: Clock
         /// Paused until this instant, with the datagrams that arrived meanwhile.
         fileprivate var pausedUntil: Instant?
         fileprivate var inbox: [(from: SocketAddress, datagram: [UInt8])] = []
         /// When its uplink is free again (bandwidth model).
         fileprivate var uplinkFreeAt: Instant
+        /// The draws for the datagrams it sends (delay, loss, duplication): its own generator, so that what happens
+        /// to a node's datagrams does not depend on the order in which nodes are processed within a window.
+        fileprivate var random: Xoshiro256StarStar
+        /// Events it has scheduled (their sequence numbers: ties at one instant go by origin, then sequence).
+        fileprivate var scheduled: UInt64 = 0
+        /// Its events folded into a hash (see `traceHash`).
+        fileprivate var trace: UInt64 = 0xcbf2_9ce4_8422_2325
+    }
+
+    /// A node's clock: local = global + offset + drift × (global − driftSince), never running backwards. Plain
+    /// values, so that reading it copies nothing that is counted.
+    fileprivate struct Clock {
+        var offset = Duration.zero
+        var drift = 0.0
+        var driftSince: Instant
+        var lastLocal: Instant?
+
+        /// The reading at global instant `now`, never behind the last reading.
+        func localNow(at now: Instant) -> Instant {
+            let elapsed = Double((now - driftSince).nanoseconds)
+            let local = now + offset + .nanoseconds(Int64(elapsed * drift))
+            return max(local, lastLocal ?? local)
+        }
+
+        /// The global instant at which the clock reads `local` (at least `now`).
+        func globalInstant(local: Instant, now: Instant) -> Instant {
+            let base = driftSince + offset
+            let elapsed = Double((local - base).nanoseconds) / (1 + drift)
+            // Rounded up, so the clock has reached `local` when the event fires.
+            let global = driftSince + .nanoseconds(Int64(elapsed.rounded(.up)))
+            return max(global, now)
+        }
     }
 
     private struct Event: Comparable {
@@ -72,11 +101,79 @@ public final class Simulation {
             case attack(node: Int)
         }
         var time: Instant
+        /// The node that scheduled it, or `Event.global` (the simulation itself: faults, traffic, starts).
+        var origin: UInt32
+        /// The origin's count of events scheduled, this one included.
         var sequence: UInt64
         var kind: Kind
 
-        static func < (lhs: Event, rhs: Event) -> Bool { (lhs.time, lhs.sequence) < (rhs.time, rhs.sequence) }
-        static func == (lhs: Event, rhs: Event) -> Bool { lhs.time == rhs.time && lhs.sequence == rhs.sequence }
+        /// The origin of events the simulation schedules itself.
+        static let global = UInt32.max
+
+        /// The node whose state the event reads and changes alone (nil: the simulation's own events, which may
+        /// read or change any node and run on their own between windows).
+        var node: Int? {
+            switch kind {
+            case .start(let node, _), .timer(let node, _), .deliver(let node, _, _, _), .resume(let node),
+                .save(let node, _):
+                node
+            case .fault, .heal, .churn, .publish, .attack:
+                nil
+            }
+        }
+
+        static func < (lhs: Event, rhs: Event) -> Bool {
+            (lhs.time, lhs.origin, lhs.sequence) < (rhs.time, rhs.origin, rhs.sequence)
+        }
+        static func == (lhs: Event, rhs: Event) -> Bool {
+            lhs.time == rhs.time && lhs.origin == rhs.origin && lhs.sequence == rhs.sequence
+        }
+    }
+
+    /// What processing one window's chunk of nodes (or one of the simulation's own events) changes beyond the
+    /// nodes themselves, merged into the simulation in chunk order once the window is done (`merge`): so the run
+    /// is the same whichever thread processed which chunk, and the same with one thread or several.
+    private struct Lane {
+        /// The nodes (their storage, held by the simulation for the window; a lane touches only its own).
+        let nodes: UnsafeMutablePointer<Node>
+        /// The virtual time of the event being processed.
+        var now: Instant
+        /// The node whose events are being processed, and the end of the window: its own events before then go
+        /// on its queue rather than to the heap.
+        var current = -1
+        var windowEnd: Instant
+        /// The current node's events in the window, latest first.
+        var queue: [Event] = []
+        /// Events for the heaps.
+        var scheduled: [Event] = []
+        var drops: [String: Int] = [:]
+        var eventsProcessed = 0
+        var delivered = 0
+        var duplicated = 0
+        /// Delivered datagrams' delays, in the order delivered.
+        var delays: [Duration] = []
+        /// Signal records handed to nodes: the node, the record and when.
+        var receipts: [(node: Int, key: SignalKey, at: Instant)] = []
+
+        init(nodes: UnsafeMutablePointer<Node>, now: Instant, windowEnd: Instant) {
+            self.nodes = nodes
+            self.now = now
+            self.windowEnd = windowEnd
+        }
+
+        /// Schedules `kind` at `time`, scheduled by node `origin`.
+        mutating func schedule(at time: Instant, _ kind: Event.Kind, by origin: Int) {
+            nodes[origin].scheduled += 1
+            let event = Event(time: time, origin: UInt32(origin), sequence: nodes[origin].scheduled, kind: kind)
+            guard current >= 0, time < windowEnd, event.node == current else {
+                scheduled.append(event)
+                return
+            }
+            // Latest first: the next event is the last.
+            var index = queue.count
+            while index > 0, queue[index - 1] < event { index -= 1 }
+            queue.insert(event, at: index)
+        }
     }
 
     /// Datagrams a paused node's socket buffer holds; later ones are dropped (reason `paused`).
@@ -114,13 +211,32 @@ public final class Simulation {
     /// A sample of delivered datagrams' one-way delays (queueing included).
     public private(set) var delaySample: [Duration] = []
     /// A 64-bit hash folding in every event processed (its time, node, kind and bytes): equal for equal runs.
-    public private(set) var traceHash: UInt64 = 0xcbf2_9ce4_8422_2325
+    /// Each node folds its own events (in the order it processed them), the simulation its own events; this folds
+    /// those together in node order.
+    public var traceHash: UInt64 {
+        var hash = globalTrace
+        for index in nodes.indices { Self.mix(nodes[index].trace, into: &hash) }
+        return hash
+    }
+    private var globalTrace: UInt64 = 0xcbf2_9ce4_8422_2325
+    /// Threads that process a window's nodes (the calling thread and `threads − 1` helpers); the run is the same
+    /// with any number.
+    public let threads: Int
+    private var pool: WorkerPool?
+    /// No datagram arrives sooner than this after it is sent: events of different nodes less than this apart
+    /// cannot affect each other, so a window this long is processed node by node, the nodes in parallel.
+    private let lookahead: Duration
     /// The faults scheduled, in the order they were.
     public private(set) var faults: [ScheduledFault] = []
 
     private var generator: Xoshiro256StarStar
-    private var events = Heap<Event>()
+    /// Events of one node each (`Event.node`), and the simulation's own events.
+    private var nodeEvents = Heap<Event>()
+    private var globalEvents = Heap<Event>()
+    /// The simulation's count of events it scheduled itself.
     private var sequence: UInt64 = 0
+    /// A window's events by node (reused from window to window).
+    private var windowEvents: [[Event]] = []
     private var indexByAddress: [SocketAddress: Int] = [:]
     private var indexByID: [NodeID: Int] = [:]
     private var seedContacts: [PeerContact] = []
@@ -177,9 +293,12 @@ public final class Simulation {
         seed: UInt64, nodes nodeCount: Int, seeds seedCount: Int, network: NetworkModel = NetworkModel(),
         start: Instant = Instant(nanosecondsSinceEpoch: 1_800_000_000_000_000_000),
         membership: MembershipSettings = MembershipSettings(), signals: SignalTraffic? = nil,
-        attack: AttackTraffic? = nil
+        attack: AttackTraffic? = nil, threads: Int = 1
     ) {
         precondition(nodeCount >= 1 && (1...nodeCount).contains(seedCount), "at least one node, 1 to nodeCount seeds")
+        precondition((1...256).contains(threads), "1 to 256 threads")
+        self.threads = threads
+        lookahead = network.minimumDelay
         precondition(nodeCount <= 1 << 24, "addresses run out past 2^24 nodes")
         self.seed = seed
         self.network = network
@@ -204,6 +323,10 @@ public final class Simulation {
         for key in keys { addNode(key: key) }
     }
 
+    deinit {
+        pool?.stop()
+    }
+
     /// The address of node `index`.
     static func address(of index: Int) -> SocketAddress { .ipv4(0x0A00_0000 + UInt32(index), port: 9000) }
 
@@ -224,10 +347,12 @@ public final class Simulation {
         precondition(index < 1 << 24, "addresses run out past 2^24 nodes")
         let address = Self.address(of: index)
         let isSeed = index < seedCount
+        let core = makeCore(key: key, isSeed: isSeed, address: address, localNow: now)
         nodes.append(
             Node(
-                core: makeCore(key: key, isSeed: isSeed, address: address, localNow: now), address: address,
-                isSeed: isSeed, key: key, driftSince: now, uplinkFreeAt: now))
+                core: core, address: address, isSeed: isSeed, key: key, clock: Clock(driftSince: now),
+                uplinkFreeAt: now,
+                random: Xoshiro256StarStar(seed: generator.next())))
         indexByAddress[address] = index
         indexByID[nodes[index].core.nodeID] = index
         return index
@@ -369,16 +494,32 @@ public final class Simulation {
         nodes[node].core = core
         nodes[node].up = true
         nodes[node].incarnation += 1
-        carryOut(effects, from: node)
+        withLane { carryOut(effects, from: node, lane: &$0) }
         schedule(at: now, .start(node: node, incarnation: nodes[node].incarnation))
     }
 
     /// Runs until the virtual clock reaches `end`.
+    ///
+    /// The simulation's own events (faults, traffic) run on their own; between them, time is cut into windows of
+    /// `lookahead` (at least a nanosecond), each processed node by node: every event a node has in the window, in
+    /// order, the nodes in parallel on `threads` threads. A node's events come in the same order as one event at
+    /// a time would give them (a datagram sent within a window arrives after its end), so windows change how fast
+    /// the run goes, not what happens.
     public func run(until end: Instant) {
-        while let next = events.min, next.time <= end {
-            let event = events.removeMin()
-            now = event.time
-            process(event)
+        while true {
+            let nextNode = nodeEvents.min?.time
+            let nextGlobal = globalEvents.min?.time
+            if let global = nextGlobal, global <= end, nextNode.map({ global <= $0 }) ?? true {
+                let event = globalEvents.removeMin()
+                now = event.time
+                process(event)
+                continue
+            }
+            guard let start = nextNode, start <= end else { break }
+            var windowEnd = min(start + max(lookahead, .nanoseconds(1)), end + .nanoseconds(1))
+            if let global = nextGlobal { windowEnd = min(windowEnd, global) }
+            now = start
+            runWindow(from: start, to: windowEnd)
         }
         if end > now { now = end }
     }
@@ -496,25 +637,7 @@ public final class Simulation {
 
     /// `node`'s clock now.
     public func localNow(of node: Int) -> Instant {
-        let elapsed = Double((now - nodes[node].driftSince).nanoseconds)
-        let local = now + nodes[node].clockOffset + .nanoseconds(Int64(elapsed * nodes[node].drift))
-        return max(local, nodes[node].lastLocal ?? local)
-    }
-
-    /// The global instant at which `node`'s clock reads `local` (at least now).
-    private func globalInstant(of node: Int, local: Instant) -> Instant {
-        let base = nodes[node].driftSince + nodes[node].clockOffset
-        let elapsed = Double((local - base).nanoseconds) / (1 + nodes[node].drift)
-        // Rounded up, so the clock has reached `local` when the event fires.
-        let global = nodes[node].driftSince + .nanoseconds(Int64(elapsed.rounded(.up)))
-        return max(global, now)
-    }
-
-    /// The local time handed to `node`'s core for an input now; remembered, so the clock never runs backwards.
-    private func tick(_ node: Int) -> Instant {
-        let local = localNow(of: node)
-        nodes[node].lastLocal = local
-        return local
+        nodes[node].clock.localNow(at: now)
     }
 
     // MARK: Engine
@@ -523,17 +646,98 @@ public final class Simulation {
         indexByID[id]
     }
 
+    /// Schedules `kind` at `time` as the simulation's own event.
     private func schedule(at time: Instant, _ kind: Event.Kind) {
         sequence += 1
-        events.insert(Event(time: time, sequence: sequence, kind: kind))
+        insert(Event(time: time, origin: Event.global, sequence: sequence, kind: kind))
     }
 
+    private func insert(_ event: Event) {
+        if event.node == nil { globalEvents.insert(event) } else { nodeEvents.insert(event) }
+    }
+
+    /// Runs `body` with a lane over the nodes at the current time (for the simulation's own events, which may make
+    /// nodes act), then merges it.
+    private func withLane(_ body: (inout Lane) -> Void) {
+        let lane = nodes.withUnsafeMutableBufferPointer { buffer in
+            var lane = Lane(nodes: buffer.baseAddress!, now: now, windowEnd: now)
+            body(&lane)
+            return lane
+        }
+        merge(lane)
+    }
+
+    /// Processes the events of the window [start, end) node by node: the nodes with events in it are cut into
+    /// chunks that the threads take in turn, each into a lane of its own; the lanes are merged in chunk order.
+    private func runWindow(from start: Instant, to end: Instant) {
+        if windowEvents.count < nodes.count {
+            windowEvents += Array(repeating: [], count: nodes.count - windowEvents.count)
+        }
+        var active: [Int] = []
+        while let next = nodeEvents.min, next.time < end {
+            let event = nodeEvents.removeMin()
+            let node = event.node!
+            if windowEvents[node].isEmpty { active.append(node) }
+            windowEvents[node].append(event)
+        }
+        active.sort()
+        // Enough chunks that the threads finish together (one node's event can be a handshake's 0.4 ms of
+        // Diffie-Hellman, so even two nodes are worth sharing out); few enough that a chunk is worth its lane.
+        let chunkCount = threads == 1 ? 1 : max(1, min(active.count, threads * 8))
+        var lanes = [Lane?](repeating: nil, count: chunkCount)
+        nodes.withUnsafeMutableBufferPointer { nodeBuffer in
+            let nodes = nodeBuffer.baseAddress!
+            windowEvents.withUnsafeMutableBufferPointer { eventBuffer in
+                let windowEvents = eventBuffer.baseAddress!
+                lanes.withUnsafeMutableBufferPointer { laneBuffer in
+                    let lanes = laneBuffer.baseAddress!
+                    let work = { (chunk: Int) in
+                        var lane = Lane(nodes: nodes, now: start, windowEnd: end)
+                        let range =
+                            (active.count * chunk / chunkCount)..<(active.count * (chunk + 1) / chunkCount)
+                        for node in active[range] {
+                            lane.current = node
+                            lane.queue = windowEvents[node].reversed()
+                            windowEvents[node].removeAll(keepingCapacity: true)
+                            while let event = lane.queue.popLast() {
+                                lane.now = event.time
+                                self.process(event, node: node, lane: &lane)
+                            }
+                        }
+                        lane.current = -1
+                        lanes[chunk] = lane
+                    }
+                    if chunkCount > 1, threads > 1 {
+                        if pool == nil { pool = WorkerPool(helpers: threads - 1) }
+                        pool!.run(chunks: chunkCount, work)
+                    } else {
+                        for chunk in 0..<chunkCount { work(chunk) }
+                    }
+                }
+            }
+        }
+        for lane in lanes { merge(lane!) }
+    }
+
+    /// Folds a lane's results into the simulation, in the order they came.
+    private func merge(_ lane: Lane) {
+        for event in lane.scheduled { insert(event) }
+        for (reason, count) in lane.drops { drops[reason, default: 0] += count }
+        eventsProcessed += lane.eventsProcessed
+        datagramsDelivered += lane.delivered
+        datagramsDuplicated += lane.duplicated
+        for delay in lane.delays { noteDelay(delay) }
+        for receipt in lane.receipts { noteReceipt(receipt.key, node: receipt.node, at: receipt.at) }
+        now = max(now, lane.now)
+    }
+
+    /// One of the simulation's own events: on its own, between windows.
     private func process(_ event: Event) {
         eventsProcessed += 1
-        mix(UInt64(bitPattern: event.time.nanosecondsSinceEpoch))
+        Self.mix(UInt64(bitPattern: event.time.nanosecondsSinceEpoch), into: &globalTrace)
         switch event.kind {
         case .publish(let node):
-            mix(UInt64(node) << 8 | 9)
+            Self.mix(UInt64(node) << 8 | 9, into: &globalTrace)
             guard nodes[node].up, nodes[node].pausedUntil == nil else { return }
             let local = tick(node)
             let signal = Signal(
@@ -549,9 +753,9 @@ public final class Simulation {
                     shortestPaths[key] = shortestPathLatencies(from: node)
                 }
             }
-            carryOut(effects, from: node)
+            withLane { carryOut(effects, from: node, lane: &$0) }
         case .attack(let node):
-            mix(UInt64(node) << 8 | 10)
+            Self.mix(UInt64(node) << 8 | 10, into: &globalTrace)
             guard let attack else { return }
             let next = now + .nanoseconds(Int64(1e9 / attack.rate))
             if let end = attackEnd, next < end { schedule(at: next, .attack(node: node)) }
@@ -575,93 +779,127 @@ public final class Simulation {
                     GossipFrame.publish(topic: topic, origin: $0.issuer, payload: $0.encoded).encoded()
                 }
             }
+            var effects: [NodeEffect] = []
             for peer in nodes[node].core.membership.active.map(\.nodeID) {
                 for frame in frames {
                     attackFramesSent += 1
-                    carryOut(nodes[node].core.injectGossip(frame, to: peer, now: local), from: node)
+                    effects += nodes[node].core.injectGossip(frame, to: peer, now: local)
                 }
             }
-        case .start(let node, let incarnation):
-            mix(UInt64(node) << 8 | 1)
+            withLane { carryOut(effects, from: node, lane: &$0) }
+        case .fault(let index):
+            Self.mix(UInt64(index) << 8 | 4, into: &globalTrace)
+            apply(faults[index].fault)
+        case .heal(let partition):
+            Self.mix(UInt64(partition) << 8 | 5, into: &globalTrace)
+            if partitions[partition] != nil {
+                partitions[partition] = nil
+                activePartitions -= 1
+            }
+        case .churn(let index):
+            Self.mix(UInt64(index) << 8 | 8, into: &globalTrace)
+            churn(index)
+        case .start, .timer, .deliver, .resume, .save:
+            preconditionFailure("a node's event is processed in a window")
+        }
+    }
+
+    /// One event of `node`'s, in a window (on any thread: it reads and changes `node` and `lane` alone, and what
+    /// the simulation does not change during windows).
+    private func process(_ event: Event, node: Int, lane: inout Lane) {
+        let nodes = lane.nodes
+        lane.eventsProcessed += 1
+        Self.mix(UInt64(bitPattern: event.time.nanosecondsSinceEpoch), into: &nodes[node].trace)
+        switch event.kind {
+        case .start(_, let incarnation):
+            Self.mix(UInt64(node) << 8 | 1, into: &nodes[node].trace)
             guard nodes[node].up, nodes[node].incarnation == incarnation else { return }
-            carryOut(nodes[node].core.start(now: tick(node)), from: node)
-            schedule(at: now + Self.firstSave, .save(node: node, incarnation: incarnation))
-        case .timer(let node, let generation):
+            carryOut(nodes[node].core.start(now: tick(node, lane: lane)), from: node, lane: &lane)
+            lane.schedule(at: lane.now + Self.firstSave, .save(node: node, incarnation: incarnation), by: node)
+        case .timer(_, let generation):
             guard nodes[node].up, nodes[node].wakeGeneration == generation else { return }
             nodes[node].scheduledWake = nil
             if nodes[node].pausedUntil != nil { return }  // the resume fires what is due
             // The core asked for a later wake since this event was scheduled: move the event, not the core.
             if let requested = nodes[node].requestedWake {
-                let due = globalInstant(of: node, local: requested)
-                if due > now {
-                    scheduleWake(of: node, at: due)
+                let due = nodes[node].clock.globalInstant(local: requested, now: lane.now)
+                if due > lane.now {
+                    scheduleWake(of: node, at: due, lane: &lane)
                     return
                 }
             }
-            mix(UInt64(node) << 8 | 2)
+            Self.mix(UInt64(node) << 8 | 2, into: &nodes[node].trace)
             // The clock has reached the instant the core asked for: the conversion from global time can fall a
             // nanosecond short under drift, and a core woken a nanosecond early asks again for the same instant, at
             // the same global time, forever.
-            var local = tick(node)
+            var local = tick(node, lane: lane)
             if let requested = nodes[node].requestedWake, requested > local {
                 local = requested
-                nodes[node].lastLocal = local
+                nodes[node].clock.lastLocal = local
             }
             nodes[node].requestedWake = nil
-            carryOut(nodes[node].core.timerFired(now: local), from: node)
-        case .deliver(let node, let source, let datagram, let sentAt):
-            mix(UInt64(node) << 8 | 3)
+            carryOut(nodes[node].core.timerFired(now: local), from: node, lane: &lane)
+        case .deliver(_, let source, let datagram, let sentAt):
+            Self.mix(UInt64(node) << 8 | 3, into: &nodes[node].trace)
             guard nodes[node].up else {
-                drops["down", default: 0] += 1
+                lane.drops["down", default: 0] += 1
                 return
             }
             if nodes[node].pausedUntil != nil {
                 guard nodes[node].inbox.count < Self.pausedInboxLimit else {
-                    drops["paused", default: 0] += 1
+                    lane.drops["paused", default: 0] += 1
                     return
                 }
                 nodes[node].inbox.append((source, datagram))
                 return
             }
-            deliver(datagram, from: source, to: node, sentAt: sentAt)
-        case .fault(let index):
-            mix(UInt64(index) << 8 | 4)
-            apply(faults[index].fault)
-        case .heal(let partition):
-            mix(UInt64(partition) << 8 | 5)
-            if partitions[partition] != nil {
-                partitions[partition] = nil
-                activePartitions -= 1
-            }
-        case .resume(let node):
-            mix(UInt64(node) << 8 | 6)
-            guard nodes[node].up, let until = nodes[node].pausedUntil, until <= now else { return }
+            deliver(datagram, from: source, to: node, sentAt: sentAt, lane: &lane)
+        case .resume:
+            Self.mix(UInt64(node) << 8 | 6, into: &nodes[node].trace)
+            guard nodes[node].up, let until = nodes[node].pausedUntil, until <= lane.now else { return }
             nodes[node].pausedUntil = nil
             let inbox = nodes[node].inbox
             nodes[node].inbox = []
-            for (source, datagram) in inbox { deliver(datagram, from: source, to: node, sentAt: nil) }
+            for (source, datagram) in inbox { deliver(datagram, from: source, to: node, sentAt: nil, lane: &lane) }
             if nodes[node].up, let requested = nodes[node].requestedWake {
-                scheduleWake(of: node, at: globalInstant(of: node, local: requested))
+                scheduleWake(
+                    of: node, at: nodes[node].clock.globalInstant(local: requested, now: lane.now), lane: &lane)
             }
-        case .save(let node, let incarnation):
+        case .save(_, let incarnation):
             guard nodes[node].up, nodes[node].incarnation == incarnation else { return }
-            mix(UInt64(node) << 8 | 7)
+            Self.mix(UInt64(node) << 8 | 7, into: &nodes[node].trace)
             if nodes[node].pausedUntil == nil {
                 let membership = nodes[node].core.membership
                 nodes[node].durable = (membership.knownRecords, membership.bans)
             }
-            schedule(at: now + Self.saveInterval, .save(node: node, incarnation: incarnation))
-        case .churn(let index):
-            mix(UInt64(index) << 8 | 8)
-            churn(index)
+            lane.schedule(at: lane.now + Self.saveInterval, .save(node: node, incarnation: incarnation), by: node)
+        case .fault, .heal, .churn, .publish, .attack:
+            preconditionFailure("the simulation's own events are processed between windows")
         }
     }
 
-    private func deliver(_ datagram: [UInt8], from source: SocketAddress, to node: Int, sentAt: Instant?) {
-        mix(bytes: datagram)
-        datagramsDelivered += 1
-        if let sentAt { noteDelay(now - sentAt) }
-        carryOut(nodes[node].core.receive(datagram, from: source, now: tick(node)), from: node)
+    /// The local time handed to `node`'s core for an input now; remembered, so the clock never runs backwards.
+    private func tick(_ node: Int) -> Instant {
+        let local = nodes[node].clock.localNow(at: now)
+        nodes[node].clock.lastLocal = local
+        return local
+    }
+
+    /// `tick` in a lane.
+    private func tick(_ node: Int, lane: Lane) -> Instant {
+        let local = lane.nodes[node].clock.localNow(at: lane.now)
+        lane.nodes[node].clock.lastLocal = local
+        return local
+    }
+
+    private func deliver(
+        _ datagram: [UInt8], from source: SocketAddress, to node: Int, sentAt: Instant?, lane: inout Lane
+    ) {
+        Self.mix(bytes: datagram, into: &lane.nodes[node].trace)
+        lane.delivered += 1
+        if let sentAt { lane.delays.append(lane.now - sentAt) }
+        let local = tick(node, lane: lane)
+        carryOut(lane.nodes[node].core.receive(datagram, from: source, now: local), from: node, lane: &lane)
     }
 
     /// Keeps every delay until the sample is full, then every second one seen, then every fourth…: a thinning but
@@ -675,6 +913,36 @@ public final class Simulation {
             delaySample[(delaysSeen / (stride * 2)) % Self.delaySampleLimit] = delay
         }
     }
+
+    /// A signal record handed to `node`'s subscribers at `time`: counted once per node, its latency sampled.
+    private func noteReceipt(_ key: SignalKey, node: Int, at time: Instant) {
+        guard deliveredTo.insert(SignalDelivery(key: key, node: node)).inserted else {
+            repeatedDeliveries += 1
+            return
+        }
+        signalDeliveries += 1
+        guard let sent = published[key] else { return }
+        latenciesSeen += 1
+        if let slot = reservoirSlot(seen: latenciesSeen, held: signalLatencySample.count) {
+            if slot == signalLatencySample.count {
+                signalLatencySample.append(time - sent.at)
+            } else {
+                signalLatencySample[slot] = time - sent.at
+            }
+        }
+        if let shortest = shortestPaths[key]?[node], shortest < .seconds(3600) {
+            pathsSeen += 1
+            if let slot = reservoirSlot(seen: pathsSeen, held: pathSample.count) {
+                if slot == pathSample.count {
+                    pathSample.append((time - sent.at, shortest))
+                } else {
+                    pathSample[slot] = (time - sent.at, shortest)
+                }
+            }
+        }
+    }
+
+    // MARK: Applying faults
 
     private func apply(_ fault: Fault) {
         switch fault {
@@ -697,12 +965,13 @@ public final class Simulation {
                 // Fold the drift so far into the offset, then start the new rate from now.
                 let current = localNow(of: node)
                 // What the clock reads now is its floor from here on: it never runs backwards.
-                nodes[node].lastLocal = current
-                nodes[node].clockOffset = current - now + offset
-                nodes[node].drift = drift
-                nodes[node].driftSince = now
+                nodes[node].clock.lastLocal = current
+                nodes[node].clock.offset = current - now + offset
+                nodes[node].clock.drift = drift
+                nodes[node].clock.driftSince = now
                 if nodes[node].up, nodes[node].pausedUntil == nil, let requested = nodes[node].requestedWake {
-                    scheduleWake(of: node, at: globalInstant(of: node, local: requested))
+                    let due = nodes[node].clock.globalInstant(local: requested, now: now)
+                    withLane { scheduleWake(of: node, at: due, lane: &$0) }
                 }
             }
         case .churn(let fraction, let duration):
@@ -728,67 +997,45 @@ public final class Simulation {
         if now + interval <= end { schedule(at: now + interval, .churn(index)) }
     }
 
-    private func carryOut(_ effects: [NodeEffect], from node: Int) {
+    private func carryOut(_ effects: [NodeEffect], from node: Int, lane: inout Lane) {
         for effect in effects {
             switch effect {
             case .send(let datagram, let address):
-                send(datagram, to: address, from: node)
+                send(datagram, to: address, from: node, lane: &lane)
             case .wake(let at):
                 // Only an earlier wake needs a new event; a later one moves the scheduled event when it comes up.
                 // Most wakes a core asks for are later than the last (a deadline pushed back by traffic), and each
                 // used to leave a stale event behind in the heap.
-                nodes[node].requestedWake = at
-                let due = globalInstant(of: node, local: at)
-                if nodes[node].pausedUntil == nil, nodes[node].scheduledWake.map({ due < $0 }) ?? true {
-                    scheduleWake(of: node, at: due)
+                lane.nodes[node].requestedWake = at
+                let due = lane.nodes[node].clock.globalInstant(local: at, now: lane.now)
+                if lane.nodes[node].pausedUntil == nil, lane.nodes[node].scheduledWake.map({ due < $0 }) ?? true {
+                    scheduleWake(of: node, at: due, lane: &lane)
                 }
             case .event(.signalReceived(let record, _)):
-                let key = SignalKey(issuer: record.issuer, sequence: record.sequence)
-                guard deliveredTo.insert(SignalDelivery(key: key, node: node)).inserted else {
-                    repeatedDeliveries += 1
-                    continue
-                }
-                signalDeliveries += 1
-                if let sent = published[key] {
-                    latenciesSeen += 1
-                    if let slot = reservoirSlot(seen: latenciesSeen, held: signalLatencySample.count) {
-                        if slot == signalLatencySample.count {
-                            signalLatencySample.append(now - sent.at)
-                        } else {
-                            signalLatencySample[slot] = now - sent.at
-                        }
-                    }
-                    if let shortest = shortestPaths[key]?[node], shortest < .seconds(3600) {
-                        pathsSeen += 1
-                        if let slot = reservoirSlot(seen: pathsSeen, held: pathSample.count) {
-                            if slot == pathSample.count {
-                                pathSample.append((now - sent.at, shortest))
-                            } else {
-                                pathSample[slot] = (now - sent.at, shortest)
-                            }
-                        }
-                    }
-                }
+                lane.receipts.append(
+                    (node, SignalKey(issuer: record.issuer, sequence: record.sequence), lane.now))
             case .event:
                 break
             }
         }
     }
 
-    private func send(_ datagram: [UInt8], to address: SocketAddress, from node: Int) {
+    private func send(_ datagram: [UInt8], to address: SocketAddress, from node: Int, lane: inout Lane) {
+        let nodes = lane.nodes
+        let now = lane.now
         nodes[node].bytesSent += datagram.count
         nodes[node].datagramsSent += 1
         guard let target = indexByAddress[address] else {
-            drops["unknown address", default: 0] += 1
+            lane.drops["unknown address", default: 0] += 1
             return
         }
         guard datagram.count <= network.mtu else {
-            drops["mtu", default: 0] += 1
+            lane.drops["mtu", default: 0] += 1
             return
         }
         if activePartitions > 0 {
             for case let (partition, sets)? in partitions where partition.cuts(from: node, to: target, sets: sets) {
-                drops["partition", default: 0] += 1
+                lane.drops["partition", default: 0] += 1
                 return
             }
         }
@@ -798,67 +1045,67 @@ public final class Simulation {
             let start = max(now, nodes[node].uplinkFreeAt)
             let queued = Double((start - now).nanoseconds) * Double(bandwidth) / 1e9
             guard queued + Double(datagram.count) <= Double(network.queueLimit) else {
-                drops["queue", default: 0] += 1
+                lane.drops["queue", default: 0] += 1
                 return
             }
             departure = start + .nanoseconds(Int64(Double(datagram.count) * 1e9 / Double(bandwidth)))
             nodes[node].uplinkFreeAt = departure
         }
-        if network.loss > 0, generator.unit() < network.loss {
-            drops["loss", default: 0] += 1
+        if network.loss > 0, nodes[node].random.unit() < network.loss {
+            lane.drops["loss", default: 0] += 1
             return
         }
         let source = nodes[node].address
-        schedule(
-            at: departure + network.delay(from: node, to: target, using: &generator),
-            .deliver(to: target, from: source, datagram: datagram, sentAt: now))
-        if network.duplication > 0, generator.unit() < network.duplication {
-            datagramsDuplicated += 1
-            schedule(
-                at: departure + network.delay(from: node, to: target, using: &generator),
-                .deliver(to: target, from: source, datagram: datagram, sentAt: now))
+        let delay = network.delay(from: node, to: target, using: &nodes[node].random)
+        lane.schedule(
+            at: departure + delay, .deliver(to: target, from: source, datagram: datagram, sentAt: now), by: node)
+        if network.duplication > 0, nodes[node].random.unit() < network.duplication {
+            lane.duplicated += 1
+            let delay = network.delay(from: node, to: target, using: &nodes[node].random)
+            lane.schedule(
+                at: departure + delay, .deliver(to: target, from: source, datagram: datagram, sentAt: now), by: node)
         }
     }
 
     /// Puts a timer event for `node` at `time` in the heap, making any earlier one stale. A wake asked for a moment
     /// already past (a deadline that came due while the core had no input) is for now: the clock never goes back.
-    private func scheduleWake(of node: Int, at time: Instant) {
-        let time = max(time, now)
-        nodes[node].wakeGeneration += 1
-        nodes[node].scheduledWake = time
-        schedule(at: time, .timer(node: node, generation: nodes[node].wakeGeneration))
+    private func scheduleWake(of node: Int, at time: Instant, lane: inout Lane) {
+        let time = max(time, lane.now)
+        lane.nodes[node].wakeGeneration += 1
+        lane.nodes[node].scheduledWake = time
+        lane.schedule(at: time, .timer(node: node, generation: lane.nodes[node].wakeGeneration), by: node)
     }
 
-    /// Folds `bytes` into the trace hash eight at a time (a multiply and a rotation per word: byte-by-byte FNV over
-    /// every datagram was 3% of a run), then their count.
-    private func mix(bytes: [UInt8]) {
-        var hash = traceHash
+    /// Folds `bytes` into `hash` eight at a time (a multiply and a rotation per word: byte-by-byte FNV over every
+    /// datagram was 3% of a run), then their count.
+    private static func mix(bytes: [UInt8], into hash: inout UInt64) {
+        var value = hash
         bytes.withUnsafeBytes { raw in
             var offset = 0
             while offset + 8 <= raw.count {
                 let word = raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
-                let product = (hash ^ word) &* 0x9E37_79B9_7F4A_7C15
-                hash = product << 29 | product >> 35
+                let product = (value ^ word) &* 0x9E37_79B9_7F4A_7C15
+                value = product << 29 | product >> 35
                 offset += 8
             }
             while offset < raw.count {
-                hash = (hash ^ UInt64(raw[offset])) &* 0x100_0000_01b3
+                value = (value ^ UInt64(raw[offset])) &* 0x100_0000_01b3
                 offset += 1
             }
         }
-        traceHash = hash
-        mix(UInt64(bytes.count))
+        hash = value
+        mix(UInt64(bytes.count), into: &hash)
     }
 
-    /// Folds `value` into the trace hash (FNV-1a, 64 bits).
-    private func mix(_ value: UInt64) {
-        var hash = traceHash
+    /// Folds `value` into `hash` (FNV-1a, 64 bits).
+    private static func mix(_ value: UInt64, into hash: inout UInt64) {
+        var result = hash
         var rest = value
         repeat {
-            hash = (hash ^ (rest & 0xFF)) &* 0x100_0000_01b3
+            result = (result ^ (rest & 0xFF)) &* 0x100_0000_01b3
             rest >>= 8
         } while rest != 0
-        traceHash = hash
+        hash = result
     }
 }
 

@@ -235,11 +235,23 @@ struct SimRunCommand: ParsableCommand {
     @Option(name: .long, help: "Write an SVG chart (overlay over time, datagram delay CDF) to this file.")
     var chart: String?
 
+    @Option(
+        name: .long,
+        help: "Threads to run the nodes on, 1 to 64 (default: the processors online); the run is the same with any.")
+    var threads: Int?
+
     @Flag(name: .long, help: "Print the report as one JSON object.")
     var json = false
 
+    func validate() throws {
+        if let threads, !(1...64).contains(threads) {
+            throw ValidationError("--threads must be from 1 to 64, not \(threads)")
+        }
+    }
+
     func run() throws {
-        let scenario = try options.makeScenario()
+        var scenario = try options.makeScenario()
+        scenario.threads = threads ?? min(64, max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
         let started = Date()
         // The wall clock when the overlay had first converged (read at the next once-a-second sample): the speed
         // from there on is that of a formed overlay, without the joining's handshakes.
@@ -262,6 +274,7 @@ struct SimRunCommand: ParsableCommand {
         let peakKB = Self.peakResidentKilobytes()
         var fields = Self.fields(of: result)
         fields["wall_seconds"] = wall
+        fields["threads"] = scenario.threads
         fields["speed_vs_real_time"] = Double(result.virtualTime.nanoseconds) / 1e9 / max(wall, 1e-9)
         fields["events_per_second"] = Double(result.events) / max(wall, 1e-9)
         if let formedSpeed { fields["speed_after_converged"] = formedSpeed }
@@ -438,7 +451,8 @@ struct SimRunCommand: ParsableCommand {
         Output.line(
             String(format: "wall %.2f s: %.1fx real time", wall, virtual / max(wall, 1e-9))
                 + (formedSpeed.map { String(format: " (%.1fx once converged)", $0) } ?? "")
-                + String(format: ", %.0f events/s", Double(report.events) / max(wall, 1e-9)))
+                + String(format: ", %.0f events/s", Double(report.events) / max(wall, 1e-9))
+                + ", \(scenario.threads) thread\(scenario.threads == 1 ? "" : "s")")
         if let peakKB {
             Output.line("peak memory: \(peakKB / 1024) MB, \(peakKB / max(report.nodesAtEnd, 1)) kB per node")
         }

@@ -223,6 +223,29 @@ import Testing
     }
 
     @Test(
+        "a run is the same on one thread as on several: traces, overlay series, delays and signal figures",
+        arguments: ["5-40", "normal:20,5"])
+    func threadsChangeNothing(latency: String) throws {
+        var scenario = Scenario(nodes: 30, seeds: 2, seed: 21, duration: .seconds(45))
+        scenario.network = NetworkModel(
+            latency: try NetworkModel.Latency(parsing: latency), loss: 0.01, duplication: 0.01)
+        scenario.signals = SignalTraffic(publishers: 3, interval: .seconds(1), start: .seconds(8))
+        scenario.faults = try [
+            "partition halves@12+8", "crash 5@14", "restart 5@25", "pause 9@16+3", "clock 11@6:+200ms:80ppm",
+            "churn 10%@10+20",
+        ].map { try ScheduledFault(parsing: $0, nodes: 30) }
+        let one = scenario.run()
+        scenario.threads = 3
+        let three = scenario.run()
+        #expect(one.traceHash == three.traceHash)
+        #expect(one.series == three.series)
+        #expect(one.delayCDF == three.delayCDF)
+        #expect(one.signalDeliveries == three.signalDeliveries && one.signalDeliveries > 0)
+        #expect(one.signalLatencyMilliseconds == three.signalLatencyMilliseconds)
+        #expect(one.events == three.events && one.drops == three.drops)
+    }
+
+    @Test(
         "swarm seed 96: after restarts, no link stays one-sided (it did for 900 s before restarted nodes sent DISCONNECT)"
     )
     func swarmSeed96() {

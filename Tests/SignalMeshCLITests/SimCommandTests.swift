@@ -15,11 +15,19 @@ import Testing
         #expect((report["converged_after_s"] as? Double).map { $0 < 15 } == true)
         #expect((report["events"] as? Int ?? 0) > 0)
         // The same seed on another invocation gives the same trace.
-        let again = try CLIProcess.run([
-            "sim", "--nodes", "12", "--seeds", "2", "--duration", "15", "--seed", "5", "--loss", "0.01", "--json",
-        ])
-        let second = try #require(try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Any])
-        #expect(second["trace_hash"] as? String == report["trace_hash"] as? String)
+        // The same seed on another invocation gives the same trace, on one thread and on two.
+        for threads in ["1", "2"] {
+            let again = try CLIProcess.run([
+                "sim", "--nodes", "12", "--seeds", "2", "--duration", "15", "--seed", "5", "--loss", "0.01", "--json",
+                "--threads", threads,
+            ])
+            let second = try #require(
+                try JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [String: Any])
+            #expect(second["trace_hash"] as? String == report["trace_hash"] as? String)
+            #expect(second["threads"] as? Int == Int(threads))
+        }
+        let refused = try CLIProcess.run(["sim", "--nodes", "12", "--threads", "0"])
+        #expect(refused.status == 64 && refused.stderr.contains("--threads must be from 1 to 64, not 0"))
     }
 
     @Test("a scenario file with faults runs, writes its report and chart, and prints the line that reproduces it")
