@@ -409,7 +409,15 @@ public enum NodeMethods {
         ]
         if let record = contact.record { entry["record_seq"] = .integer(record.seq) }
         // Its gossip score (gossip.md, section 5), for a neighbour gossip uses.
-        if let score = core.gossip.score(of: contact.nodeID) { entry["gossip_score"] = .double(score) }
+        if let parts = core.gossip.scoreComponents(of: contact.nodeID) {
+            entry["gossip_score"] = .double(parts.total)
+            entry["gossip_score_parts"] = .object([
+                "time_in_mesh": .double(parts.timeInMesh), "first_deliveries": .double(parts.firstDeliveries),
+                "invalid_messages": .double(parts.invalidMessages), "behaviour": .double(parts.behaviour),
+                "broken_promises": .double(parts.brokenPromises), "colocation": .double(parts.colocation),
+            ])
+            entry["gossip_graylisted"] = .bool(core.gossip.isGraylisted(contact.nodeID))
+        }
         return .object(entry)
     }
 

@@ -160,6 +160,16 @@ public enum NodeMetrics {
                 ([("direction", "in")], Double(gossip.droppedFrames)),
                 ([("direction", "out")], Double(core.gossipSendDrops)),
             ])
+        text.family(
+            "signalmesh_gossip_score_events_total", type: "counter",
+            help: "Gossip scoring: neighbours graylisted, promises broken (announced, asked for, never sent), "
+                + "announcements ignored from neighbours under the gossip threshold, requests beyond a repair budget.",
+            samples: [
+                ([("event", "graylisted")], Double(gossip.graylisted)),
+                ([("event", "broken_promise")], Double(gossip.brokenPromises)),
+                ([("event", "gossip_ignored")], Double(gossip.gossipIgnored)),
+                ([("event", "repair_refused")], Double(gossip.repairsRefused)),
+            ])
         text.single(
             "signalmesh_gossip_subscriptions", type: "gauge", help: "Topics this node subscribes to.",
             value: Double(core.gossip.subscriptions.count))

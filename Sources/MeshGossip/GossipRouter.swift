@@ -1,6 +1,12 @@
 import HeapModule
 public import MeshCore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 /// A message delivered to this node: its id, topic, payload and the neighbour it came from (nil: published here).
 public struct GossipMessage: Sendable, Equatable {
     /// The id (`MessageID`).
@@ -68,6 +74,35 @@ public struct GossipCounters: Sendable, Equatable {
     public var graylisted = 0
     /// Messages asked for (IWANT, GRAFT) beyond the asker's repair budget, not sent.
     public var repairsRefused = 0
+    /// Promises broken: messages a neighbour announced (IHAVE) and was asked for (GRAFT), that had not come from
+    /// anyone `promiseTimeout` later.
+    public var brokenPromises = 0
+    /// Announcements (IHAVE, DIGEST) ignored because their sender's score was under the gossip threshold.
+    public var gossipIgnored = 0
+}
+
+/// A neighbour's score and its parts (`Specs/gossip.md`, section 5: GossipSub v1.1's score, fitted to trees):
+/// `total` = `timeInMesh` + `firstDeliveries` + `invalidMessages` + `behaviour` + `brokenPromises` + `colocation`.
+public struct GossipScore: Sendable, Equatable {
+    /// Time as a neighbour on the topics it shares with this node: up to +10 after an hour.
+    public var timeInMesh = 0.0
+    /// Messages it delivered first (decaying): up to +10.
+    public var firstDeliveries = 0.0
+    /// Penalties for invalid messages and undecodable frames (decaying slowly: a persistent sender of them stays
+    /// graylisted).
+    public var invalidMessages = 0.0
+    /// Penalties for duplicates pushed after a PRUNE and requests beyond the repair budget (decaying fast: honest
+    /// races cause a few).
+    public var behaviour = 0.0
+    /// Penalties for announced messages it did not send when asked (decaying).
+    public var brokenPromises = 0.0
+    /// The penalty for sharing its IP address with more than `colocationThreshold` neighbours.
+    public var colocation = 0.0
+
+    /// The score.
+    public var total: Double {
+        timeInMesh + firstDeliveries + invalidMessages + behaviour + brokenPromises + colocation
+    }
 }
 
 /// The gossip core of one node (`Specs/gossip.md`): Plumtree's eager-push trees with lazy repair, one tree per
@@ -118,8 +153,34 @@ public struct GossipRouter: Sendable {
         public var pruneInterval = Duration.seconds(1)
         /// A neighbour at or under this score is ignored entirely (graylisted).
         public var graylistScore = -50.0
-        /// Scores decay toward 0 by this factor per heartbeat.
+        /// A neighbour under this score gets no announcements (IHAVE, DIGEST) and its own are ignored.
+        public var gossipThreshold = -10.0
+        /// A neighbour under this score is not pushed messages (this node's own or forwarded): it can only learn of
+        /// them as any peer would, by announcements while it is above the gossip threshold.
+        public var publishThreshold = -20.0
+        /// The penalties and the first-delivery credit decay toward 0 by this factor per heartbeat interval elapsed.
         public var scoreDecay = 0.98
+        /// The invalid-message penalty decays by this factor per heartbeat interval (0.99 a second: from the
+        /// graylist score back to the gossip threshold takes about 160 s).
+        public var invalidDecay = 0.999
+        /// Score per second as a neighbour on a shared topic, up to `timeInMeshCap` seconds.
+        public var timeInMeshWeight = 10.0 / 3600
+        /// See `timeInMeshWeight`.
+        public var timeInMeshCap = Duration.seconds(3600)
+        /// Score per message a neighbour delivered first, the credit capped at `firstDeliveryCap` points.
+        public var firstDeliveryWeight = 0.5
+        /// See `firstDeliveryWeight`.
+        public var firstDeliveryCap = 10.0
+        /// Score lost per broken promise: a message announced and asked for that had come from no one this long
+        /// after the GRAFT.
+        public var brokenPromisePenalty = -2.0
+        /// See `brokenPromisePenalty`.
+        public var promiseTimeout = Duration.seconds(3)
+        /// Neighbours that may share one IP address before each of them loses score: (count − threshold)² times
+        /// `colocationWeight`. Loopback addresses (a devnet, tests) are exempt.
+        public var colocationThreshold = 3
+        /// See `colocationThreshold`.
+        public var colocationWeight = -20.0
         /// After a DIGEST exchange that found differences, how long until the next with that neighbour (messages
         /// that were still spreading during one are caught by the next).
         public var digestFollowUp = Duration.seconds(3)
@@ -143,7 +204,19 @@ public struct GossipRouter: Sendable {
     private struct Neighbour: Sendable {
         var id: NodeID
         var topics: Set<Topic> = []
-        var score = 0.0
+        /// When it became a neighbour.
+        var since: Instant
+        /// Its address group (`neighbourUp`), and the colocation penalty it has now.
+        var group: UInt64?
+        var colocation = 0.0
+        /// Decaying parts of its score as of `decayedAt`: penalties, broken promises, first-delivery credit (points).
+        var invalid = 0.0
+        var behaviour = 0.0
+        var broken = 0.0
+        var firstDeliveries = 0.0
+        var decayedAt: Instant
+        /// Whether it was graylisted when last looked at (to count graylistings).
+        var graylisted = false
         /// Ids it said it does not want (IDONTWANT), newest last, at most `maxDontWant`.
         var dontWant: [MessageID] = []
         /// When this node last sent it PRUNE for an origin (at most `maxPruneMemory`, the oldest forgotten).
@@ -184,6 +257,17 @@ public struct GossipRouter: Sendable {
     /// GRAFTs sent for one missing message (to its announcers in turn) before it is given up.
     static let maxGraftAttempts = 6
 
+    /// A GRAFT's promise: `peer` announced `id` and was asked for it by `deadline`.
+    private struct Promise: Comparable, Sendable {
+        var deadline: Instant
+        var id: MessageID
+        var peer: NodeID
+        static func < (lhs: Self, rhs: Self) -> Bool { lhs.deadline < rhs.deadline }
+        static func == (lhs: Self, rhs: Self) -> Bool {
+            lhs.deadline == rhs.deadline && lhs.id == rhs.id && lhs.peer == rhs.peer
+        }
+    }
+
     /// This node.
     public let nodeID: NodeID
     /// The parameters.
@@ -218,6 +302,11 @@ public struct GossipRouter: Sendable {
     private var nextPeriodicDigest: Instant
     private var lastDigestSlot = -1
     private var nextHeartbeat: Instant
+    /// Promises outstanding, by deadline (one per GRAFT: at most about `maxMissing` × `maxGraftAttempts`); a
+    /// message that has come from anyone by the deadline keeps them all.
+    private var promises = Heap<Promise>()
+    /// The latest `now` given to the router (scores are read at it).
+    private var clock: Instant
     /// The counters.
     public private(set) var counters = GossipCounters()
 
@@ -230,12 +319,14 @@ public struct GossipRouter: Sendable {
             window: settings.seenWindow, maxMessages: settings.maxCachedMessages, maxBytes: settings.maxCachedBytes)
         nextHeartbeat = now + settings.heartbeat
         nextPeriodicDigest = now + (settings.digestInterval ?? .zero)
+        clock = now
     }
 
     /// When `timerFired` is due next: the next heartbeat while announcements wait, the earliest GRAFT due; nil when
     /// nothing waits (an idle router asks for no wake-ups; its caches age at the next heartbeat).
     public var nextDeadline: Instant? {
         var graft = missingDeadlines.min?.at
+        if let promise = promises.min?.deadline, graft.map({ promise < $0 }) ?? true { graft = promise }
         for topics in followUps.values {
             for state in topics.values {
                 if let due = state.due, graft.map({ due < $0 }) ?? true { graft = due }
@@ -257,13 +348,73 @@ public struct GossipRouter: Sendable {
         return Set(members(tree.eager))
     }
 
-    /// A neighbour's score.
-    public func score(of peer: NodeID) -> Double? { slotOf[peer].flatMap { slots[$0]?.score } }
+    /// A neighbour's score (at the latest time the router was given).
+    public func score(of peer: NodeID) -> Double? { scoreComponents(of: peer)?.total }
+
+    /// Whether a neighbour is graylisted: its score fell to the graylist score and has not come back to the gossip
+    /// threshold since (its frames are dropped unread).
+    public func isGraylisted(_ peer: NodeID) -> Bool {
+        guard let slot = slotOf[peer], let neighbour = slots[slot] else { return false }
+        let score = score(slot, now: clock)
+        return neighbour.graylisted ? score < settings.gossipThreshold : score <= settings.graylistScore
+    }
+
+    /// A neighbour's score in parts.
+    public func scoreComponents(of peer: NodeID) -> GossipScore? {
+        slotOf[peer].map { components(of: $0, now: clock) }
+    }
+
+    private func components(of slot: Int, now: Instant) -> GossipScore {
+        let neighbour = slots[slot]!
+        let shares = !neighbour.topics.isDisjoint(with: subscriptions)
+        let seconds = shares ? Double(min(now - neighbour.since, settings.timeInMeshCap).nanoseconds) / 1e9 : 0
+        let decay = decayFactor(settings.scoreDecay, since: neighbour.decayedAt, now: now)
+        return GossipScore(
+            timeInMesh: max(0, seconds) * settings.timeInMeshWeight,
+            firstDeliveries: min(neighbour.firstDeliveries * decay, settings.firstDeliveryCap),
+            invalidMessages: neighbour.invalid
+                * decayFactor(settings.invalidDecay, since: neighbour.decayedAt, now: now),
+            behaviour: neighbour.behaviour * decay, brokenPromises: neighbour.broken * decay,
+            colocation: neighbour.colocation)
+    }
+
+    /// `factor` per heartbeat elapsed from `since` to `now` (by the clock, not by heartbeats run: an idle router runs
+    /// none, and its neighbours' penalties must still fade).
+    private func decayFactor(_ factor: Double, since: Instant, now: Instant) -> Double {
+        guard now > since else { return 1 }
+        return pow(factor, Double((now - since).nanoseconds) / Double(settings.heartbeat.nanoseconds))
+    }
+
+    /// Brings a neighbour's decaying parts to `clock` (before one of them changes).
+    private mutating func decay(_ slot: Int) {
+        let factor = decayFactor(settings.scoreDecay, since: slots[slot]!.decayedAt, now: clock)
+        slots[slot]!.invalid *= decayFactor(settings.invalidDecay, since: slots[slot]!.decayedAt, now: clock)
+        slots[slot]!.behaviour *= factor
+        slots[slot]!.broken *= factor
+        slots[slot]!.firstDeliveries *= factor
+        slots[slot]!.decayedAt = clock
+    }
+
+    private func score(_ slot: Int, now: Instant) -> Double { components(of: slot, now: now).total }
 
     // MARK: Inputs
 
-    /// `peer` became a neighbour: it is told this node's subscriptions. Beyond `maxNeighbours`, gossip leaves it out.
-    public mutating func neighbourUp(_ peer: NodeID) -> [GossipEffect] {
+    /// The address group of a neighbour at `address` for the colocation penalty: the IP address (IPv4, or IPv6's
+    /// first 64 bits: one host's interface), nil for loopback (every node of a devnet shares it).
+    public static func addressGroup(of address: SocketAddress) -> UInt64? {
+        switch address {
+        case .ipv4(let host, _):
+            return host >> 24 == 127 ? nil : UInt64(host)
+        case .ipv6(let bytes, _):
+            if bytes == .loopback { return nil }
+            return bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) } | 1 << 63
+        }
+    }
+
+    /// `peer` became a neighbour at `now`, reached at an address in `group` (`addressGroup(of:)`; nil: none to
+    /// count): it is told this node's subscriptions. Beyond `maxNeighbours`, gossip leaves it out.
+    public mutating func neighbourUp(_ peer: NodeID, group: UInt64? = nil, now: Instant? = nil) -> [GossipEffect] {
+        if let now { clock = max(clock, now) }
         guard slotOf[peer] == nil, peer != nodeID else { return [] }
         let slot: Int
         if let free = slots.firstIndex(where: { $0 == nil }) {
@@ -275,9 +426,11 @@ public struct GossipRouter: Sendable {
             return []
         }
         slots[slot] = Neighbour(
-            id: peer, topics: pendingSubscriptions.removeValue(forKey: peer) ?? [], repairTokens: settings.repairBurst,
-            repairCountedAt: nextHeartbeat - settings.heartbeat)
+            id: peer, topics: pendingSubscriptions.removeValue(forKey: peer) ?? [], since: clock, group: group,
+            decayedAt: clock,
+            repairTokens: settings.repairBurst, repairCountedAt: nextHeartbeat - settings.heartbeat)
         slotOf[peer] = slot
+        updateColocation(group)
         digestHeard[slot] = nil
         followUps[slot] = nil
         guard !subscriptions.isEmpty else { return [] }
@@ -297,7 +450,9 @@ public struct GossipRouter: Sendable {
     public mutating func neighbourDown(_ peer: NodeID) {
         guard let slot = slotOf.removeValue(forKey: peer) else { return }
         if let topics = slots[slot]?.topics, !topics.isEmpty { rememberPending(topics, of: peer) }
+        let group = slots[slot]?.group
         slots[slot] = nil
+        updateColocation(group)
         digestHeard[slot] = nil
         followUps[slot] = nil
         let bit = ~(UInt64(1) << slot)
@@ -339,7 +494,7 @@ public struct GossipRouter: Sendable {
         // Its own tree is kept as the others are (PRUNEs tell which neighbours have a faster path from here), but
         // its own messages still go to every neighbour on the topic.
         _ = touchTree(topic, nodeID.originTag, now: now)
-        var targets = members(onTopic(topic)).sorted()
+        var targets = members(onTopic(topic, now: now)).sorted()
         if !subscriptions.contains(topic) { targets = Array(targets.prefix(settings.fanout)) }
         let frame = GossipFrame.publish(topic: topic, origin: nodeID, payload: payload).encoded()
         return (id, targets.map { .send(frame: frame, to: $0) })
@@ -349,14 +504,24 @@ public struct GossipRouter: Sendable {
     public mutating func receive(
         _ bytes: [UInt8], from peer: NodeID, now: Instant, validate: (GossipMessage) -> GossipValidation
     ) -> [GossipEffect] {
+        clock = max(clock, now)
         guard let slot = slotOf[peer], let neighbour = slots[slot] else {
             keepPendingSubscriptions(bytes, from: peer)
             return []
         }
-        guard neighbour.score > settings.graylistScore else {
+        let score = score(slot, now: now)
+        // Graylisted at the graylist score, and until the score has come back to the gossip threshold (a
+        // neighbour hovering about the graylist score would otherwise get a frame through each time it decayed
+        // past it).
+        if neighbour.graylisted ? score < settings.gossipThreshold : score <= settings.graylistScore {
+            if !neighbour.graylisted {
+                slots[slot]!.graylisted = true
+                counters.graylisted += 1
+            }
             counters.droppedFrames += 1
             return []
         }
+        slots[slot]!.graylisted = false
         let frame: GossipFrame
         do {
             frame = try GossipFrame(decoding: bytes)
@@ -369,6 +534,10 @@ public struct GossipRouter: Sendable {
             return received(topic: topic, origin: origin, payload: payload, from: slot, now: now, validate: validate)
         case .ihave(let topic, let entries):
             guard subscriptions.contains(topic) else { return [] }
+            guard score >= settings.gossipThreshold else {
+                counters.gossipIgnored += 1
+                return []
+            }
             for entry in entries where !seen.contains(entry.id) {
                 if var known = missing[entry.id] {
                     if !known.announcers.contains(peer) { known.announcers.append(peer) }
@@ -413,6 +582,10 @@ public struct GossipRouter: Sendable {
             return []
         case .digest(let topic, let entries, let final, let reply, let settled):
             guard subscriptions.contains(topic) else { return [] }
+            guard score >= settings.gossipThreshold else {
+                counters.gossipIgnored += 1
+                return []
+            }
             return digestReceived(
                 topic: topic, entries: entries, final: final, reply: reply, settled: settled, from: slot, now: now)
         }
@@ -420,7 +593,18 @@ public struct GossipRouter: Sendable {
 
     /// Runs what is due: GRAFTs for messages announced but not received, lazy announcements, ageing.
     public mutating func timerFired(now: Instant) -> [GossipEffect] {
+        clock = max(clock, now)
         var effects: [GossipEffect] = []
+        while let first = promises.min, first.deadline <= now {
+            promises.removeMin()
+            // Kept if the message came from anyone since; broken if not (and its announcer is still a neighbour).
+            guard !seen.contains(first.id) else { continue }
+            if let slot = slotOf[first.peer] {
+                decay(slot)
+                slots[slot]!.broken += settings.brokenPromisePenalty
+                counters.brokenPromises += 1
+            }
+        }
         var grafts: [NodeID: [Topic: (origins: Set<OriginTag>, ids: [MessageID])]] = [:]
         while let first = missingDeadlines.min, first.at <= now {
             missingDeadlines.removeMin()
@@ -434,6 +618,7 @@ public struct GossipRouter: Sendable {
             // broken (a lost datagram, a neighbour gone) or this node is new to it.
             let announcer = entry.announcers[entry.attempts % entry.announcers.count]
             entry.attempts += 1
+            promises.insert(Promise(deadline: now + settings.promiseTimeout, id: id, peer: announcer))
             grafts[announcer, default: [:]][entry.topic, default: ([], [])].origins.insert(entry.origin)
             grafts[announcer, default: [:]][entry.topic, default: ([], [])].ids.append(id)
             entry.deadline = now + settings.retryTimeout
@@ -474,7 +659,7 @@ public struct GossipRouter: Sendable {
         if now >= nextHeartbeat {
             nextHeartbeat = now + settings.heartbeat
             for slot in announcements.keys.sorted() {
-                guard let peer = slots[slot]?.id else { continue }
+                guard let peer = slots[slot]?.id, score(slot, now: now) >= settings.gossipThreshold else { continue }
                 for (topic, entries) in announcements[slot]!.sorted(by: { $0.key < $1.key }) {
                     for chunk in entries.chunked(GossipFrame.maxIDs) {
                         effects.append(
@@ -486,7 +671,6 @@ public struct GossipRouter: Sendable {
             announcements = [:]
             seen.age(now: now)
             cache.age(now: now)
-            for slot in slots.indices where slots[slot] != nil { slots[slot]!.score *= settings.scoreDecay }
         }
         return effects
     }
@@ -539,13 +723,19 @@ public struct GossipRouter: Sendable {
             break
         }
         counters.delivered += 1
+        decay(slot)
+        slots[slot]!.firstDeliveries = min(
+            slots[slot]!.firstDeliveries + settings.firstDeliveryWeight, settings.firstDeliveryCap)
         cache.insert(id, topic: topic, origin: origin, payload: payload, now: now)
         var effects: [GossipEffect] = [.deliver(message)]
         let sender = UInt64(1) << slot
-        let onTopic = onTopic(topic) & ~sender
+        let subscribed = onTopic(topic) & ~sender
         // A new origin's first message goes to every neighbour on the topic; the duplicates it makes prune its tree
-        // into the shortest paths from that origin.
-        let eager = (touchTree(topic, tag, excluding: sender, now: now) ?? onTopic) & onTopic
+        // into the shortest paths from that origin. Neighbours under the publish threshold are left out of the push
+        // (they stay in the tree, and get the announcement while above the gossip threshold).
+        let eager =
+            (touchTree(topic, tag, excluding: sender, now: now) ?? subscribed) & onTopic(topic, now: now)
+            & ~sender
         var pushTo: [NodeID] = []
         for target in members(eager) where !(slots[slotOf[target]!]!.dontWant.contains(id)) { pushTo.append(target) }
         pushTo.sort()
@@ -558,7 +748,7 @@ public struct GossipRouter: Sendable {
         }
         let frame = GossipFrame.publish(topic: topic, origin: origin, payload: payload).encoded()
         for target in pushTo { effects.append(.send(frame: frame, to: target)) }
-        var lazy = onTopic & ~eager
+        var lazy = subscribed & ~eager
         while lazy != 0 {
             let target = lazy.trailingZeroBitCount
             lazy &= lazy - 1
@@ -644,7 +834,9 @@ public struct GossipRouter: Sendable {
         for topic in subscriptions.sorted() {
             for step in 0..<slots.count {
                 let slot = (lastDigestSlot + step) % slots.count
-                guard let neighbour = slots[slot], neighbour.topics.contains(topic) else { continue }
+                guard let neighbour = slots[slot], neighbour.topics.contains(topic),
+                    score(slot, now: now) >= settings.gossipThreshold
+                else { continue }
                 let summary = cache.summary(of: topic, before: now - settings.digestSettle)
                 effects += digest(topic, summary: summary, reply: false, settled: true, to: neighbour.id)
                 break
@@ -717,19 +909,37 @@ public struct GossipRouter: Sendable {
     }
 
     private mutating func penalize(_ slot: Int, reason: String) -> [GossipEffect] {
-        penalize(slot, by: settings.rejectPenalty)
+        decay(slot)
+        slots[slot]!.invalid += settings.rejectPenalty
         return [.penalized(slots[slot]!.id, reason: reason)]
     }
 
     private mutating func penalize(_ slot: Int, by points: Double) {
-        let before = slots[slot]!.score
-        slots[slot]!.score += points
-        if before > settings.graylistScore && slots[slot]!.score <= settings.graylistScore { counters.graylisted += 1 }
+        decay(slot)
+        slots[slot]!.behaviour += points
+    }
+
+    /// Recomputes the colocation penalty of the neighbours in `group` (after one joined or left it).
+    private mutating func updateColocation(_ group: UInt64?) {
+        guard let group else { return }
+        let members = slots.indices.filter { slots[$0]?.group == group }
+        let surplus = Double(max(0, members.count - settings.colocationThreshold))
+        for slot in members { slots[slot]!.colocation = settings.colocationWeight * surplus * surplus }
     }
 
     private func announce(_ topic: Topic, subscribed: Bool) -> [GossipEffect] {
         let frame = GossipFrame.subscriptions([(topic, subscribed)]).encoded()
         return slots.compactMap { $0?.id }.sorted().map { .sendReliably(frame: frame, to: $0) }
+    }
+
+    /// The mask of the neighbours that subscribe to `topic` and whose score is at least the publish threshold:
+    /// those pushed messages.
+    private func onTopic(_ topic: Topic, now: Instant) -> UInt64 {
+        var mask: UInt64 = 0
+        for (slot, neighbour) in slots.enumerated() where neighbour?.topics.contains(topic) == true {
+            if score(slot, now: now) >= settings.publishThreshold { mask |= UInt64(1) << slot }
+        }
+        return mask
     }
 
     /// The mask of the neighbours that subscribe to `topic`.

@@ -464,7 +464,8 @@ public struct NodeCore {
             case .neighborUp(let peer):
                 closing.remove(peer)
                 output.append(.event(.neighborUp(peer)))
-                apply(gossip.neighbourUp(peer), now: now, into: &output)
+                let group = endpoint.address(of: peer).flatMap(GossipRouter.addressGroup(of:))
+                apply(gossip.neighbourUp(peer, group: group, now: now), now: now, into: &output)
             case .neighborDown(let peer):
                 output.append(.event(.neighborDown(peer)))
                 gossip.neighbourDown(peer)

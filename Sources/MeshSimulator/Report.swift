@@ -68,8 +68,8 @@ public struct Report: Sendable {
     /// graylisted, and the frames the attackers pushed.
     public private(set) var attack = (attackers: 0, links: 0, graylistedLinks: 0, framesSent: 0, honestGraylisted: 0)
     /// Signal records published (with `Scenario.signals`), the deliveries they should have had (nodes up at each
-    /// publication, its publisher aside) and had, each delivery's latency from publication (ms), and the copies of
-    /// records each node received beyond the first, per record.
+    /// publication, its publisher and attackers aside) and had, each delivery's latency from publication (ms), and
+    /// the copies of records each node received beyond the first, per record.
     public private(set) var signalsPublished = 0
     /// See `signalsPublished`.
     public private(set) var signalDeliveriesExpected = 0

@@ -746,7 +746,9 @@ public final class Simulation {
                 snapshot: [:])
             let (record, effects) = nodes[node].core.publish(signal, now: local)
             if let record {
-                let expected = nodes.indices.filter { $0 != node && nodes[$0].up }.count
+                // Attackers are not counted: honest nodes owe them nothing (under the publish threshold they are
+                // pushed nothing).
+                let expected = nodes.indices.filter { $0 != node && nodes[$0].up && !attackers.contains($0) }.count
                 let key = SignalKey(issuer: record.issuer, sequence: record.sequence)
                 published[key] = (now, expected)
                 if shortestPaths.count < Self.shortestPathSignals {
@@ -916,6 +918,7 @@ public final class Simulation {
 
     /// A signal record handed to `node`'s subscribers at `time`: counted once per node, its latency sampled.
     private func noteReceipt(_ key: SignalKey, node: Int, at time: Instant) {
+        guard !attackers.contains(node) else { return }
         guard deliveredTo.insert(SignalDelivery(key: key, node: node)).inserted else {
             repeatedDeliveries += 1
             return
@@ -1167,15 +1170,15 @@ extension Simulation {
         var links = 0
         var graylisted = 0
         var honestGraylisted = 0
-        let threshold = GossipRouter.Settings().graylistScore
         for (index, node) in nodes.enumerated() where !attackers.contains(index) && node.up {
             for peer in node.core.membership.active {
-                guard let other = self.index(of: peer.nodeID), let score = node.core.gossip.score(of: peer.nodeID)
+                guard let other = self.index(of: peer.nodeID), node.core.gossip.score(of: peer.nodeID) != nil
                 else { continue }
+                let isGraylisted = node.core.gossip.isGraylisted(peer.nodeID)
                 if attackers.contains(other) {
                     links += 1
-                    if score <= threshold { graylisted += 1 }
-                } else if score <= threshold {
+                    if isGraylisted { graylisted += 1 }
+                } else if isGraylisted {
                     honestGraylisted += 1
                 }
             }

@@ -155,6 +155,7 @@ struct SignalsListTests {
             core: core, host: host, control: NodeMetrics.ControlStatus(ControlServer(bootID: "b")), now: now)
         #expect(metrics.contains("signalmesh_signals_total{origin=\"local\"} \(events.count)\n"))
         #expect(metrics.contains("signalmesh_gossip_subscriptions 1\n"))
+        #expect(metrics.contains("signalmesh_gossip_score_events_total{event=\"broken_promise\"} 0\n"))
         #expect(NodeMethods.info(core: core, host: host, now: now)["signals"]?["given"] == .integer(events.count))
         let bad = NodeMethods.call(
             RPCRequest(id: 1, method: "signals.list", params: ["limit": 0]), core: &core, host: host, now: now,

@@ -299,6 +299,9 @@ struct NodeMethodsPeerTests {
         #expect(joinerAtSeed["is_seed"] == false)
         // Neighbours are gossip's too: each has a score, 0 with nothing against it.
         #expect(seedAtJoiner["gossip_score"] == .double(0) && joinerAtSeed["gossip_score"] == .double(0))
+        #expect(seedAtJoiner["gossip_graylisted"] == false)
+        #expect(seedAtJoiner["gossip_score_parts"]?["invalid_messages"] == .double(0))
+        #expect(seedAtJoiner["gossip_score_parts"]?["colocation"] == .double(0))
         #expect(seedAtJoiner["direction"] == "outbound", "node 1 reached out to its seed")
         #expect(joinerAtSeed["direction"] == "inbound")
         #expect(seedAtJoiner["addresses"] == ["10.0.1.0:9000"])

@@ -164,9 +164,12 @@ struct DuplicateFloodTests {
         }
         // One PRUNE for the first copy, then at most one a second.
         #expect(prunes <= 2, "\(prunes)")
-        #expect((router.score(of: flooder) ?? 0) <= router.settings.graylistScore)
+        #expect(router.isGraylisted(flooder))
         #expect(router.counters.graylisted == 1)
-        #expect(router.score(of: honest) == 0)
+        // The honest neighbour has no penalty, and the credit of its first delivery.
+        #expect(router.scoreComponents(of: honest)?.behaviour == 0)
+        #expect((router.scoreComponents(of: honest)?.firstDeliveries ?? 0) > 0)
+        #expect(router.isGraylisted(flooder) && !router.isGraylisted(honest))
         // Graylisted: its frames are dropped unread from now on.
         let dropped = router.counters.droppedFrames
         _ = router.receive(frame, from: flooder, now: now) { _ in .accept }
