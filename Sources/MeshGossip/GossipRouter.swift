@@ -113,6 +113,11 @@ public struct GossipScore: Sendable, Equatable {
 public struct GossipRouter: Sendable {
     /// The router's parameters (`Specs/gossip.md`, section 6).
     public struct Settings: Sendable, Equatable {
+        /// Neighbours that keep pushing an origin's messages here (its parents in that origin's tree): the senders of
+        /// the first this many copies of an origin's latest message are left alone, later ones pruned. Two parents
+        /// cost about one duplicate per node per message and keep a lost datagram from delaying a delivery until
+        /// the lazy repair; one is Plumtree's single tree.
+        public var eagerParents = 2
         /// How often lazy announcements (IHAVE) are sent and the caches aged.
         public var heartbeat = Duration.milliseconds(100)
         /// How long after the first IHAVE of a missing message its announcer is asked for it (GRAFT).
@@ -233,6 +238,9 @@ public struct GossipRouter: Sendable {
     private struct Tree: Sendable {
         var eager: UInt64
         var lastUsed: Instant
+        /// The origin's latest message delivered here, and the copies of it received so far.
+        var latest: MessageID?
+        var copies = 0
     }
 
     private struct Missing: Sendable {
@@ -691,6 +699,11 @@ public struct GossipRouter: Sendable {
         let tag = origin.originTag
         guard seen.insert(id, now: now) else {
             counters.duplicates += 1
+            // One of the first `eagerParents` copies of the origin's latest message: its sender is a parent to keep.
+            if let tree = trees[topic]?[tag], tree.latest == id, tree.copies < settings.eagerParents {
+                trees[topic]![tag]!.copies += 1
+                return []
+            }
             // A second copy: the link it came over is not this origin's shortest path here. Its sender stops
             // pushing this origin's messages this way (PRUNE); announcements still come. A sender already pruned
             // for this origin loses score for each further copy, and is not pruned again until `pruneInterval`.
@@ -736,6 +749,10 @@ public struct GossipRouter: Sendable {
         let eager =
             (touchTree(topic, tag, excluding: sender, now: now) ?? subscribed) & onTopic(topic, now: now)
             & ~sender
+        if trees[topic]?[tag] != nil {
+            trees[topic]![tag]!.latest = id
+            trees[topic]![tag]!.copies = 1
+        }
         var pushTo: [NodeID] = []
         for target in members(eager) where !(slots[slotOf[target]!]!.dontWant.contains(id)) { pushTo.append(target) }
         pushTo.sort()

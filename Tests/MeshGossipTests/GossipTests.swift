@@ -62,12 +62,13 @@ struct GossipTests {
         // After each issuer's first message (which floods and prunes its tree into the shortest paths).
         let ratios = network.latencyRatios(Array(published.dropFirst(10)))
         #expect(duplicates < 1.5, "duplicates per node per message: \(duplicates)")
-        // Once pruned, each origin's tree is a spanning tree: its children over all nodes number one per node.
+        // Once pruned, each node keeps two parents in each origin's tree (`eagerParents`): the tree's children over
+        // all nodes number two per node, a few less (the origin's own neighbours may have had one copy only).
         let origin = network.id((9 * 37 + seed) % 100)
         let children = (0..<100).reduce(0) {
             $0 + (network.routers[$1].children(of: origin, on: Self.topic)?.count ?? 0)
         }
-        #expect(children == 99, "children in the last origin's tree: \(children)")
+        #expect((190...198).contains(children), "children in the last origin's tree: \(children)")
         // Its messages travel the shortest paths: delivery latency within 1.3 times the shortest path's at p99.
         #expect(ratios[ratios.count * 99 / 100] <= 1.3)
     }
