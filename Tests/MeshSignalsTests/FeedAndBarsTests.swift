@@ -179,6 +179,27 @@ struct FeedAndBarsTests {
         #expect(raw[0].bar.close == 130.31 && Feed.label(raw[0].start) == "2000-03-01")
         #expect(Feed.sample("TSLA") == nil)
     }
+
+    /// From 1582-10-15 on: before it, Foundation's formatter prints Julian dates, and labels (like ISO 8601 and the
+    /// feeds' parser) stay proleptic Gregorian.
+    @Test func labelsAreWhatISO8601DateFormatterPrints() throws {
+        let minute = try Timeframe("1m")
+        let day = try Timeframe("1d")
+        let dateTime = ISO8601DateFormatter()
+        dateTime.formatOptions = [.withInternetDateTime]
+        let dateOnly = ISO8601DateFormatter()
+        dateOnly.formatOptions = [.withFullDate]
+        var random = SystemRandomNumberGenerator()
+        var times: [Int64] = [
+            0, -1, -999, -1000, -1001, 999, 86_399_999, -86_400_000, 951_868_800_000, 253_402_300_799_000,
+        ]
+        for _ in 0..<2000 { times.append(Int64.random(in: -12_212_553_600_000...253_402_300_799_999, using: &random)) }
+        for time in times {
+            let date = Date(timeIntervalSince1970: Double(time) / 1000)
+            #expect(Feed.label(time, timeframe: minute) == dateTime.string(from: date), "\(time)")
+            #expect(Feed.label(time, timeframe: day) == dateOnly.string(from: date), "\(time)")
+        }
+    }
 }
 
 /// Times read directly in their common forms agree with Foundation's ISO 8601 formatter on every kind of date.
