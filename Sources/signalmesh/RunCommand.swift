@@ -202,7 +202,8 @@ struct NodeRunner {
             }
         case .signalReceived(let record, _):
             if json {
-                Self.jsonLine(record.signal, extra: ["event": "signal_received", "issuer": .string(record.issuer.text)])
+                let extra: [String: JSONValue] = ["event": "signal_received", "issuer": .string(record.issuer.text)]
+                Self.jsonLine(record.signal, extra: extra)
             } else {
                 Output.line(SignalsCommand.line(record.signal, issuer: record.issuer))
             }
