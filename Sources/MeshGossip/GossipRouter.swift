@@ -626,7 +626,6 @@ public struct GossipRouter: Sendable {
             // broken (a lost datagram, a neighbour gone) or this node is new to it.
             let announcer = entry.announcers[entry.attempts % entry.announcers.count]
             entry.attempts += 1
-            promises.insert(Promise(deadline: now + settings.promiseTimeout, id: id, peer: announcer))
             grafts[announcer, default: [:]][entry.topic, default: ([], [])].origins.insert(entry.origin)
             grafts[announcer, default: [:]][entry.topic, default: ([], [])].ids.append(id)
             entry.deadline = now + settings.retryTimeout
@@ -649,6 +648,10 @@ public struct GossipRouter: Sendable {
                             frame: GossipFrame.graft(topic: topic, origins: named, ids: Array(ids)).encoded(), to: peer)
                     )
                     counters.graftsSent += 1
+                    // One promise per GRAFT, on its first id (as GossipSub tracks one id per IWANT): a node catching
+                    // up thousands of messages from a neighbour whose repair budget paces the answers must not count
+                    // thousands of broken promises against it.
+                    promises.insert(Promise(deadline: now + settings.promiseTimeout, id: ids.first!, peer: peer))
                 }
             }
         }
