@@ -363,8 +363,13 @@ public struct GossipRouter: Sendable {
     /// threshold since (its frames are dropped unread).
     public func isGraylisted(_ peer: NodeID) -> Bool {
         guard let slot = slotOf[peer], let neighbour = slots[slot] else { return false }
-        let score = score(slot, now: clock)
-        return neighbour.graylisted ? score < settings.gossipThreshold : score <= settings.graylistScore
+        return isGraylisted(neighbour, score: score(slot, now: clock))
+    }
+
+    /// Graylisted at the graylist score, and until the score has come back to the gossip threshold (a neighbour
+    /// hovering about the graylist score would otherwise get a frame through each time it decayed past it).
+    private func isGraylisted(_ neighbour: Neighbour, score: Double) -> Bool {
+        neighbour.graylisted ? score < settings.gossipThreshold : score <= settings.graylistScore
     }
 
     /// A neighbour's score in parts.
@@ -518,10 +523,7 @@ public struct GossipRouter: Sendable {
             return []
         }
         let score = score(slot, now: now)
-        // Graylisted at the graylist score, and until the score has come back to the gossip threshold (a
-        // neighbour hovering about the graylist score would otherwise get a frame through each time it decayed
-        // past it).
-        if neighbour.graylisted ? score < settings.gossipThreshold : score <= settings.graylistScore {
+        if isGraylisted(neighbour, score: score) {
             if !neighbour.graylisted {
                 slots[slot]!.graylisted = true
                 counters.graylisted += 1
