@@ -156,6 +156,18 @@ public struct GossipRouter: Sendable {
         /// A duplicate is answered with PRUNE at most once per neighbour and origin in this time (a flood of
         /// duplicates must not make this node send a flood of PRUNEs).
         public var pruneInterval = Duration.seconds(1)
+        /// Copies that arrive within this time of the first PRUNE sent for an origin cost the sender nothing: they
+        /// were in flight, or answered this node's own requests, before the PRUNE reached it (a catch-up after a
+        /// partition brings hundreds of such copies over every link). Later ones cost `duplicatePenalty` each.
+        public var pruneGrace = Duration.seconds(2)
+        /// Duplicates from a neighbour this node sent a GRAFT in this time cost it nothing either: the answers to
+        /// a catch-up's requests queue on its reliable stream and can arrive seconds later, after the same messages
+        /// came from others and this node pruned it.
+        public var requestGrace = Duration.seconds(10)
+        /// A missing message's GRAFT goes to its next announcer after `retryTimeout` only if the one asked has
+        /// delivered nothing here first in that time; one that is delivering is waited for up to this long from the
+        /// first GRAFT.
+        public var requestPatience = Duration.seconds(10)
         /// A neighbour at or under this score is ignored entirely (graylisted).
         public var graylistScore = -50.0
         /// A neighbour under this score gets no announcements (IHAVE, DIGEST) and its own are ignored.
@@ -224,11 +236,17 @@ public struct GossipRouter: Sendable {
         var graylisted = false
         /// Ids it said it does not want (IDONTWANT), newest last, at most `maxDontWant`.
         var dontWant: [MessageID] = []
-        /// When this node last sent it PRUNE for an origin (at most `maxPruneMemory`, the oldest forgotten).
-        var prunedAt: [OriginTag: Instant] = [:]
+        /// When this node first and last sent it PRUNE for an origin since it last asked it for that origin's
+        /// messages (GRAFT), at most `maxPruneMemory` origins, the least recently pruned forgotten.
+        var prunedAt: [OriginTag: (first: Instant, last: Instant)] = [:]
         /// Messages it may still be sent on request, and when that was last brought up to date.
         var repairTokens: Double
         var repairCountedAt: Instant
+        /// When this node last sent it a GRAFT, and when it last delivered a message here first (a promise of a
+        /// neighbour that is delivering is not broken: its answers queue on its reliable stream behind one
+        /// another).
+        var lastGraft: Instant?
+        var lastPush: Instant?
     }
 
     /// Origins whose last PRUNE to a neighbour is remembered.
@@ -250,6 +268,9 @@ public struct GossipRouter: Sendable {
         var deadline: Instant
         /// GRAFTs sent for it so far.
         var attempts = 0
+        /// The announcer asked last, and when this node first asked anyone.
+        var asked: NodeID?
+        var firstAsked: Instant?
     }
 
     /// A missing message's deadline, in a heap by time: an entry whose message is no longer missing, or whose
@@ -607,9 +628,13 @@ public struct GossipRouter: Sendable {
         var effects: [GossipEffect] = []
         while let first = promises.min, first.deadline <= now {
             promises.removeMin()
-            // Kept if the message came from anyone since; broken if not (and its announcer is still a neighbour).
+            // Kept if the message came from anyone since, or if the announcer has delivered messages here first since
+            // the GRAFT (the answer is queued behind others on its reliable stream, as in any catch-up); broken if
+            // neither (and it is still a neighbour).
             guard !seen.contains(first.id) else { continue }
-            if let slot = slotOf[first.peer] {
+            if let slot = slotOf[first.peer],
+                !(slots[slot]!.lastPush.map { $0 > first.deadline - settings.promiseTimeout } ?? false)
+            {
                 decay(slot)
                 slots[slot]!.broken += settings.brokenPromisePenalty
                 counters.brokenPromises += 1
@@ -624,10 +649,24 @@ public struct GossipRouter: Sendable {
                 missing[id] = nil
                 continue
             }
+            // The announcer asked last has delivered messages here first lately: its answer is queued behind others on
+            // its reliable stream (a catch-up of hundreds). Asking the next would only double the queue; wait, up
+            // to `requestPatience` from the first request.
+            if let asked = entry.asked, let firstAsked = entry.firstAsked, let slot = slotOf[asked],
+                let push = slots[slot]!.lastPush, push > first.at - settings.retryTimeout,
+                now - firstAsked < settings.requestPatience
+            {
+                entry.deadline = now + settings.retryTimeout
+                missing[id] = entry
+                missingDeadlines.insert(MissingDeadline(at: entry.deadline, id: id))
+                continue
+            }
             // Ask its announcers in turn for it and to push that origin's messages here from now on: the tree was
             // broken (a lost datagram, a neighbour gone) or this node is new to it.
             let announcer = entry.announcers[entry.attempts % entry.announcers.count]
             entry.attempts += 1
+            entry.asked = announcer
+            entry.firstAsked = entry.firstAsked ?? now
             grafts[announcer, default: [:]][entry.topic, default: ([], [])].origins.insert(entry.origin)
             grafts[announcer, default: [:]][entry.topic, default: ([], [])].ids.append(id)
             entry.deadline = now + settings.retryTimeout
@@ -638,6 +677,11 @@ public struct GossipRouter: Sendable {
         for peer in grafts.keys.sorted() {
             for (topic, graft) in grafts[peer]!.sorted(by: { $0.key < $1.key }) {
                 let origins = graft.origins.sorted()
+                // Asked to push these origins' messages again, and the named ones now: its copies are wanted.
+                if let slot = slotOf[peer] {
+                    for origin in origins { slots[slot]!.prunedAt[origin] = nil }
+                    slots[slot]!.lastGraft = now
+                }
                 // In id order: `missing` is a dictionary, whose order differs from run to run (the simulator's runs
                 // must repeat exactly).
                 let ids = graft.ids.map { ($0, $0.bytes.bytes) }.sorted { $0.1.lexicographicallyPrecedes($1.1) }.map(
@@ -711,17 +755,23 @@ public struct GossipRouter: Sendable {
             }
             // A second copy: the link it came over is not this origin's shortest path here. Its sender stops
             // pushing this origin's messages this way (PRUNE); announcements still come. A sender already pruned
-            // for this origin loses score for each further copy, and is not pruned again until `pruneInterval`.
+            // for this origin loses score for each further copy once the PRUNE has had time to reach it, and is not
+            // pruned again until `pruneInterval`.
+            var firstPruned = now
             if let pruned = slots[slot]!.prunedAt[tag] {
-                penalize(slot, by: settings.duplicatePenalty)
-                if now - pruned < settings.pruneInterval { return [] }
+                let requested = slots[slot]!.lastGraft.map { now - $0 < settings.requestGrace } ?? false
+                if now - pruned.first >= settings.pruneGrace && !requested {
+                    penalize(slot, by: settings.duplicatePenalty)
+                }
+                if now - pruned.last < settings.pruneInterval { return [] }
+                firstPruned = pruned.first
             }
             if slots[slot]!.prunedAt.count >= Self.maxPruneMemory, slots[slot]!.prunedAt[tag] == nil,
-                let oldest = slots[slot]!.prunedAt.min(by: { ($0.value, $0.key) < ($1.value, $1.key) })?.key
+                let oldest = slots[slot]!.prunedAt.min(by: { ($0.value.last, $0.key) < ($1.value.last, $1.key) })?.key
             {
                 slots[slot]!.prunedAt[oldest] = nil
             }
-            slots[slot]!.prunedAt[tag] = now
+            slots[slot]!.prunedAt[tag] = (firstPruned, now)
             counters.prunesSent += 1
             return [.sendReliably(frame: GossipFrame.prune(topic: topic, origins: [tag]).encoded(), to: peer)]
         }
@@ -742,6 +792,7 @@ public struct GossipRouter: Sendable {
         }
         counters.delivered += 1
         decay(slot)
+        slots[slot]!.lastPush = now
         slots[slot]!.firstDeliveries = min(
             slots[slot]!.firstDeliveries + settings.firstDeliveryWeight, settings.firstDeliveryCap)
         cache.insert(id, topic: topic, origin: origin, payload: payload, now: now)

@@ -84,6 +84,13 @@ public struct Report: Sendable {
     public private(set) var sampledLatencyMilliseconds = Summary()
     /// See `signalsPublished`.
     public private(set) var duplicatesPerNodePerSignal = 0.0
+    /// The records some node owed them never received (`Simulation.undeliveredSignals`): how many, the deliveries
+    /// missing, and the first ten by publication time with the nodes that missed them.
+    public private(set) var undelivered:
+        (
+            records: Int, deliveries: Int,
+            sample: [(publishedAt: Duration, publisher: Int, sequence: UInt64, missed: Int, nodes: [Int])]
+        ) = (0, 0, [])
     /// The run's trace hash.
     public private(set) var traceHash: UInt64 = 0
     /// Virtual time at the end.
@@ -110,6 +117,7 @@ public struct Report: Sendable {
         signalDeliveriesExpected = figures.expected
         signalDeliveries = figures.delivered
         duplicatesPerNodePerSignal = figures.duplicatesPerNodePerMessage
+        undelivered = simulation.undeliveredSignals(limit: 10)
         signalLatencyMilliseconds = Summary(simulation.signalLatencySample.map { Double($0.nanoseconds) / 1e6 })
         shortestPathMilliseconds = Summary(simulation.pathSample.map { Double($0.shortest.nanoseconds) / 1e6 })
         sampledLatencyMilliseconds = Summary(simulation.pathSample.map { Double($0.latency.nanoseconds) / 1e6 })

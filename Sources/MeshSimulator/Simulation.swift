@@ -256,7 +256,7 @@ public final class Simulation {
     public private(set) var attackFramesSent = 0
     /// Each published record's (issuer, sequence) with when it was published and how many nodes other than its
     /// publisher were up then (the deliveries it should get).
-    private var published: [SignalKey: (at: Instant, expected: Int)] = [:]
+    private var published: [SignalKey: Publication] = [:]
     /// Deliveries of signal records to nodes, and their latencies from publication (a bounded sample).
     public private(set) var signalDeliveries = 0
     /// Deliveries that came after the record had already been delivered to that node (should be none).
@@ -280,6 +280,17 @@ public final class Simulation {
     struct SignalKey: Hashable {
         var issuer: NodeID
         var sequence: UInt64
+    }
+
+    /// A record published, and who was owed it: the nodes that existed then (`nodeCount`), were up, were not
+    /// attackers and did not publish it.
+    private struct Publication {
+        var at: Instant
+        var expected: Int
+        var publisher: Int
+        var nodeCount: Int
+        /// Nodes down or attacking at publication, ascending.
+        var exempt: [Int]
     }
 
     private struct SignalDelivery: Hashable {
@@ -748,9 +759,11 @@ public final class Simulation {
             if let record {
                 // Attackers are not counted: honest nodes owe them nothing (under the publish threshold they are
                 // pushed nothing).
-                let expected = nodes.indices.filter { $0 != node && nodes[$0].up && !attackers.contains($0) }.count
+                let exempt = nodes.indices.filter { !nodes[$0].up || attackers.contains($0) }
+                let expected = nodes.count - exempt.count - (exempt.contains(node) ? 0 : 1)
                 let key = SignalKey(issuer: record.issuer, sequence: record.sequence)
-                published[key] = (now, expected)
+                published[key] = Publication(
+                    at: now, expected: expected, publisher: node, nodeCount: nodes.count, exempt: exempt)
                 if shortestPaths.count < Self.shortestPathSignals {
                     shortestPaths[key] = shortestPathLatencies(from: node)
                 }
@@ -1184,6 +1197,51 @@ extension Simulation {
             }
         }
         return (attackers.count, links, graylisted, attackFramesSent, honestGraylisted)
+    }
+
+    /// The records some node owed them never received, oldest publication first (then by publisher and
+    /// sequence): when each was published (virtual seconds from the start), by which node, and the nodes that
+    /// missed it (ascending); at most `limit` records, each listing at most `nodesLimit` nodes, with the totals.
+    public func undeliveredSignals(
+        limit: Int, nodesLimit: Int = 20
+    ) -> (
+        records: Int, deliveries: Int,
+        sample: [(publishedAt: Duration, publisher: Int, sequence: UInt64, missed: Int, nodes: [Int])]
+    ) {
+        var short: [(key: SignalKey, publication: Publication, missed: Int)] = []
+        var missedTotal = 0
+        for (key, publication) in published {
+            let exempt = Set(publication.exempt)
+            var got = 0
+            for node in 0..<publication.nodeCount
+            where node != publication.publisher && !exempt.contains(node)
+                && deliveredTo.contains(SignalDelivery(key: key, node: node))
+            {
+                got += 1
+            }
+            guard got < publication.expected else { continue }
+            missedTotal += publication.expected - got
+            short.append((key, publication, publication.expected - got))
+        }
+        short.sort {
+            ($0.publication.at, $0.publication.publisher, $0.key.sequence)
+                < ($1.publication.at, $1.publication.publisher, $1.key.sequence)
+        }
+        let sample = short.prefix(max(0, limit)).map { entry in
+            var missing: [Int] = []
+            for node in 0..<entry.publication.nodeCount where missing.count < nodesLimit {
+                guard node != entry.publication.publisher,
+                    !entry.publication.exempt.contains(node),
+                    !deliveredTo.contains(SignalDelivery(key: entry.key, node: node))
+                else { continue }
+                missing.append(node)
+            }
+            return (
+                publishedAt: entry.publication.at - startedAt, publisher: entry.publication.publisher,
+                sequence: entry.key.sequence, missed: entry.missed, nodes: missing
+            )
+        }
+        return (short.count, missedTotal, sample)
     }
 
     /// What the signal traffic showed: records published, deliveries against those expected, latencies, and

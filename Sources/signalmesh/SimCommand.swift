@@ -345,6 +345,16 @@ struct SimRunCommand: ParsableCommand {
                     "shortest_path_ms": summary(report.shortestPathMilliseconds),
                     "p99_to_shortest_path_p99": report.sampledLatencyMilliseconds.p99
                         / max(1e-9, report.shortestPathMilliseconds.p99),
+                    "undelivered": [
+                        "records": report.undelivered.records, "deliveries": report.undelivered.deliveries,
+                        "first": report.undelivered.sample.map { entry -> [String: Any] in
+                            [
+                                "published_s": Double(entry.publishedAt.nanoseconds) / 1e9,
+                                "publisher": entry.publisher, "sequence": entry.sequence, "missed": entry.missed,
+                                "nodes": entry.nodes,
+                            ]
+                        },
+                    ] as [String: Any],
                 ] as [String: Any]
         }
         if scenario.attack != nil {
@@ -415,6 +425,21 @@ struct SimRunCommand: ParsableCommand {
                     report.signalDeliveriesExpected,
                     Double(report.signalDeliveries) / Double(max(1, report.signalDeliveriesExpected)), latency.p50,
                     latency.p99, latency.max, report.duplicatesPerNodePerSignal))
+            let undelivered = report.undelivered
+            if undelivered.records > 0 {
+                Output.line(
+                    "  undelivered: \(undelivered.records) records missed \(undelivered.deliveries) deliveries; the first:"
+                )
+                for entry in undelivered.sample {
+                    let nodes = entry.nodes.map(String.init).joined(separator: ",")
+                    let more = entry.missed > entry.nodes.count ? "…" : ""
+                    Output.line(
+                        String(
+                            format: "    published %.3f s by node %d (sequence %llu), missed by %d: nodes ",
+                            Double(entry.publishedAt.nanoseconds) / 1e9, entry.publisher, entry.sequence, entry.missed)
+                            + nodes + more)
+                }
+            }
             let sampled = report.sampledLatencyMilliseconds
             let shortest = report.shortestPathMilliseconds
             if shortest.count > 0 {

@@ -40,6 +40,26 @@ struct SignalTrafficTests {
         #expect(scenario.run().traceHash == report.traceHash)
     }
 
+    @Test("the report names the records a node missed and the node: one isolated for good from 15 s")
+    func undelivered() throws {
+        var scenario = Scenario(nodes: 20, seeds: 2, seed: 3, duration: .seconds(30))
+        scenario.faults = [try ScheduledFault(parsing: "partition isolate:5@15", nodes: 20)]
+        scenario.signals = SignalTraffic(publishers: 2, interval: .seconds(1), start: .seconds(5))
+        let report = scenario.run()
+        let missing = report.undelivered
+        #expect(missing.deliveries == report.signalDeliveriesExpected - report.signalDeliveries)
+        // Two publishers, one record a second each, from 15 s until publishing stops 5 s before the end.
+        #expect(missing.records >= 18 && missing.records <= 22, "\(missing.records)")
+        #expect(missing.deliveries == missing.records)
+        #expect(missing.sample.count == 10)
+        for entry in missing.sample {
+            #expect(entry.nodes == [5] && entry.missed == 1, "\(entry)")
+            #expect(entry.publishedAt >= .seconds(14), "\(entry.publishedAt)")
+            #expect([2, 3].contains(entry.publisher))
+        }
+        #expect(missing.sample.map(\.publishedAt) == missing.sample.map(\.publishedAt).sorted())
+    }
+
     @Test("with links of fixed regional delays, delivery latency follows the shortest paths (p99 within 1.3x)")
     func shortestPaths() throws {
         var scenario = Scenario(nodes: 40, seeds: 2, seed: 9, duration: .seconds(30))
