@@ -51,6 +51,11 @@ public struct MembershipSettings: Sendable, Equatable {
     /// the target, is slow or cut off) raises a score up to this; timeouts scale by 1 + score, so a struggling node
     /// does not declare healthy peers failed.
     public var maxLocalHealth = 8
+    /// Eclipse defences (`Specs/membership.md`, "Address groups"): neighbours in the active view from one address
+    /// group (IPv4 /16, IPv6 /32; private, loopback and link-local addresses are in none) at most; nil for no limit.
+    public var maxActivePerGroup: Int? = 2
+    /// Entries of the passive view from one address group at most (a new one replaces a random one of its group).
+    public var maxPassivePerGroup: Int? = 8
 
     /// The defaults.
     public init() {}
@@ -60,6 +65,8 @@ public struct MembershipSettings: Sendable, Equatable {
         var settings = MembershipSettings()
         settings.activeViewSize = 32
         settings.passiveViewSize = 256
+        settings.maxActivePerGroup = 8
+        settings.maxPassivePerGroup = 32
         return settings
     }
 }
@@ -94,8 +101,10 @@ public struct Membership: Sendable {
     public var nodeID: NodeID { selfRecord.nodeID }
     /// The seeds, from the accepted seed list (without this node).
     public private(set) var seeds: [PeerContact]
-    /// Connected peers, at most `activeViewSize`.
+    /// Connected peers, at most `activeViewSize`, the longest held first.
     public private(set) var active: [PeerContact] = []
+    /// The address group each active peer was taken in under (peers in none are absent).
+    private var activeGroups: [NodeID: UInt64] = [:]
     /// Known peers in reserve, at most `passiveViewSize`.
     public private(set) var passive: [PeerContact] = []
     /// Peers asked to become neighbours, with when the request expires.
@@ -170,8 +179,10 @@ public struct Membership: Sendable {
     }
 
     /// Handles a message from `sender`, whose identity the transport authenticated.
+    /// `address`: where the transport authenticated `sender` (its address group counts for the active view's
+    /// limits); nil when unknown, and then its record's first address counts.
     public mutating func received(
-        _ message: MembershipMessage, from sender: NodeID, now: Instant
+        _ message: MembershipMessage, from sender: NodeID, address: SocketAddress? = nil, now: Instant
     ) -> [MembershipEffect] {
         var effects: [MembershipEffect] = []
         if isBanned(sender, now: now) {
@@ -192,32 +203,40 @@ public struct Membership: Sendable {
             guard record.nodeID == sender, sender != nodeID else { return refuse("join record not the sender's") }
             let joiner = PeerContact(record: record)
             // Announced: the joiner knows this node only from its seed list, and the NEIGHBOR carries this node's
-            // signed record, which the joiner keeps (and stores) to come back through later.
-            addActive(joiner, announce: true, effects: &effects)
+            // signed record, which the joiner keeps (and stores) to come back through later. A joiner whose address
+            // group already has its share of this node's neighbours still gets its walks, and is told to drop the
+            // link it took on its side.
+            let taken = addActive(
+                joiner, group: Self.group(of: joiner, address: address), announce: true, effects: &effects)
             for peer in shuffled(active.filter { $0.nodeID != sender }).prefix(settings.joinWalks) {
                 effects.append(.send(.forwardJoin(record, ttl: settings.activeRandomWalkLength), to: peer))
             }
+            if !taken { effects.append(.send(.disconnect(alive: true), to: joiner)) }
         case .forwardJoin(let record, let ttl):
             // From any authenticated peer (a neighbour that dropped this node a moment ago still walks its joins).
             guard record.nodeID != nodeID, record.nodeID != sender else { break }
             let joiner = PeerContact(record: record)
             if ttl == 0 || active.count <= 1 {
-                addActive(joiner, announce: true, effects: &effects)
+                addActive(joiner, group: Self.group(of: joiner, address: nil), announce: true, effects: &effects)
                 break
             }
             if ttl == settings.passiveRandomWalkLength { addPassive(joiner) }
             if let next = randomActive(excluding: [sender, record.nodeID]) {
                 effects.append(.send(.forwardJoin(record, ttl: ttl - 1), to: next))
             } else {
-                addActive(joiner, announce: true, effects: &effects)
+                addActive(joiner, group: Self.group(of: joiner, address: nil), announce: true, effects: &effects)
             }
         case .neighbor(let record, let highPriority):
             guard record.nodeID == sender, sender != nodeID else { return refuse("neighbor record not the sender's") }
             let peer = PeerContact(record: record)
-            if isActive(sender) || highPriority || active.count < settings.activeViewSize {
-                addActive(peer, announce: false, effects: &effects)
+            let group = Self.group(of: peer, address: address)
+            if isActive(sender)
+                || ((highPriority || active.count < settings.activeViewSize) && hasRoom(in: group, for: sender))
+            {
+                addActive(peer, group: group, announce: false, effects: &effects)
                 effects.append(.send(.neighborReply(accepted: true), to: contact(for: sender) ?? peer))
             } else {
+                if !hasRoom(in: group, for: sender) { refused["address group full", default: 0] += 1 }
                 addPassive(peer)
                 effects.append(.send(.neighborReply(accepted: false), to: peer))
             }
@@ -234,7 +253,12 @@ public struct Membership: Sendable {
             let request = pending.remove(at: index)
             if accepted {
                 removePassive(sender)
-                addActive(request.peer, announce: false, effects: &effects)
+                // Its group may have filled since the request went out: undo the peer's side then.
+                let group = Self.group(of: request.peer, address: address)
+                if !addActive(request.peer, group: group, announce: false, effects: &effects) {
+                    effects.append(.send(.disconnect(alive: true), to: request.peer))
+                    addPassive(request.peer)
+                }
             }
         // A refusal is not answered by asking the next peer at once: the refill timer asks again, so a full
         // neighbourhood costs one request per `refillInterval`, never a burst.
@@ -243,7 +267,7 @@ public struct Membership: Sendable {
             removeActive(sender, effects: &effects)
             if alive { addPassive(peer) }
             effects.append(.disconnect(sender))
-            if active.count < settings.lowWatermark { askForNeighbor(now: now, effects: &effects) }
+            if needsNeighbours { askForNeighbor(now: now, effects: &effects) }
         case .shuffle(let origin, let ttl, let records, let path):
             // From any authenticated peer: a neighbour that dropped this node a moment ago still forwards its walks.
             // A banned origin's walk goes no further and gets no answer.
@@ -478,7 +502,7 @@ public struct Membership: Sendable {
             // One request at a time; three at once with no neighbour at all, so that a node restarting among dead
             // stored peers does not wait out their timeouts one by one.
             let parallel = active.isEmpty ? 3 : 1
-            if active.count < settings.lowWatermark && pending.count < parallel {
+            if needsNeighbours && pending.count < parallel {
                 if !askForNeighbor(now: now, effects: &effects) {
                     if pending.isEmpty { joinThroughSeed(now: now, effects: &effects) }
                 } else {
@@ -504,7 +528,7 @@ public struct Membership: Sendable {
     public var nextDeadline: Instant {
         // The refill timer only matters while the active view is short.
         var earliest = min(nextShuffle, nextSeedRefresh)
-        if active.count < settings.lowWatermark { earliest = min(earliest, nextRefill) }
+        if needsNeighbours { earliest = min(earliest, nextRefill) }
         for request in pending where request.expires < earliest { earliest = request.expires }
         // The next probe starts only once the running one has ended (`runLiveness`): while one runs, its own deadline
         // below is what is due. Counting `nextProbe` then would report an instant in the past for as long as the
@@ -609,15 +633,26 @@ public struct Membership: Sendable {
         return []
     }
 
-    /// Adds `peer` to the active view, dropping a random neighbour (told with DISCONNECT) if it is full.
-    /// `announce`: this node decided on its own, so it asks the peer to take it as a neighbour too.
-    private mutating func addActive(_ peer: PeerContact, announce: Bool, effects: inout [MembershipEffect]) {
-        guard peer.nodeID != nodeID, bans[peer.nodeID] == nil else { return }
+    /// Adds `peer`, in address group `group`, to the active view, dropping a neighbour (told with DISCONNECT) if it is
+    /// full: a random one of the newer half, so that neighbours held longest stay (a stream of newcomers — sybils
+    /// asking with high priority — can churn only the newer half). `announce`: this node decided on its own, so it
+    /// asks the peer to take it as a neighbour too. False if the peer is not taken: banned, or its group is full.
+    @discardableResult
+    private mutating func addActive(
+        _ peer: PeerContact, group: UInt64?, announce: Bool, effects: inout [MembershipEffect]
+    ) -> Bool {
+        guard peer.nodeID != nodeID, bans[peer.nodeID] == nil else { return false }
         if let index = active.firstIndex(where: { $0.nodeID == peer.nodeID }) {
             if let record = peer.record { _ = active[index].update(with: record) }
-            return
+            return true
         }
-        if active.count >= settings.activeViewSize, let dropped = randomActive(excluding: []) {
+        guard hasRoom(in: group, for: peer.nodeID) else {
+            refused["address group full", default: 0] += 1
+            return false
+        }
+        if active.count >= settings.activeViewSize, !active.isEmpty {
+            let older = active.count / 2
+            let dropped = active[older + Int(generator.next() % UInt64(active.count - older))]
             effects.append(.send(.disconnect(alive: true), to: dropped))
             effects.append(.disconnect(dropped.nodeID))
             removeActive(dropped.nodeID, effects: &effects)
@@ -626,13 +661,16 @@ public struct Membership: Sendable {
         removePassive(peer.nodeID)
         pending.removeAll { $0.id == peer.nodeID }
         active.append(peer)
+        if let group { activeGroups[peer.nodeID] = group }
         effects.append(.neighborUp(peer.nodeID))
         if announce { effects.append(.send(.neighbor(selfRecord, highPriority: true), to: peer)) }
+        return true
     }
 
     private mutating func removeActive(_ peer: NodeID, effects: inout [MembershipEffect]) {
         guard let index = active.firstIndex(where: { $0.nodeID == peer }) else { return }
         active.remove(at: index)
+        activeGroups[peer] = nil
         lastHeard[peer] = nil
         suspects.removeAll { $0.id == peer }
         effects.append(.neighborDown(peer))
@@ -646,10 +684,80 @@ public struct Membership: Sendable {
             if let record = peer.record { _ = passive[index].update(with: record) }
             return
         }
+        // A group at its share replaces one of its own entries: records shuffled in by many peers of one network
+        // (sybils) cannot crowd out the rest.
+        if let limit = settings.maxPassivePerGroup, let group = Self.group(of: peer, address: nil) {
+            let members = passive.indices.filter { Self.group(of: passive[$0], address: nil) == group }
+            if members.count >= limit {
+                passive.remove(at: members[Int(generator.next() % UInt64(members.count))])
+            }
+        }
         if passive.count >= settings.passiveViewSize {
             passive.remove(at: Int(generator.next() % UInt64(passive.count)))
         }
         passive.append(peer)
+    }
+
+    /// The address group of `address` for the views' limits: IPv4 /16 and IPv6 /32 (the networks one operator
+    /// typically holds, as Bitcoin Core's address manager groups them); nil — in no group, never limited — for
+    /// loopback, private (RFC 1918, IPv6 unique local), link-local and shared (RFC 6598) addresses, where a devnet, a
+    /// LAN or a container network puts many honest nodes in one range.
+    public static func addressGroup(of address: SocketAddress) -> UInt64? {
+        switch address {
+        case .ipv4(let host, _):
+            let (a, b) = (host >> 24, host >> 16 & 0xFF)
+            if a == 10 || a == 127 || a == 0 || (a == 172 && b & 0xF0 == 16) || (a == 192 && b == 168)
+                || (a == 169 && b == 254) || (a == 100 && b & 0xC0 == 64)
+            {
+                return nil
+            }
+            return UInt64(host >> 16)
+        case .ipv6(let bytes, _):
+            if bytes == .loopback { return nil }
+            return bytes.withUnsafeBytes { raw in
+                let first = raw[0]
+                // fc00::/7 (unique local), fe80::/10 (link-local).
+                if first & 0xFE == 0xFC || (first == 0xFE && raw[1] & 0xC0 == 0x80) { return nil }
+                // An IPv4-mapped address groups as its IPv4 address.
+                if raw.prefix(10).allSatisfy({ $0 == 0 }) && raw[10] == 0xFF && raw[11] == 0xFF {
+                    let host = UInt32(raw[12]) << 24 | UInt32(raw[13]) << 16 | UInt32(raw[14]) << 8 | UInt32(raw[15])
+                    return addressGroup(of: .ipv4(host, port: 0))
+                }
+                return 1 << 63 | UInt64(raw[0]) << 24 | UInt64(raw[1]) << 16 | UInt64(raw[2]) << 8 | UInt64(raw[3])
+            }
+        }
+    }
+
+    /// The group `peer` counts in: that of `address` (where the transport authenticated it) when given, else that
+    /// of its first known address.
+    static func group(of peer: PeerContact, address: SocketAddress?) -> UInt64? {
+        (address ?? peer.addresses.first).flatMap(addressGroup(of:))
+    }
+
+    /// Whether the active view may take `peer` in `group`: fewer than `maxActivePerGroup` other neighbours in it.
+    private func hasRoom(in group: UInt64?, for peer: NodeID) -> Bool {
+        guard let group, let limit = settings.maxActivePerGroup else { return true }
+        var count = 0
+        for (id, other) in activeGroups where other == group && id != peer { count += 1 }
+        return count < limit
+    }
+
+    /// Whether the node asks for more neighbours (with high priority): below the low watermark, or with room while
+    /// some address group holds more than one of its neighbours — a view that one network's nodes (sybils) crowd
+    /// into fills up with others, so they hold at most `maxActivePerGroup` × their groups of `activeViewSize`.
+    private var needsNeighbours: Bool {
+        if active.count < settings.lowWatermark { return true }
+        guard active.count < settings.activeViewSize, settings.maxActivePerGroup != nil, activeGroups.count > 1 else {
+            return false
+        }
+        // Without allocating: this runs with every deadline asked for (at most `activeViewSize` entries).
+        for first in activeGroups.indices {
+            for second in activeGroups.indices[activeGroups.index(after: first)...]
+            where activeGroups[first].value == activeGroups[second].value {
+                return true
+            }
+        }
+        return false
     }
 
     private mutating func removePassive(_ peer: NodeID) {
@@ -685,7 +793,7 @@ public struct Membership: Sendable {
         guard !candidates.isEmpty else { return false }
         let peer = candidates[Int(generator.next() % UInt64(candidates.count))]
         pending.append((peer.nodeID, peer, now + settings.neighborTimeout))
-        effects.append(.send(.neighbor(selfRecord, highPriority: active.count < settings.lowWatermark), to: peer))
+        effects.append(.send(.neighbor(selfRecord, highPriority: needsNeighbours), to: peer))
         return true
     }
 
@@ -699,7 +807,7 @@ public struct Membership: Sendable {
         effects.append(.send(.join(selfRecord), to: seed))
         if !isActive(seed.nodeID) {
             // The seed takes a JOIN's sender into its active view; this side does the same.
-            addActive(seed, announce: false, effects: &effects)
+            addActive(seed, group: nil, announce: false, effects: &effects)
         }
     }
 

@@ -218,6 +218,20 @@ public struct NodeCore {
         }
     }
 
+    /// Sends `message` to `peer` as a membership message, unchecked: a node misbehaving on purpose (the simulator's
+    /// sybils trying to eclipse joining nodes, `signalmesh sim --attackers P%:eclipse`); a node never calls it on its
+    /// own. A session is opened to the peer's address as for any membership message.
+    public mutating func injectMembership(
+        _ message: MembershipMessage, to peer: PeerContact, now: Instant
+    )
+        -> [NodeEffect]
+    {
+        var effects: [NodeEffect] = []
+        apply([.send(message, to: peer)], now: now, into: &effects)
+        finish(into: &effects)
+        return effects
+    }
+
     /// Sends `frame` to the neighbour `peer` as a gossip frame, unchecked: a node misbehaving on purpose. This is the
     /// simulator's hook for adversaries (`signalmesh sim --attackers`: invalid or replayed messages); a node never
     /// calls it on its own.
@@ -417,7 +431,9 @@ public struct NodeCore {
                         exchangeRequestsLimited += 1
                         continue
                     }
-                    apply(membership.received(decoded, from: peer, now: now), now: now, into: &output)
+                    apply(
+                        membership.received(decoded, from: peer, address: endpoint.address(of: peer), now: now),
+                        now: now, into: &output)
                 case .failure(let error):
                     output.append(.event(.malformedMessage(from: peer, reason: error.description)))
                 }

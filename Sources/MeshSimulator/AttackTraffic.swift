@@ -2,8 +2,9 @@ public import MeshCore
 
 /// Adversaries among the simulated nodes (`signalmesh sim --attackers`): a fraction of them, besides running their
 /// node cores as usual, push gossip frames to all their neighbours at a rate — invalid signal records (garbage that
-/// fails its signature check), or duplicates (the valid records they received, pushed again and again). The honest
-/// nodes should graylist them and still deliver every honest signal.
+/// fails its signature check), or duplicates (the valid records they received, pushed again and again) — which the
+/// honest nodes should graylist while still delivering every honest signal; or, as sybils, try to eclipse the nodes
+/// that join (`Kind.eclipse`), which should keep honest neighbours.
 public struct AttackTraffic: Sendable, Equatable {
     /// What the attackers send.
     public enum Kind: String, Sendable, CaseIterable {
@@ -11,6 +12,10 @@ public struct AttackTraffic: Sendable, Equatable {
         case invalid
         /// The last valid records the attacker received, pushed again.
         case duplicate
+        /// Sybils trying to eclipse joining nodes: all in two address groups, each round asking a node that started
+        /// in the last 20 s, with high priority, to take it as a neighbour, and filling another's passive view with
+        /// sybil records (a SHUFFLE). Needs no `--signals`.
+        case eclipse
     }
 
     /// The share of the nodes that attack (the last ones: never seeds, never the signal publishers), 0 to 0.5.

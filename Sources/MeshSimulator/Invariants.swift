@@ -41,6 +41,16 @@ public struct Invariant: Sendable {
         return nil
     }
 
+    /// Every live honest node (seeds aside) has an honest neighbour, and the links between live honest nodes form one
+    /// connected graph: sybils (`AttackTraffic.Kind.eclipse`) cut no one off.
+    public static let notEclipsed = Invariant(name: "no node eclipsed") { simulation in
+        let figures = simulation.eclipseFigures
+        if figures.eclipsed.isEmpty && figures.honestComponents <= 1 { return nil }
+        let listed = figures.eclipsed.prefix(10).map(String.init).joined(separator: ",")
+        return "\(figures.eclipsed.count) honest nodes with no honest neighbour (\(listed)), the honest links in "
+            + "\(figures.honestComponents) pieces"
+    }
+
     /// The invariants every membership scenario checks at its end.
     public static let membership: [Invariant] = [.overlayConnected(), .noSessionKeyReuse]
 }

@@ -67,6 +67,12 @@ public struct Report: Sendable {
     /// With `Scenario.attack`: the attackers, the links honest nodes had to them at the end, how many of those were
     /// graylisted, and the frames the attackers pushed.
     public private(set) var attack = (attackers: 0, links: 0, graylistedLinks: 0, framesSent: 0, honestGraylisted: 0)
+    /// With an eclipse attack: `Simulation.eclipseFigures` at the end.
+    public private(set) var eclipse:
+        (
+            targets: Int, eclipsed: [Int], meanSybilShare: Double, maxSybilShare: Double, fewestHonestNeighbours: Int,
+            honestComponents: Int
+        ) = (0, [], 0, 0, 0, 0)
     /// Signal records published (with `Scenario.signals`), the deliveries they should have had (nodes up at each
     /// publication, its publisher and attackers aside) and had, each delivery's latency from publication (ms), and
     /// the copies of records each node received beyond the first, per record.
@@ -112,6 +118,7 @@ public struct Report: Sendable {
         delayCDF = simulation.delaySample.map { Double($0.nanoseconds) / 1e6 }.sorted()
         delayMilliseconds = Summary(delayCDF)
         attack = simulation.attackFigures
+        if scenario.attack?.kind == .eclipse { eclipse = simulation.eclipseFigures }
         let figures = simulation.signalFigures
         signalsPublished = figures.published
         signalDeliveriesExpected = figures.expected

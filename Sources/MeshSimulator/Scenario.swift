@@ -1,5 +1,5 @@
 public import MeshCore
-import MeshMembership
+public import MeshMembership
 
 /// A whole simulated run described as data: the network, its nodes, the faults and when they strike. It runs to a
 /// `Report`, and prints as the one `signalmesh sim` command line that reproduces it (`commandLine`).
@@ -36,6 +36,9 @@ public struct Scenario: Sendable, Equatable {
     public var signals: SignalTraffic?
     /// Adversaries among the nodes (nil: none); they attack until the end.
     public var attack: AttackTraffic?
+    /// The honest nodes' membership settings (seeds get the seed profile's sizes and limits over them). Set from the
+    /// Swift API only: not part of `commandLine`.
+    public var membership = MembershipSettings()
     /// Threads the simulation runs on (`Simulation.threads`): how fast it goes, not what happens, so not part of
     /// the command line that reproduces a run.
     public var threads = 1
@@ -67,8 +70,8 @@ public struct Scenario: Sendable, Equatable {
     /// The simulation, built and started, its faults scheduled, not yet run.
     public func makeSimulation() -> Simulation {
         let simulation = Simulation(
-            seed: seed, nodes: nodes, seeds: seeds, network: network, signals: signals, attack: attack,
-            threads: threads)
+            seed: seed, nodes: nodes, seeds: seeds, network: network, membership: membership, signals: signals,
+            attack: attack, threads: threads)
         simulation.start(over: joinWindow)
         // Publishing stops 5 s before the end, so that the last signals have time to reach everyone.
         simulation.scheduleSignals(until: duration - .seconds(5))

@@ -31,6 +31,8 @@ public final class Simulation {
         public fileprivate(set) var up = true
         /// How many times it has been (re)started.
         public fileprivate(set) var incarnation = 0
+        /// When its latest incarnation started (nil before it has).
+        public fileprivate(set) var startedAt: Instant?
         /// Bytes and datagrams it has sent (all incarnations).
         public fileprivate(set) var bytesSent = 0
         /// Datagrams it has sent.
@@ -338,8 +340,22 @@ public final class Simulation {
         pool?.stop()
     }
 
-    /// The address of node `index`.
-    static func address(of index: Int) -> SocketAddress { .ipv4(0x0A00_0000 + UInt32(index), port: 9000) }
+    /// The address of honest node `index`: public-looking, spread over 51,200 address groups (/16s: first octet 20 to
+    /// 219, second the index over 200), so that the membership's per-group limits (`Specs/membership.md`) bind only
+    /// where an attack puts many nodes in one network.
+    static func address(of index: Int) -> SocketAddress {
+        let (low, rest) = (UInt32(index % 200), UInt32(index / 200))
+        return .ipv4((20 + low) << 24 | (rest & 0xFF) << 16 | (rest >> 8), port: 9000)
+    }
+
+    /// The address of sybil `index` (`AttackTraffic.Kind.eclipse`): all of them in two /16s, 223.1 and 223.2, as an
+    /// attacker renting addresses from one or two providers has them.
+    static func sybilAddress(of index: Int) -> SocketAddress {
+        .ipv4(223 << 24 | UInt32(1 + index % 2) << 16 | UInt32(index / 2 & 0xFFFF), port: 9000)
+    }
+
+    /// Whether node `index` is a sybil of an eclipse attack.
+    private func isSybil(_ index: Int) -> Bool { attack?.kind == .eclipse && attackers.contains(index) }
 
     private func newKey() -> Ed25519PrivateKey {
         var bytes = [UInt8](repeating: 0, count: 32)
@@ -356,9 +372,9 @@ public final class Simulation {
     private func addNode(key: Ed25519PrivateKey) -> Int {
         let index = nodes.count
         precondition(index < 1 << 24, "addresses run out past 2^24 nodes")
-        let address = Self.address(of: index)
+        let address = isSybil(index) ? Self.sybilAddress(of: index) : Self.address(of: index)
         let isSeed = index < seedCount
-        let core = makeCore(key: key, isSeed: isSeed, address: address, localNow: now)
+        let core = makeCore(key: key, isSeed: isSeed, sybil: isSybil(index), address: address, localNow: now)
         nodes.append(
             Node(
                 core: core, address: address, isSeed: isSeed, key: key, clock: Clock(driftSince: now),
@@ -370,7 +386,9 @@ public final class Simulation {
     }
 
     /// A fresh node core (a process starting) for `key`, its clock reading `localNow`.
-    private func makeCore(key: Ed25519PrivateKey, isSeed: Bool, address: SocketAddress, localNow: Instant) -> NodeCore {
+    private func makeCore(
+        key: Ed25519PrivateKey, isSeed: Bool, sybil: Bool = false, address: SocketAddress, localNow: Instant
+    ) -> NodeCore {
         var endpointSettings = EndpointSettings(network: "sim")
         endpointSettings.keepsSessionKeyDigests = true
         let endpoint = Endpoint(
@@ -384,6 +402,15 @@ public final class Simulation {
         if isSeed {
             settings.activeViewSize = MembershipSettings.seed.activeViewSize
             settings.passiveViewSize = MembershipSettings.seed.passiveViewSize
+            settings.maxActivePerGroup = MembershipSettings.seed.maxActivePerGroup
+            settings.maxPassivePerGroup = MembershipSettings.seed.maxPassivePerGroup
+        }
+        if sybil {
+            // A sybil holds as many victims as it can, and keeps among its own kind.
+            settings.activeViewSize = 64
+            settings.passiveViewSize = 256
+            settings.maxActivePerGroup = nil
+            settings.maxPassivePerGroup = nil
         }
         let core = Membership(
             selfRecord: record, seeds: seedContacts, settings: settings, seed: generator.next(), now: localNow)
@@ -430,6 +457,55 @@ public final class Simulation {
     }
 
     private var attackEnd: Instant?
+    /// Honest nodes that started in the last `eclipseWindow` (the sybils' targets), as of `at`.
+    private var recentJoiners: (at: Instant, nodes: [Int])?
+    /// How long after its start a node is a target of the sybils.
+    static let eclipseWindow = Duration.seconds(20)
+    /// Honest nodes the sybils aimed at (at least once).
+    public private(set) var eclipseTargets: Set<Int> = []
+
+    /// One round of sybil `node`'s eclipse attempt: omniscient (it knows which honest nodes started in the last 20 s,
+    /// as an attacker watching the seeds would), it asks one of them, with high priority, to take it as a neighbour —
+    /// an operator's request, so its own core keeps the link when accepted — and sends another a SHUFFLE whose
+    /// records are all sybils', to fill its passive view with them.
+    private func eclipseTick(by node: Int, now local: Instant) {
+        if recentJoiners.map({ now - $0.at >= .seconds(1) }) ?? true {
+            recentJoiners = (
+                now,
+                nodes.indices.filter { index in
+                    !attackers.contains(index) && !nodes[index].isSeed && nodes[index].up
+                        && nodes[index].startedAt.map { now - $0 < Self.eclipseWindow } ?? false
+                }
+            )
+        }
+        guard let targets = recentJoiners?.nodes, !targets.isEmpty else { return }
+        var effects: [NodeEffect] = []
+        let victim = targets[Int(generator.next() % UInt64(targets.count))]
+        eclipseTargets.insert(victim)
+        let victimContact = PeerContact(record: nodes[victim].core.membership.selfRecord)
+        if !nodes[node].core.membership.isActive(victimContact.nodeID),
+            let asked = try? nodes[node].core.connect(victimContact, now: local)
+        {
+            attackFramesSent += 1
+            effects += asked
+        }
+        let other = targets[Int(generator.next() % UInt64(targets.count))]
+        eclipseTargets.insert(other)
+        let sybils = attackers.sorted().filter { $0 != node && nodes[$0].up }
+        var records: [PeerRecord] = []
+        if !sybils.isEmpty {
+            let first = Int(generator.next() % UInt64(sybils.count))
+            for offset in 0..<min(8, sybils.count) {
+                records.append(nodes[sybils[(first + offset) % sybils.count]].core.membership.selfRecord)
+            }
+        }
+        let shuffle = MembershipMessage.shuffle(
+            origin: nodes[node].core.membership.selfRecord, ttl: 0, records: records, path: [])
+        attackFramesSent += 1
+        effects += nodes[node].core.injectMembership(
+            shuffle, to: PeerContact(record: nodes[other].core.membership.selfRecord), now: local)
+        withLane { carryOut(effects, from: node, lane: &$0) }
+    }
 
     /// Where the `seen`-th item goes in a uniform sample of five times `delaySampleLimit` holding `held` (reservoir
     /// sampling): at the end while there is room, then in a random place with probability room / seen, or nowhere.
@@ -494,7 +570,8 @@ public final class Simulation {
         crash(node)
         let local = localNow(of: node)
         var core = makeCore(
-            key: nodes[node].key, isSeed: nodes[node].isSeed, address: nodes[node].address, localNow: local)
+            key: nodes[node].key, isSeed: nodes[node].isSeed, sybil: isSybil(node), address: nodes[node].address,
+            localNow: local)
         core.remember(nodes[node].durable.records)
         var effects: [NodeEffect] = []
         for (peer, until) in nodes[node].durable.bans.sorted(by: { $0.key.text < $1.key.text }) where until > local {
@@ -793,6 +870,9 @@ public final class Simulation {
                 frames = nodes[node].core.signalRecords.suffix(4).map {
                     GossipFrame.publish(topic: topic, origin: $0.issuer, payload: $0.encoded).encoded()
                 }
+            case .eclipse:
+                eclipseTick(by: node, now: local)
+                return
             }
             var effects: [NodeEffect] = []
             for peer in nodes[node].core.membership.active.map(\.nodeID) {
@@ -829,6 +909,7 @@ public final class Simulation {
         case .start(_, let incarnation):
             Self.mix(UInt64(node) << 8 | 1, into: &nodes[node].trace)
             guard nodes[node].up, nodes[node].incarnation == incarnation else { return }
+            nodes[node].startedAt = lane.now
             carryOut(nodes[node].core.start(now: tick(node, lane: lane)), from: node, lane: &lane)
             lane.schedule(at: lane.now + Self.firstSave, .save(node: node, incarnation: incarnation), by: node)
         case .timer(_, let generation):
@@ -1242,6 +1323,50 @@ extension Simulation {
             )
         }
         return (short.count, missedTotal, sample)
+    }
+
+    /// What an eclipse attempt (`AttackTraffic.Kind.eclipse`) left: the honest nodes the sybils aimed at, those of
+    /// the live honest nodes (seeds aside) with no honest neighbour, the share of sybils in the targets' active views
+    /// (mean and largest), the fewest honest neighbours any of those live honest nodes has, and how many pieces the
+    /// links between live honest nodes form.
+    public var eclipseFigures:
+        (
+            targets: Int, eclipsed: [Int], meanSybilShare: Double, maxSybilShare: Double, fewestHonestNeighbours: Int,
+            honestComponents: Int
+        )
+    {
+        var eclipsed: [Int] = []
+        var shares: [Double] = []
+        var fewest = Int.max
+        var parent = Array(nodes.indices)
+        func root(_ node: Int) -> Int {
+            var node = node
+            while parent[node] != node {
+                parent[node] = parent[parent[node]]
+                node = parent[node]
+            }
+            return node
+        }
+        let honest = nodes.indices.filter { nodes[$0].up && !attackers.contains($0) }
+        for node in honest {
+            let neighbours = neighbours(of: node).filter { nodes[$0].up }
+            let honestNeighbours = neighbours.filter { !attackers.contains($0) }
+            for other in honestNeighbours { parent[root(other)] = root(node) }
+            if !nodes[node].isSeed {
+                if honestNeighbours.isEmpty { eclipsed.append(node) }
+                fewest = min(fewest, honestNeighbours.count)
+            }
+            if eclipseTargets.contains(node) {
+                shares.append(
+                    neighbours.isEmpty
+                        ? 1 : Double(neighbours.count - honestNeighbours.count) / Double(neighbours.count))
+            }
+        }
+        let components = Set(honest.map(root)).count
+        return (
+            eclipseTargets.count, eclipsed, shares.isEmpty ? 0 : shares.reduce(0, +) / Double(shares.count),
+            shares.max() ?? 0, fewest == .max ? 0 : fewest, components
+        )
     }
 
     /// What the signal traffic showed: records published, deliveries against those expected, latencies, and

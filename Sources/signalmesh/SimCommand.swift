@@ -81,7 +81,9 @@ struct ScenarioOptions: ParsableArguments {
         help: ArgumentHelp(
             "Adversaries: 'P%:KIND[@R/s][+Ss]', P percent of the nodes (at most 50; never seeds or publishers) "
                 + "pushing KIND frames — invalid (records that fail their checks) or duplicate (valid records "
-                + "again) — R a second to each neighbour (default 20) from S seconds (default 10) to the end.",
+                + "again) — R a second to each neighbour (default 20) from S seconds (default 10) to the end; or "
+                + "eclipse: sybils in two address groups asking nodes that joined in the last 20 s to take them as "
+                + "neighbours and filling their passive views, R rounds a second each.",
             valueName: "attack"))
     var attackers: String?
 
@@ -182,9 +184,10 @@ struct ScenarioOptions: ParsableArguments {
             guard let attack = AttackTraffic(text: text) else {
                 throw ValidationError(
                     "--attackers '\(text)': expected P%:KIND[@R/s][+Ss] with P up to 50 and KIND invalid or "
-                        + "duplicate, as 10%:invalid or 5%:duplicate@50/s+20s")
+                        + "duplicate or eclipse, as 10%:invalid, 5%:duplicate@50/s+20s or 20%:eclipse+0s")
             }
             scenario.attack = attack
+            if attack.kind == .eclipse { scenario.invariants.append(.notEclipsed) }
         }
         var faultTexts: [String] = []
         if let listed = file["faults"] {
@@ -364,6 +367,16 @@ struct SimRunCommand: ParsableCommand {
                     "graylisted_links": report.attack.graylistedLinks, "frames_sent": report.attack.framesSent,
                     "honest_links_graylisted": report.attack.honestGraylisted,
                 ] as [String: Any]
+            if scenario.attack?.kind == .eclipse {
+                fields["eclipse"] =
+                    [
+                        "targets": report.eclipse.targets, "eclipsed": report.eclipse.eclipsed,
+                        "mean_sybil_share": report.eclipse.meanSybilShare,
+                        "max_sybil_share": report.eclipse.maxSybilShare,
+                        "fewest_honest_neighbours": report.eclipse.fewestHonestNeighbours,
+                        "honest_components": report.eclipse.honestComponents,
+                    ] as [String: Any]
+            }
         }
         if let converged = report.convergedAfter { fields["converged_after_s"] = Double(converged.nanoseconds) / 1e9 }
         if let recovered = report.recoveredAfterFaults {
@@ -457,6 +470,17 @@ struct SimRunCommand: ParsableCommand {
                     + "(\(report.attack.framesSent) pushed); honest nodes had \(report.attack.links) links to them "
                     + "at the end, \(report.attack.graylistedLinks) graylisted; links between honest nodes graylisted: "
                     + "\(report.attack.honestGraylisted)")
+            if attack.kind == .eclipse {
+                let eclipse = report.eclipse
+                Output.line(
+                    String(
+                        format:
+                            "eclipse: %d joining nodes targeted; sybils hold %.0f%% of their neighbours on average, "
+                            + "%.0f%% at most; honest nodes with no honest neighbour: %d (fewest honest neighbours: "
+                            + "%d); honest links in %d piece(s)",
+                        eclipse.targets, eclipse.meanSybilShare * 100, eclipse.maxSybilShare * 100,
+                        eclipse.eclipsed.count, eclipse.fewestHonestNeighbours, eclipse.honestComponents))
+            }
         }
         let bytes = report.bytesPerNode
         Output.line(

@@ -33,6 +33,7 @@ struct AttackTests {
             AttackTraffic(text: "5%:duplicate@50/s+20s")
                 == AttackTraffic(fraction: 0.05, kind: .duplicate, rate: 50, start: .seconds(20)))
         #expect(AttackTraffic(text: "2.5%:invalid@0.5/s")?.text == "2.5%:invalid@0.5/s+10s")
+        #expect(AttackTraffic(text: "20%:eclipse+0s") == AttackTraffic(fraction: 0.2, kind: .eclipse, start: .zero))
         for bad in ["", "10%", "10:invalid", "0%:invalid", "51%:invalid", "10%:melt", "10%:invalid@5", "10%:invalid+x"]
         {
             #expect(AttackTraffic(text: bad) == nil, "\(bad)")
