@@ -67,7 +67,7 @@ let package = Package(
             dependencies: [
                 "MeshCore", "MeshWire", "MeshCrypto", "MeshTransport", "MeshMembership", "MeshIndicators",
                 "MeshSignals",
-                "MeshGossip",
+                "MeshGossip", .product(name: "DequeModule", package: "swift-collections"),
             ],
             swiftSettings: swiftSettings),
         .target(

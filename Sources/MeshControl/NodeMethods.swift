@@ -331,6 +331,15 @@ public enum NodeMethods {
                 "published": .integer(core.gossip.counters.published),
                 "dropped_in": .integer(core.gossip.counters.droppedFrames),
                 "dropped_out": .integer(core.gossipSendDrops),
+                "send_queue": [
+                    "waiting": .integer(core.gossipQueues.total), "delayed": .integer(core.gossipQueues.delayed),
+                    "dropped": .object(
+                        Dictionary(
+                            uniqueKeysWithValues: GossipSendQueues.Class.allCases.map {
+                                ($0.name, JSONValue.integer(core.gossipQueues.dropped[$0.rawValue]))
+                            })),
+                    "slow_neighbours": .integer(core.gossipQueues.slowNeighbours),
+                ],
             ],
             "signals": [
                 "given": .integer(core.signals.given), "received": .integer(core.validator.accepted),
@@ -417,6 +426,8 @@ public enum NodeMethods {
                 "broken_promises": .double(parts.brokenPromises), "colocation": .double(parts.colocation),
             ])
             entry["gossip_graylisted"] = .bool(core.gossip.isGraylisted(contact.nodeID))
+            entry["gossip_queued"] = .integer(core.gossipQueues.waiting(for: contact.nodeID))
+            entry["gossip_demoted"] = .bool(core.gossip.isDemoted(contact.nodeID))
         }
         return .object(entry)
     }

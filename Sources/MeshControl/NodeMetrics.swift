@@ -161,6 +161,22 @@ public enum NodeMetrics {
                 ([("direction", "out")], Double(core.gossipSendDrops)),
             ])
         text.family(
+            "signalmesh_gossip_send_queue_dropped_total", type: "counter",
+            help: "Gossip datagrams dropped from a neighbour's send queue (over its bound, or the neighbour left), by "
+                + "class: control frames, own publications, forwarded messages.",
+            samples: GossipSendQueues.Class.allCases.map {
+                ([("class", $0.name)], Double(core.gossipQueues.dropped[$0.rawValue]))
+            })
+        text.family(
+            "signalmesh_gossip_send_queue_waiting", type: "gauge",
+            help: "Gossip datagrams waiting for room on the path to a neighbour.",
+            samples: [([], Double(core.gossipQueues.total))])
+        text.family(
+            "signalmesh_gossip_slow_neighbours_total", type: "counter",
+            help: "Neighbours found slow (their send queue kept overflowing) and demoted: pushed no forwarded messages "
+                + "for 30 s, announced them instead.",
+            samples: [([], Double(core.gossipQueues.slowNeighbours))])
+        text.family(
             "signalmesh_gossip_score_events_total", type: "counter",
             help: "Gossip scoring: neighbours graylisted, promises broken (announced, asked for, never sent), "
                 + "announcements ignored from neighbours under the gossip threshold, requests beyond a repair budget.",

@@ -79,6 +79,8 @@ public struct GossipCounters: Sendable, Equatable {
     public var brokenPromises = 0
     /// Announcements (IHAVE, DIGEST) ignored because their sender's score was under the gossip threshold.
     public var gossipIgnored = 0
+    /// Neighbours demoted as slow (`demote`).
+    public var demotions = 0
 }
 
 /// A neighbour's score and its parts (`Specs/gossip.md`, section 5: GossipSub v1.1's score, fitted to trees):
@@ -247,6 +249,8 @@ public struct GossipRouter: Sendable {
         /// another).
         var lastGraft: Instant?
         var lastPush: Instant?
+        /// Pushed no forwarded messages until then (`demote`): it gets announcements instead.
+        var demotedUntil: Instant?
     }
 
     /// Origins whose last PRUNE to a neighbour is remembered.
@@ -443,6 +447,20 @@ public struct GossipRouter: Sendable {
             if bytes == .loopback { return nil }
             return bytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) } | 1 << 63
         }
+    }
+
+    /// Stops pushing the messages this node forwards to `peer` until `until` (the node core found it slow: its send
+    /// queue kept overflowing). It stays in the trees and gets the same messages announced instead (IHAVE), to ask
+    /// for at its own pace; this node's own messages still go to it. Whether it is demoted: `isDemoted`.
+    public mutating func demote(_ peer: NodeID, until: Instant) {
+        guard let slot = slotOf[peer] else { return }
+        slots[slot]!.demotedUntil = until
+        counters.demotions += 1
+    }
+
+    /// Whether `peer` is demoted (`demote`) at the router's latest time.
+    public func isDemoted(_ peer: NodeID) -> Bool {
+        slotOf[peer].flatMap { slots[$0]?.demotedUntil }.map { $0 > clock } ?? false
     }
 
     /// `peer` became a neighbour at `now`, reached at an address in `group` (`addressGroup(of:)`; nil: none to
@@ -804,7 +822,7 @@ public struct GossipRouter: Sendable {
         // (they stay in the tree, and get the announcement while above the gossip threshold).
         let eager =
             (touchTree(topic, tag, excluding: sender, now: now) ?? subscribed) & onTopic(topic, now: now)
-            & ~sender
+            & ~sender & ~demoted(now: now)
         if trees[topic]?[tag] != nil {
             trees[topic]![tag]!.latest = id
             trees[topic]![tag]!.copies = 1
@@ -1011,6 +1029,15 @@ public struct GossipRouter: Sendable {
         var mask: UInt64 = 0
         for (slot, neighbour) in slots.enumerated() where neighbour?.topics.contains(topic) == true {
             if score(slot, now: now) >= settings.publishThreshold { mask |= UInt64(1) << slot }
+        }
+        return mask
+    }
+
+    /// The mask of the neighbours demoted as slow at `now`.
+    private func demoted(now: Instant) -> UInt64 {
+        var mask: UInt64 = 0
+        for (slot, neighbour) in slots.enumerated() {
+            if let until = neighbour?.demotedUntil, until > now { mask |= UInt64(1) << slot }
         }
         return mask
     }

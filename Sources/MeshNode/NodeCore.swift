@@ -77,8 +77,13 @@ public struct NodeCore {
     private var nextSequence: UInt64
     /// The most recent signal records, this node's and its peers', oldest first (at most `SignalEngine.capacity`).
     public private(set) var signalRecords: [SignalRecord] = []
-    /// Gossip frames the transport could not take (congested, no session), dropped.
+    /// Gossip frames the transport could not take and that could not wait (no session, a stream full), dropped.
     public private(set) var gossipSendDrops = 0
+    /// Gossip datagrams waiting for room on the path to a neighbour (bounded, by class; `Specs/gossip.md`
+    /// section 5, "Backpressure").
+    public private(set) var gossipQueues = GossipSendQueues()
+    /// While this node's own publication is handed to the transport (its frames queue in class `own`).
+    private var sendingOwn = false
     /// Whether the node signs and gossips its signals.
     public var signs: Bool { signingKey != nil }
     /// How long a signal record holds after it is issued.
@@ -137,7 +142,9 @@ public struct NodeCore {
             nextSequence += 1
             remember(record)
             effects.append(.event(.signal(signal, record: record)))
+            sendingOwn = true
             apply(gossip.publish(record.encoded, on: topic, now: now).effects, now: now, into: &effects)
+            sendingOwn = false
         }
         finish(into: &effects)
         return effects
@@ -204,7 +211,9 @@ public struct NodeCore {
         nextSequence += 1
         remember(record)
         var effects: [NodeEffect] = [.event(.signal(signal, record: record))]
+        sendingOwn = true
         apply(gossip.publish(record.encoded, on: topic, now: now).effects, now: now, into: &effects)
+        sendingOwn = false
         finish(into: &effects)
         return (record, effects)
     }
@@ -295,7 +304,17 @@ public struct NodeCore {
                         try endpoint.connect(to: peer, at: address, now: now, effects: &sent)
                     }
                     if !reliable && frame.count <= Endpoint.maxDatagramMessage {
-                        try endpoint.send(frame, to: peer, now: now, effects: &sent)
+                        // Behind frames already waiting for this neighbour, or refused for a full window: wait.
+                        let kind = Self.sendClass(of: frame, own: sendingOwn)
+                        if gossipQueues.isWaiting(peer) {
+                            enqueueGossip(frame, kind, to: peer, now: now)
+                        } else {
+                            do throws(Endpoint.SendError) {
+                                try endpoint.send(frame, to: peer, now: now, effects: &sent)
+                            } catch .congested {
+                                enqueueGossip(frame, kind, to: peer, now: now)
+                            }
+                        }
                     } else {
                         try endpoint.sendReliable(frame, to: peer, now: now, effects: &sent)
                     }
@@ -335,6 +354,7 @@ public struct NodeCore {
     public mutating func receive(_ datagram: [UInt8], from source: SocketAddress, now: Instant) -> [NodeEffect] {
         var effects: [NodeEffect] = []
         apply(endpoint.receive(datagram, from: source, now: now), now: now, into: &effects)
+        flushGossipQueues(now: now, into: &effects)
         finish(into: &effects)
         return effects
     }
@@ -361,6 +381,7 @@ public struct NodeCore {
         where !membership.isActive(entry.peer) || endpoint.isBlocked(entry.peer, now: now) {
             apply(endpoint.close(entry.peer, now: now), now: now, into: &effects)
         }
+        flushGossipQueues(now: now, into: &effects)
         // The shell's timer has fired and forgotten its deadline: ask for the next wake even if it is the same.
         reportedDeadline = nil
         finish(into: &effects)
@@ -485,6 +506,7 @@ public struct NodeCore {
             case .neighborDown(let peer):
                 output.append(.event(.neighborDown(peer)))
                 gossip.neighbourDown(peer)
+                gossipQueues.remove(peer)
             case .wake:
                 break  // read from `membership.nextDeadline` in `finish`
             }
@@ -540,6 +562,41 @@ public struct NodeCore {
         var reader = WireReader(message)
         guard let header = try? FrameHeader.decode(from: &reader, maxPayload: .max) else { return false }
         return header.type == GossipFrame.wireType
+    }
+
+    /// The class a gossip frame waits in: PUBLISH is `own` while this node publishes, else `forwarded`; anything
+    /// else is `control`. (The frame's first byte is its kind, `GossipFrame`; 1 is PUBLISH.)
+    static func sendClass(of frame: [UInt8], own: Bool) -> GossipSendQueues.Class {
+        guard frame.first == 1 else { return .control }
+        return own ? .own : .forwarded
+    }
+
+    private mutating func enqueueGossip(
+        _ frame: [UInt8], _ kind: GossipSendQueues.Class, to peer: NodeID, now: Instant
+    ) {
+        if gossipQueues.enqueue(frame, kind, to: peer, now: now) {
+            gossip.demote(peer, until: now + gossipQueues.limits.demotion)
+        }
+    }
+
+    /// Hands the transport what waits in the send queues, each neighbour's in order, until its window is full again
+    /// (run after every input: an acknowledgment or a timer can have opened it).
+    private mutating func flushGossipQueues(now: Instant, into output: inout [NodeEffect]) {
+        guard gossipQueues.total > 0 else { return }
+        for peer in gossipQueues.peersWaiting {
+            var sent: [EndpointEffect] = []
+            while let (frame, kind) = gossipQueues.popFirst(for: peer) {
+                do throws(Endpoint.SendError) {
+                    try endpoint.send(frame, to: peer, now: now, effects: &sent)
+                } catch .congested {
+                    gossipQueues.putBack(frame, kind, for: peer)
+                    break
+                } catch {
+                    gossipSendDrops += 1
+                }
+            }
+            apply(sent, now: now, into: &output)
+        }
     }
 
     private mutating func finish(into output: inout [NodeEffect]) {

@@ -23,6 +23,8 @@ struct NodeNetwork {
     var nodes: [Node] = []
     var now = Instant(nanosecondsSinceEpoch: 1_795_219_200_000_000_000)
     var latency = Duration.milliseconds(5)
+    /// Nodes whose datagrams are lost (they receive, but nothing they send arrives: no acknowledgments either).
+    var muted: Set<Int> = []
     private var inFlight: [(at: Instant, sequence: Int, to: Int, from: SocketAddress, bytes: [UInt8])] = []
     private var sequence = 0
     private var indexByAddress: [SocketAddress: Int] = [:]
@@ -120,7 +122,7 @@ struct NodeNetwork {
         for effect in effects {
             switch effect {
             case .send(let datagram, let address):
-                guard let target = indexByAddress[address] else { continue }
+                guard let target = indexByAddress[address], !muted.contains(index) else { continue }
                 sequence += 1
                 inFlight.append((now + latency, sequence, target, nodes[index].address, datagram))
             case .wake(let at):

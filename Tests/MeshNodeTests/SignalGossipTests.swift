@@ -38,6 +38,40 @@ struct SignalGossipTests {
         #expect(own.allSatisfy { $0.issuer == network.id(5) })
     }
 
+    @Test("a neighbour that stops acknowledging fills only its own send queue, overflows it and is demoted")
+    func aSilentNeighbourIsSlowTheOthersDrain() throws {
+        var network = NodeNetwork(count: 6, seedCount: 1, subscriptions: ["MSFT"])
+        network.start(0..<6)
+        network.run(for: .seconds(15))
+        let publisher = 2
+        let neighbours = network.activeNeighbours(publisher)
+        let slow = try #require(neighbours.first { $0 != 0 })
+        network.muted = [slow]
+        // Two bursts of 700 signals at one instant, 3 s apart: more than any congestion window or queue takes at
+        // once. Every queue overflows in each burst; the healthy neighbours' drain in between.
+        for burst in 0..<2 {
+            for serial in 0..<700 {
+                let signal = Signal(
+                    strategy: "manual", rule: "burst", symbol: "MSFT", timeframe: "1d",
+                    time: Int64(burst * 1000 + serial),
+                    price: 30, side: .buy, kind: .entry, strength: 0.5, snapshot: [:])
+                network.publish(publisher, signal)
+            }
+            #expect(network.nodes[publisher].core.gossipQueues.delayed > 0)
+            network.run(for: .seconds(3))
+        }
+        let after = network.nodes[publisher].core
+        // The muted neighbour's queue overflowed (own publications dropped, oldest first) and it was found slow;
+        // every other neighbour's drained.
+        #expect(after.gossipQueues.dropped[GossipSendQueues.Class.own.rawValue] > 0, "\(after.gossipQueues.dropped)")
+        #expect(after.gossipQueues.slowNeighbours >= 1)
+        #expect(after.gossip.isDemoted(network.id(slow)))
+        for other in neighbours where other != slow {
+            #expect(after.gossipQueues.waiting(for: network.id(other)) == 0, "neighbour \(other)")
+            #expect(!after.gossip.isDemoted(network.id(other)))
+        }
+    }
+
     @Test func anOperatorsSignalIsSignedAndDelivered() throws {
         var network = NodeNetwork(count: 6, seedCount: 1, subscriptions: ["MSFT"])
         network.start(0..<6)
