@@ -659,6 +659,7 @@ public struct GossipRouter: Sendable {
             }
         }
         var grafts: [NodeID: [Topic: (origins: Set<OriginTag>, ids: [MessageID])]] = [:]
+        var load: [NodeID: Int] = [:]
         while let first = missingDeadlines.min, first.at <= now {
             missingDeadlines.removeMin()
             let id = first.id
@@ -681,7 +682,17 @@ public struct GossipRouter: Sendable {
             }
             // Ask its announcers in turn for it and to push that origin's messages here from now on: the tree was
             // broken (a lost datagram, a neighbour gone) or this node is new to it.
-            let announcer = entry.announcers[entry.attempts % entry.announcers.count]
+            // Once this round has asked an announcer for a frame's worth (a catch-up: hundreds due at once), the
+            // rest go to the least asked of each message's announcers, so that several neighbours' streams carry the
+            // catch-up instead of the first one's alone; a few messages still go to their first announcer (usually
+            // the nearest).
+            var announcer = entry.announcers[entry.attempts % entry.announcers.count]
+            if load[announcer, default: 0] >= GossipFrame.maxIDs, entry.announcers.count > 1,
+                let lighter = entry.announcers.min(by: { load[$0, default: 0] < load[$1, default: 0] })
+            {
+                announcer = lighter
+            }
+            load[announcer, default: 0] += 1
             entry.attempts += 1
             entry.asked = announcer
             entry.firstAsked = entry.firstAsked ?? now

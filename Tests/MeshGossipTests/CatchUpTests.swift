@@ -61,6 +61,44 @@ struct CatchUpTests {
         #expect(asked.last == second)
     }
 
+    @Test func aLargeCatchUpIsSpreadOverTheAnnouncers() throws {
+        let peers = (2...4).map { ScoringTests.peer(UInt8($0)) }
+        let origin = ScoringTests.peer(9)
+        var router = ScoringTests.router(peers: peers)
+        // Each of the three announces the same 300 messages (a DIGEST's offers after a partition).
+        let entries = (0..<300).map {
+            (
+                id: MessageID(topic: Self.topic, payload: [9, UInt8($0 >> 8), UInt8($0 & 0xFF)]),
+                origin: origin.originTag
+            )
+        }
+        for peer in peers {
+            for chunk in stride(from: 0, to: entries.count, by: 64) {
+                let frame = GossipFrame.ihave(
+                    topic: Self.topic, entries: Array(entries[chunk..<min(chunk + 64, entries.count)]))
+                _ = router.receive(frame.encoded(), from: peer, now: Self.start) { _ in .accept }
+            }
+        }
+        var asked: [NodeID: Int] = [:]
+        for effect in router.timerFired(now: Self.start + .milliseconds(600)) {
+            guard case .sendReliably(let bytes, let peer) = effect,
+                case .graft(_, _, let ids)? = try? GossipFrame(decoding: bytes)
+            else { continue }
+            asked[peer, default: 0] += ids.count
+        }
+        // 300 asked at once: 100 of each announcer, not 300 of the first.
+        #expect(asked.values.reduce(0, +) == 300)
+        #expect(peers.allSatisfy { asked[$0] == 100 }, "\(asked)")
+        // A few at once still go to their first announcer.
+        var small = ScoringTests.router(peers: peers)
+        for peer in peers {
+            let frame = GossipFrame.ihave(topic: Self.topic, entries: Array(entries.prefix(10)))
+            _ = small.receive(frame.encoded(), from: peer, now: Self.start) { _ in .accept }
+        }
+        let grafts = Self.grafts(small.timerFired(now: Self.start + .milliseconds(600)))
+        #expect(grafts == [peers[0]])
+    }
+
     @Test func patienceEndsAfterTenSecondsFromTheFirstRequest() {
         let first = ScoringTests.peer(2)
         let second = ScoringTests.peer(3)
