@@ -122,6 +122,9 @@ public enum GossipFrame: Sendable, Equatable {
     /// The wire frame type gossip frames travel in (`wire.md`, "Frames"; even: a receiver must understand it).
     public static let wireType: UInt64 = 32
 
+    /// Whether `bytes`, an encoded frame, is a PUBLISH (by its kind byte alone; nothing else is checked).
+    public static func isPublish(_ bytes: [UInt8]) -> Bool { bytes.first == Kind.publish.rawValue }
+
     private enum Kind: UInt8 {
         case publish = 1, ihave, iwant, graft, prune, idontwant, subscriptions, digest
     }

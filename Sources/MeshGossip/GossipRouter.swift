@@ -832,8 +832,8 @@ public struct GossipRouter: Sendable {
         // into the shortest paths from that origin. Neighbours under the publish threshold are left out of the push
         // (they stay in the tree, and get the announcement while above the gossip threshold).
         let eager =
-            (touchTree(topic, tag, excluding: sender, now: now) ?? subscribed) & onTopic(topic, now: now)
-            & ~sender & ~demoted(now: now)
+            (touchTree(topic, tag, excluding: sender, now: now) ?? subscribed)
+            & onTopic(topic, now: now, forwarding: true) & ~sender
         if trees[topic]?[tag] != nil {
             trees[topic]![tag]!.latest = id
             trees[topic]![tag]!.copies = 1
@@ -1035,20 +1035,14 @@ public struct GossipRouter: Sendable {
     }
 
     /// The mask of the neighbours that subscribe to `topic` and whose score is at least the publish threshold:
-    /// those pushed messages.
-    private func onTopic(_ topic: Topic, now: Instant) -> UInt64 {
-        var mask: UInt64 = 0
-        for (slot, neighbour) in slots.enumerated() where neighbour?.topics.contains(topic) == true {
-            if score(slot, now: now) >= settings.publishThreshold { mask |= UInt64(1) << slot }
-        }
-        return mask
-    }
-
-    /// The mask of the neighbours demoted as slow at `now`.
-    private func demoted(now: Instant) -> UInt64 {
+    /// those pushed messages; with `forwarding`, also not demoted as slow (`demote`: they get forwarded messages
+    /// announced instead, and this node's own still pushed).
+    private func onTopic(_ topic: Topic, now: Instant, forwarding: Bool = false) -> UInt64 {
         var mask: UInt64 = 0
         for (slot, neighbour) in slots.enumerated() {
-            if let until = neighbour?.demotedUntil, until > now { mask |= UInt64(1) << slot }
+            guard let neighbour, neighbour.topics.contains(topic) else { continue }
+            if forwarding, let until = neighbour.demotedUntil, until > now { continue }
+            if score(slot, now: now) >= settings.publishThreshold { mask |= UInt64(1) << slot }
         }
         return mask
     }

@@ -565,9 +565,9 @@ public struct NodeCore {
     }
 
     /// The class a gossip frame waits in: PUBLISH is `own` while this node publishes, else `forwarded`; anything
-    /// else is `control`. (The frame's first byte is its kind, `GossipFrame`; 1 is PUBLISH.)
+    /// else is `control`.
     static func sendClass(of frame: [UInt8], own: Bool) -> GossipSendQueues.Class {
-        guard frame.first == 1 else { return .control }
+        guard GossipFrame.isPublish(frame) else { return .control }
         return own ? .own : .forwarded
     }
 

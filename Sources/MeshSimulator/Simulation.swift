@@ -1289,40 +1289,32 @@ extension Simulation {
         records: Int, deliveries: Int,
         sample: [(publishedAt: Duration, publisher: Int, sequence: UInt64, missed: Int, nodes: [Int])]
     ) {
-        var short: [(key: SignalKey, publication: Publication, missed: Int)] = []
-        var missedTotal = 0
+        var short: [(key: SignalKey, publication: Publication, missing: [Int])] = []
         for (key, publication) in published {
-            let exempt = Set(publication.exempt)
-            var got = 0
-            for node in 0..<publication.nodeCount
-            where node != publication.publisher && !exempt.contains(node)
-                && deliveredTo.contains(SignalDelivery(key: key, node: node))
-            {
-                got += 1
-            }
-            guard got < publication.expected else { continue }
-            missedTotal += publication.expected - got
-            short.append((key, publication, publication.expected - got))
+            let missing = nodesMissing(key, publication)
+            if !missing.isEmpty { short.append((key, publication, missing)) }
         }
         short.sort {
             ($0.publication.at, $0.publication.publisher, $0.key.sequence)
                 < ($1.publication.at, $1.publication.publisher, $1.key.sequence)
         }
         let sample = short.prefix(max(0, limit)).map { entry in
-            var missing: [Int] = []
-            for node in 0..<entry.publication.nodeCount where missing.count < nodesLimit {
-                guard node != entry.publication.publisher,
-                    !entry.publication.exempt.contains(node),
-                    !deliveredTo.contains(SignalDelivery(key: entry.key, node: node))
-                else { continue }
-                missing.append(node)
-            }
-            return (
+            (
                 publishedAt: entry.publication.at - startedAt, publisher: entry.publication.publisher,
-                sequence: entry.key.sequence, missed: entry.missed, nodes: missing
+                sequence: entry.key.sequence, missed: entry.missing.count,
+                nodes: Array(entry.missing.prefix(max(0, nodesLimit)))
             )
         }
-        return (short.count, missedTotal, sample)
+        return (short.count, short.reduce(0) { $0 + $1.missing.count }, sample)
+    }
+
+    /// The nodes owed `key` (`Publication`) that have not received it, ascending.
+    private func nodesMissing(_ key: SignalKey, _ publication: Publication) -> [Int] {
+        let exempt = Set(publication.exempt)
+        return (0..<publication.nodeCount).filter { node in
+            node != publication.publisher && !exempt.contains(node)
+                && !deliveredTo.contains(SignalDelivery(key: key, node: node))
+        }
     }
 
     /// What an eclipse attempt (`AttackTraffic.Kind.eclipse`) left: the honest nodes the sybils aimed at, those of
